@@ -1,0 +1,1 @@
+"""Architecture configuration: schema (pydantic, extra='forbid'), loader, the packaged default."""

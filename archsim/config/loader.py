@@ -1,0 +1,112 @@
+"""Reading YAML files into schema models. Every problem becomes one ConfigError that lists, for each problem,
+the dotted field path, the value found and what is allowed."""
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from ..errors import ConfigError
+from .schema import Arch
+
+DEFAULT_ARCH = "default"
+
+
+def read_yaml(path):
+    """YAML file -> dict, with file-level errors (missing, unreadable, not a mapping) as ConfigError."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ConfigError(path, ["file not found"]) from None
+    except OSError as e:
+        raise ConfigError(path, [f"cannot read: {e.strerror}"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise ConfigError(path, [f"{where}not valid YAML ({getattr(e, 'problem', e)})"]) from None
+    if not isinstance(data, dict):
+        raise ConfigError(path, [f"the top level must be a mapping of fields, got {type(data).__name__}"])
+    return data
+
+
+def dotted(loc):
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _model_at(model, loc):
+    """The schema model class reached by following loc (field names, list indices and discriminated-union tags,
+    as pydantic reports them) from `model`; None when the path leaves the schema."""
+    candidates = [model]
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        by_field = [m for m in candidates if part in m.model_fields]
+        if by_field:
+            candidates = _models_in(by_field[0].model_fields[part].annotation)
+            continue
+        by_tag = [m for m in candidates if _tag(m) == part]  # a union member's tag, e.g. 'dense'
+        if not by_tag:
+            return None
+        candidates = by_tag
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def _models_in(annotation):
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in getattr(annotation, "__args__", ()) for m in _models_in(arg)]
+
+
+def _tag(model):
+    field = model.model_fields.get("type")
+    args = getattr(field.annotation, "__args__", ()) if field else ()
+    return args[0] if len(args) == 1 else None
+
+
+def format_errors(err: ValidationError, model):
+    problems = []
+    for e in err.errors(include_url=False):
+        loc = [p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+        where = dotted(loc)
+        value = e.get("input")
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            parent = _model_at(model, loc[:-1])
+            allowed = sorted(parent.model_fields) if parent else []
+            problems.append(f"{where}: unknown field (value {value!r}); allowed fields here: {', '.join(allowed)}")
+        elif e["type"] == "missing":
+            problems.append(f"{where}: required field is missing")
+        else:
+            problems.append(f"{where}: {msg} (got {value!r})")
+    return problems
+
+
+def validate(model, data, file):
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(file, format_errors(err, model)) from None
+
+
+def default_arch_path():
+    return resources.files("archsim.config") / "default.yaml"
+
+
+def load_arch(path=DEFAULT_ARCH) -> Arch:
+    """Load and validate an architecture file ('default' for the packaged building-block system)."""
+    if str(path) == DEFAULT_ARCH:
+        path = default_arch_path()
+    data = read_yaml(path)
+    if data.get("kind", "arch") != "arch":
+        raise ConfigError(path, [f"kind: this is not an architecture file (got {data.get('kind')!r}); "
+                                 "allowed: 'arch'"])
+    return validate(Arch, data, path)

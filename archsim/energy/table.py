@@ -1,0 +1,41 @@
+"""Energy per (layer, component, action): the architecture's per-action energies (each with its source)
+times the ledger's counts. Actions that carry no energy of their own (words, sample counters) price at 0."""
+import pandas as pd
+
+
+def unit_energies(arch, lp):
+    """{(component, action): (pJ per unit, source)} for one layer (synapse energies depend on its widths)."""
+    s, n = arch.synapse, arch.neuron
+    add = s.add_pj_per_bit.value * s.accumulator_bits
+    mac = s.mul_pj_per_bit2.value * lp.ba_in * lp.bw + add
+    return {
+        ("weight_mem", "read_bits"): (arch.weight_mem.read_pj_per_bit.value, arch.weight_mem.read_pj_per_bit.source),
+        ("weight_mem", "write_bits"): (arch.weight_mem.write_pj_per_bit.value,
+                                       arch.weight_mem.write_pj_per_bit.source),
+        ("act_mem", "read_bits"): (arch.act_mem.read_pj_per_bit.value, arch.act_mem.read_pj_per_bit.source),
+        ("act_mem", "write_bits"): (arch.act_mem.write_pj_per_bit.value, arch.act_mem.write_pj_per_bit.source),
+        ("weight_buf", "read_bits"): (arch.weight_buffer.read_pj_per_bit.value,
+                                      arch.weight_buffer.read_pj_per_bit.source),
+        ("weight_buf", "write_bits"): (arch.weight_buffer.write_pj_per_bit.value,
+                                       arch.weight_buffer.write_pj_per_bit.source),
+        ("synapse", "adds"): (add, f"{s.accumulator_bits}-bit add: {s.add_pj_per_bit.source}"),
+        ("synapse", "macs"): (mac, f"{lp.ba_in}x{lp.bw}-bit multiply + {s.accumulator_bits}-bit add: "
+                                   f"{s.mul_pj_per_bit2.source}; {s.add_pj_per_bit.source}"),
+        ("neuron", "samples"): (n.compare_pj.value, n.compare_pj.source),
+        ("rng", "draws"): (n.rng.draw_pj.value, n.rng.draw_pj.source),
+    }
+
+
+def energy_frame(arch, plan, ledger):
+    """Tidy table: layer, component, action, count, pj_per_unit, energy_pj, source."""
+    units = {lp.index: unit_energies(arch, lp) for lp in plan.layers}
+    rows = []
+    for (layer, comp, action), count in ledger.items():
+        pj, source = units[layer].get((comp, action), (0.0, "count only: no energy of its own"))
+        rows.append((layer, comp, action, count, pj, count * pj, source))
+    return pd.DataFrame(rows, columns=["layer", "component", "action", "count", "pj_per_unit", "energy_pj",
+                                       "source"])
+
+
+def energy_by_component(frame):
+    return {k: float(v) for k, v in frame.groupby("component")["energy_pj"].sum().items()}

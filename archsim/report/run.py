@@ -1,0 +1,95 @@
+"""Summarise a RunResult and write its files."""
+import hashlib
+import json
+import platform
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from .. import __version__
+from ..energy.analytic import compare
+from ..energy.table import energy_by_component, energy_frame
+
+
+def outputs_sha256(outputs):
+    a = np.ascontiguousarray(outputs, dtype="<i8")
+    h = hashlib.sha256(str(a.shape).encode())
+    h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def plan_frame(plan):
+    return pd.DataFrame([(lp.index, lp.n, lp.m, lp.bw, lp.ba_in, lp.ba_out, lp.activation, lp.op, lp.group,
+                          lp.loop_order, lp.gain, lp.shift, lp.reason) for lp in plan.layers],
+                        columns=["layer", "fan_in", "outputs", "weight_bits", "in_bits", "out_bits", "activation",
+                                 "synapse_op", "outputs_per_tile", "loop_order", "gain", "table_shift", "reason"])
+
+
+def summarize(result):
+    """(summary dict, tables dict) for a run."""
+    energy = energy_frame(result.arch, result.plan, result.ledger)
+    analytic, analytic_pj = compare(result.arch, result.plan, result.ledger, result.activations)
+    total = float(energy["energy_pj"].sum())
+    plan = result.plan
+    summary = {
+        "arch": result.arch.name,
+        "workload": result.workload.spec.name,
+        "mode": result.mode,
+        "samples": plan.samples,
+        "seed": plan.seed,
+        "items": plan.items,
+        "cycles": result.cycles,
+        "time_s": result.cycles / result.arch.clock,
+        "energy_pj": total,
+        "energy_pj_per_item": total / plan.items,
+        "energy_pj_by_component": energy_by_component(energy),
+        "analytic_energy_pj": analytic_pj,
+        "energy_rel_diff_vs_analytic": (total - analytic_pj) / analytic_pj if analytic_pj else 0.0,
+        "counts_match_analytic": bool(analytic["match"].all()),
+        "departures_explained": bool(analytic["explained"].all()),
+        "departures": sorted(set(c for c in analytic["cause"] if c)),
+        "loop_order": {f"layer{lp.index}": lp.loop_order for lp in plan.layers},
+        "outputs_sha256": outputs_sha256(result.outputs),
+        "output_mean_first_item": [float(v) for v in result.output_mean[0]],
+        "accumulator_range": {f"layer{i}": list(r) for i, r in enumerate(result.acc_range)},
+    }
+    tables = {"counts": result.ledger.frame(), "energy": energy, "analytic": analytic, "plan": plan_frame(plan)}
+    return summary, tables
+
+
+def manifest(result, wall_s, argv=None):
+    import numba
+    return {
+        "archsim_version": __version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "numpy": np.__version__,
+        "numba": numba.__version__,
+        "numba_threads": numba.get_num_threads(),
+        "seed": result.plan.seed,
+        "mode": result.mode,
+        "wall_s": {k: round(v, 6) for k, v in wall_s.items()},
+        "command": argv,
+    }
+
+
+def write_run(result, out_dir, wall_s=None, argv=None):
+    """Write summary.json, counts.csv, energy.csv, analytic.csv, plan.csv, arch.yaml, workload.yaml,
+    manifest.json and outputs.npy into out_dir; return the summary."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    summary, tables = summarize(result)
+    for name, frame in tables.items():
+        frame.to_csv(out / f"{name}.csv", index=False)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (out / "arch.yaml").write_text(yaml.safe_dump(result.arch.model_dump(mode="json"), sort_keys=False))
+    (out / "workload.yaml").write_text(yaml.safe_dump(result.workload.spec.model_dump(mode="json",
+                                                                                     exclude_none=True),
+                                                      sort_keys=False))
+    np.save(out / "outputs.npy", result.outputs)
+    (out / "manifest.json").write_text(json.dumps(manifest(result, {**result.wall_s, **(wall_s or {})}, argv),
+                                                  indent=2) + "\n")
+    return summary
