@@ -101,12 +101,19 @@ def default_arch_path():
     return resources.files("archsim.config") / "default.yaml"
 
 
-def load_arch(path=DEFAULT_ARCH) -> Arch:
-    """Load and validate an architecture file ('default' for the packaged building-block system)."""
-    if str(path) == DEFAULT_ARCH:
-        path = default_arch_path()
-    data = read_yaml(path)
+def arch_from_data(data, path="<arch>") -> Arch:
+    """Validate an architecture given as a dict (as read from YAML); `path` names it in errors."""
     if data.get("kind", "arch") != "arch":
         raise ConfigError(path, [f"kind: this is not an architecture file (got {data.get('kind')!r}); "
                                  "allowed: 'arch'"])
     return validate(Arch, data, path)
+
+
+def resolve_arch_path(path):
+    return default_arch_path() if str(path) == DEFAULT_ARCH else path
+
+
+def load_arch(path=DEFAULT_ARCH) -> Arch:
+    """Load and validate an architecture file ('default' for the packaged building-block system)."""
+    path = resolve_arch_path(path)
+    return arch_from_data(read_yaml(path), path)

@@ -104,17 +104,25 @@ def workload_from_spec(spec, path, base=None):
     return Workload(spec=spec, weights=weights, inputs=inputs, path=str(path))
 
 
+def workload_from_data(data, path="<workload>", base=None) -> Workload:
+    """Validate a workload given as a dict (as read from YAML) and load its arrays; files named in it are
+    relative to `base` (default: the folder of `path`)."""
+    kind = data.get("kind")
+    if kind != "pdnn":
+        raise ConfigError(path, [f"kind: unknown workload kind {kind!r}; allowed: 'pdnn'"])
+    return workload_from_spec(validate(Pdnn, data, path), path, base)
+
+
+def resolve_workload_path(path):
+    return default_workload_path() if str(path) == DEFAULT_WORKLOAD else path
+
+
 def load_workload(path=DEFAULT_WORKLOAD, samples=None, seed=None) -> Workload:
     """Load and validate a workload file ('default' for the packaged one); samples/seed override the file."""
-    if str(path) == DEFAULT_WORKLOAD:
-        path = default_workload_path()
+    path = resolve_workload_path(path)
     data = read_yaml(path)
     if samples is not None:
         data["samples"] = samples
     if seed is not None:
         data["seed"] = seed
-    kind = data.get("kind")
-    if kind != "pdnn":
-        raise ConfigError(path, [f"kind: unknown workload kind {kind!r}; allowed: 'pdnn'"])
-    spec = validate(Pdnn, data, path)
-    return workload_from_spec(spec, path)
+    return workload_from_data(data, path)
