@@ -40,14 +40,13 @@ def dense_tile(x, w, binary, kind, table, table_bits, shift, out_bits, rng_bits,
         hi = np.int64(0)
         for r in range(R):
             acc = np.int64(0)
-            if binary:
+            if binary:  # accumulate-only: add the weights selected by 1-bit inputs (w & -1 = w, w & 0 = 0)
                 for j in range(n):
-                    if x[r, j] != 0:
-                        acc += w[i, j]
-                        if acc < lo:
-                            lo = acc
-                        elif acc > hi:
-                            hi = acc
+                    acc += w[i, j] & -x[r, j]
+                    if acc < lo:
+                        lo = acc
+                    elif acc > hi:
+                        hi = acc
             else:
                 for j in range(n):
                     acc += w[i, j] * x[r, j]

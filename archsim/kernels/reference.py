@@ -9,9 +9,10 @@ _MASK = (1 << 64) - 1
 
 
 def _mix(z):
-    z = z.astype(np.uint64)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = np.asarray(z, dtype=np.uint64)
+    with np.errstate(over="ignore"):  # multiplication modulo 2**64 is the definition
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     return z ^ (z >> np.uint64(31))
 
 
@@ -20,8 +21,9 @@ def draw(seed, tag, a, b, c, d, bits):
     a, b, c, d = np.broadcast_arrays(*(np.asarray(v, dtype=np.uint64) for v in (a, b, c, d)))
     g = np.uint64(_G)
     h = _mix(np.full(a.shape, seed & _MASK, dtype=np.uint64) ^ g)
-    for key in (np.full(a.shape, tag, dtype=np.uint64), a, b, c, d):
-        h = _mix(h ^ (key + g))
+    with np.errstate(over="ignore"):
+        for key in (np.full(a.shape, tag, dtype=np.uint64), a, b, c, d):
+            h = _mix(h ^ (key + g))
     return (h >> np.uint64(64 - bits)).astype(np.int64)
 
 
