@@ -125,3 +125,13 @@ def test_overflow_exits_2(tmp_path):
     (tmp_path / "a.yaml").write_text(yaml.safe_dump(data))
     r = archsim("run", "--arch", str(tmp_path / "a.yaml"), "--out", str(tmp_path / "o"))
     assert r.returncode == 2 and "accumulator_bits is 4" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("workload", sorted(p.name for p in (ROOT / "workloads").glob("*.yaml")))
+def test_every_shipped_workload_runs(workload, tmp_path):
+    arch = "configs/building-block-mac.yaml" if "deterministic" in workload else "default"
+    arch = str(ROOT / arch) if arch != "default" else arch
+    r = archsim("run", "--workload", str(ROOT / "workloads" / workload), "--arch", arch, "--mode", "functional",
+                "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert json.loads((tmp_path / "summary.json").read_text())["counts_match_analytic"] is True
