@@ -21,6 +21,13 @@ def outputs_sha256(outputs):
     return h.hexdigest()
 
 
+def accuracy(output_mean, labels):
+    """Fraction of items whose largest T-averaged output is the label (ties: lowest index); None without labels."""
+    if labels is None:
+        return None
+    return float(np.mean(np.argmax(output_mean, axis=1) == labels))
+
+
 def plan_frame(plan):
     return pd.DataFrame([(lp.index, lp.n, lp.m, lp.bw, lp.ba_in, lp.ba_out, lp.activation, lp.op, lp.group,
                           lp.loop_order, lp.gain, lp.shift, lp.reason) for lp in plan.layers],
@@ -54,6 +61,7 @@ def summarize(result):
         "loop_order": {f"layer{lp.index}": lp.loop_order for lp in plan.layers},
         "outputs_sha256": outputs_sha256(result.outputs),
         "output_mean_first_item": [float(v) for v in result.output_mean[0]],
+        "accuracy": accuracy(result.output_mean, result.workload.labels),
         "accumulator_range": {f"layer{i}": list(r) for i, r in enumerate(result.acc_range)},
     }
     tables = {"counts": result.ledger.frame(), "energy": energy, "analytic": analytic, "plan": plan_frame(plan)}

@@ -1,6 +1,7 @@
 """Loading a workload file: schema validation, then weights and inputs from .npz files (paths relative to the
 workload file) or generated from the seed with the counter-based RNG (reproducible on any machine)."""
 from dataclasses import dataclass
+from typing import Optional
 from importlib import resources
 from pathlib import Path
 
@@ -22,6 +23,7 @@ class Workload:
     weights: list
     inputs: np.ndarray  # (items, input.size) int64, unsigned values < 2**input.bits
     path: str
+    labels: Optional[np.ndarray] = None  # (items,) int64 class labels, when the inputs file has 'y'
 
 
 def default_workload_path():
@@ -91,7 +93,14 @@ def _load_inputs(spec, base, path):
     if not np.issubdtype(x.dtype, np.integer) or (x.size and (x.min() < 0 or x.max() > hi)):
         raise ConfigError(path, [f"inputs: {spec.inputs}:x must hold integers in [0, {hi}] "
                                  f"(input.bits = {spec.input.bits})"])
-    return x.astype(np.int64)
+    labels = None
+    if "y" in npz.files:
+        labels = np.asarray(npz["y"]).reshape(-1)
+        if labels.shape[0] != x.shape[0] or not np.issubdtype(labels.dtype, np.integer):
+            raise ConfigError(path, [f"inputs: {spec.inputs}:y must hold one integer label per item "
+                                     f"({x.shape[0]}), got shape {labels.shape} dtype {labels.dtype}"])
+        labels = labels.astype(np.int64)
+    return x.astype(np.int64), labels
 
 
 def workload_from_spec(spec, path, base=None):
@@ -99,9 +108,9 @@ def workload_from_spec(spec, path, base=None):
     weights = _load_weights(spec, base, path) if spec.weights else [
         generated_weights(spec.seed, i, layer.outputs, n, layer.weight_bits)
         for i, (layer, n) in enumerate(zip(spec.layers, fan_ins(spec)))]
-    inputs = _load_inputs(spec, base, path) if spec.inputs else generated_inputs(
-        spec.seed, spec.batch, spec.input.size, spec.input.bits)
-    return Workload(spec=spec, weights=weights, inputs=inputs, path=str(path))
+    inputs, labels = _load_inputs(spec, base, path) if spec.inputs else (generated_inputs(
+        spec.seed, spec.batch, spec.input.size, spec.input.bits), None)
+    return Workload(spec=spec, weights=weights, inputs=inputs, path=str(path), labels=labels)
 
 
 def workload_from_data(data, path="<workload>", base=None) -> Workload:

@@ -45,7 +45,8 @@ class Pdnn(Strict):
     layers: list[Dense] = Field(min_length=1)
     weights: Optional[str] = Field(default=None, description=".npz with one integer array per layer "
                                    "(layer0, layer1, ... or positional), relative to the workload file")
-    inputs: Optional[str] = Field(default=None, description=".npz with array 'x' of shape (items, input.size)")
+    inputs: Optional[str] = Field(default=None, description=".npz with array 'x' of shape (items, input.size) and "
+                                  "optionally 'y' (items,) integer class labels: accuracy is then reported")
     batch: int = Field(default=1, ge=1, le=1 << 20, description="input items generated from the seed when no "
                        "inputs file is given")
 
