@@ -34,10 +34,11 @@ def kernel_vs_gemm(rows=1024, n=1024, m=1024):
         tables.default_gain(n, 4), 8), 8, 1, 16)
     shift = tables.table_shift(tables.default_gain(n, 4), 8)
     y = np.zeros((rows, m), np.int64)
+    row_ids = np.arange(rows)
     lo, hi = np.zeros(m, np.int64), np.zeros(m, np.int64)
 
     def kernel(binary):
-        dense.dense_tile(x, w, binary, tables.PBIT, table, 8, shift, 1, 16, 1, 0, 32, 0, 0, y, lo, hi)
+        dense.dense_tile(x, w, binary, tables.PBIT, table, 8, shift, 1, 16, 1, 0, 32, 1, row_ids, 0, y, lo, hi)
 
     kernel(True)  # compile / load from cache
     wt = np.ascontiguousarray(w.T)

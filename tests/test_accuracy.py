@@ -11,7 +11,8 @@ def reference_predictions(result):
     """Chain kernels.reference.dense_layer over the layers with the plan's tables: independent of the engine."""
     plan, T = result.plan, result.plan.samples
     x = np.repeat(result.workload.inputs, T, axis=0)
-    for lp, w in zip(plan.layers, result.workload.weights):
+    for lp in plan.layers:
+        w = result.workload.weights[lp.index]
         x, _, _ = reference.dense_layer(x, w, lp.kind_code, lp.table, plan.table_bits, lp.shift, lp.ba_out,
                                         plan.rng_bits, plan.seed, lp.index, T)
     return np.argmax(x.reshape(plan.items, T, -1).mean(axis=1), axis=1)

@@ -48,7 +48,7 @@ def run_kernel(c, row_tile=None, col_tile=None):
             lt, ht = np.zeros(o1 - o0, np.int64), np.zeros(o1 - o0, np.int64)
             dense.dense_tile(c["x"][r0:r1], np.ascontiguousarray(c["w"][o0:o1]), c["binary"], c["kind"],
                              c["table"], c["table_bits"], c["shift"], c["out_bits"], c["rng_bits"], c["seed"],
-                             c["layer"], c["T"], r0, o0, yt, lt, ht)
+                             c["layer"], c["T"], 1, np.arange(r0, r1), o0, yt, lt, ht)
             y[r0:r1, o0:o1] = yt
             lo[o0:o1] = np.minimum(lo[o0:o1], lt)
             hi[o0:o1] = np.maximum(hi[o0:o1], ht)

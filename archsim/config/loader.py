@@ -60,6 +60,25 @@ def _model_at(model, loc):
     return candidates[0] if len(candidates) == 1 else None
 
 
+def _without_tags(model, loc):
+    """loc without the discriminated-union tags pydantic inserts (layers[0].dense.activation ->
+    layers[0].activation)."""
+    out, candidates = [], [model]
+    for part in loc:
+        if isinstance(part, int):
+            out.append(part)
+            continue
+        by_field = [m for m in candidates if part in m.model_fields]
+        if by_field:
+            candidates = _models_in(by_field[0].model_fields[part].annotation)
+            out.append(part)
+        elif any(_tag(m) == part for m in candidates):
+            candidates = [m for m in candidates if _tag(m) == part]
+        else:
+            out.append(part)
+    return out
+
+
 def _models_in(annotation):
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [annotation]
@@ -76,7 +95,7 @@ def format_errors(err: ValidationError, model):
     problems = []
     for e in err.errors(include_url=False):
         loc = [p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
-        where = dotted(loc)
+        where = dotted(_without_tags(model, loc))
         value = e.get("input")
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":

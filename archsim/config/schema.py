@@ -70,6 +70,9 @@ class Mapping(Strict):
     """How layers are laid onto the units (the planner decides the rest and reports it)."""
     input_broadcast: bool = Field(default=False, description="one activation read feeds every synapse unit "
                                   "of a tile (False: each unit reads its own inputs, the paper's building block)")
+    weight_stationary: bool = Field(default=False, description="conv2d: a tile's weights stay in the buffer "
+                                    "across all output positions (False: re-read per position, the paper's "
+                                    "no-reuse building block)")
     loop_order: Literal["auto", "samples_inner", "samples_outer"] = Field(
         default="auto", description="samples_inner: weights read once, then T samples (needs the tile to fit "
                                     "the weight buffer); samples_outer: weights re-read every sample")

@@ -55,40 +55,49 @@ def eps_eo_pj(p: EOInputs, e):
         + eps_S_total
 
 
-def layer_inputs(plan, result_acts):
-    """EOInputs for every layer of a planned run; `selected` counts the ones in each layer's input rows."""
+def layer_inputs(plan, kernel_inputs):
+    """EOInputs for every EO layer (dense, conv2d) of a planned run; `selected` counts the ones in each layer's
+    kernel input rows (for a convolution, every window of every position)."""
     out = []
-    for lp in plan.layers:
-        selected = int(np.count_nonzero(result_acts[lp.index])) * lp.m if lp.op == "adds" else 0
-        out.append(EOInputs(lp.n, lp.bw, lp.ba_in, lp.ba_out, plan.samples, lp.m * plan.items, lp.op,
-                            lp.stochastic, selected))
+    for lp in (lp for lp in plan.layers if lp.is_eo):
+        selected = int(np.count_nonzero(kernel_inputs[lp.index])) * lp.m if lp.op == "adds" else 0
+        out.append((lp, EOInputs(lp.n, lp.bw, lp.ba_in, lp.ba_out, plan.samples, lp.m * lp.P * plan.items,
+                                 lp.op, lp.stochastic, selected)))
     return out
 
 
-def _departure(arch, lp, plan, comp, action, formula):
-    """(predicted count under the mapping, cause) for a term the mapping changes; None if it does not."""
+def _mapping_prediction(arch, lp, plan, comp, action, formula):
+    """(count the mapping predicts, cause) for a term the mapping changes; (formula, "") where it does not."""
     groups = -(-lp.m // lp.group)
+    if (comp, action) == ("weight_mem", "read_bits"):
+        causes, count = [], plan.items * lp.m * lp.n * lp.bw
+        if lp.type == "conv2d" and not lp.stationary:
+            count *= lp.P
+        elif lp.type == "conv2d":
+            causes.append(f"weight stationary: each channel's weights read once per item and reused over "
+                          f"{lp.P} output positions")
+        if lp.loop_order == "samples_outer":
+            count *= plan.samples
+            causes.append(f"samples outer: weights re-read for each of T = {plan.samples} samples ({lp.reason})")
+        return count, "; ".join(causes)
     if (comp, action) == ("act_mem", "read_bits") and arch.mapping.input_broadcast:
-        pred = plan.items * groups * plan.samples * lp.n * lp.ba_in
-        return pred, f"input broadcast: one activation read feeds the {lp.group} synapse units of a tile " \
-                     f"({groups} tiles per item instead of {lp.m} outputs)"
-    if (comp, action) == ("weight_mem", "read_bits") and lp.loop_order == "samples_outer":
-        return formula * plan.samples, f"samples outer: weights re-read for each of T = {plan.samples} samples " \
-                                       f"({lp.reason})"
-    return None
+        return plan.items * groups * plan.samples * lp.P * lp.n * lp.ba_in, \
+            f"input broadcast: one activation read feeds the {lp.group} synapse units of a tile " \
+            f"({groups} tiles instead of {lp.m} outputs per position)"
+    return formula, ""
 
 
-def compare(arch, plan, ledger, acts):
-    """Term-by-term table: layer, component, action, eps_EO count, mapping-predicted count, simulated count,
-    match (simulated == eps_EO), explained (simulated == mapping prediction), cause; and analytic energy."""
+def compare(arch, plan, ledger, kernel_inputs):
+    """Term-by-term table for the EO layers: layer, component, action, eps_EO count, mapping-predicted count,
+    simulated count, match (simulated == eps_EO), explained (simulated == mapping prediction), cause; and the
+    analytic energy (pJ)."""
     rows, energy = [], 0.0
-    for lp, p in zip(plan.layers, layer_inputs(plan, acts)):
+    for lp, p in layer_inputs(plan, kernel_inputs):
         e = {k: v[0] for k, v in unit_energies(arch, lp).items()}
         energy += eps_eo_pj(p, e)
         for (comp, action), formula in eo_counts(p).items():
             sim = ledger.get(comp, action, lp.index)
-            dep = _departure(arch, lp, plan, comp, action, formula)
-            pred, cause = dep if dep else (formula, "")
+            pred, cause = _mapping_prediction(arch, lp, plan, comp, action, formula)
             rows.append((lp.index, comp, action, formula, pred, sim, sim == formula, sim == pred, cause))
     table = pd.DataFrame(rows, columns=["layer", "component", "action", "eps_eo_count", "mapping_count",
                                         "simulated_count", "match", "explained", "cause"])

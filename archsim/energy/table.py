@@ -23,6 +23,8 @@ def unit_energies(arch, lp):
                                    f"{s.mul_pj_per_bit2.source}; {s.add_pj_per_bit.source}"),
         ("neuron", "samples"): (n.compare_pj.value, n.compare_pj.source),
         ("rng", "draws"): (n.rng.draw_pj.value, n.rng.draw_pj.source),
+        ("pool", "ops"): (s.add_pj_per_bit.value * lp.ba_out, f"{lp.ba_out}-bit compare/add: "
+                                                              f"{s.add_pj_per_bit.source}"),
     }
 
 

@@ -15,6 +15,7 @@ from ..errors import OverflowError_
 from ..hw.accelerator import Accelerator
 from ..hw.timing import flow_shop
 from ..kernels.dense import dense_tile
+from ..kernels.pool import pool2d
 from ..ledger import Ledger
 from .plan import Plan, make_plan
 
@@ -30,8 +31,9 @@ class RunResult:
     cycles: int
     ledger: Ledger
     outputs: np.ndarray              # last layer, (items * T, outputs) int64, row = item * T + sample
-    activations: list = field(repr=False)  # per layer input, index 0 = network input rows
-    acc_range: list = field(default_factory=list)  # per layer (min, max) running accumulator value
+    activations: list = field(repr=False)    # activation map at each layer boundary, (items * T, H*W*C or n)
+    kernel_inputs: dict = field(repr=False)  # EO layer index -> kernel input rows (im2col for conv2d)
+    acc_range: dict = field(default_factory=dict)  # EO layer index -> (min, max) running accumulator value
     wall_s: dict = field(default_factory=dict)
 
     @property
@@ -41,41 +43,80 @@ class RunResult:
         return self.outputs.reshape(-1, T, self.outputs.shape[1]).mean(axis=1)
 
 
+def im2col(maps, lp):
+    """(N, H*W*C) NHWC rows -> (N * Ho * Wo, k * k * C) kernel rows in (ky, kx, c) order."""
+    H, W, C = lp.in_shape
+    k, s, pad = lp.kernel, lp.stride, lp.padding
+    a = np.pad(maps.reshape(-1, H, W, C), ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    win = np.lib.stride_tricks.sliding_window_view(a, (k, k), axis=(1, 2))[:, ::s, ::s]  # N, Ho, Wo, C, k, k
+    Ho, Wo, _ = lp.out_shape
+    return win[:, :Ho, :Wo].transpose(0, 1, 2, 4, 5, 3).reshape(-1, k * k * C)
+
+
 class _Layers:
-    """Activation arrays and accumulator extremes of one run; the kernel call for one tile."""
+    """Activation maps, kernel inputs and accumulator extremes of one run; the kernel calls."""
 
     def __init__(self, plan, inputs):
         T = plan.samples
-        self.plan = plan
-        self.acts = [np.repeat(inputs, T, axis=0)] + [np.zeros((inputs.shape[0] * T, lp.m), np.int64)
-                                                      for lp in plan.layers]
-        self.lo = [np.zeros(lp.m, np.int64) for lp in plan.layers]
-        self.hi = [np.zeros(lp.m, np.int64) for lp in plan.layers]
+        self.plan, self.rows_total = plan, inputs.shape[0] * T
+        self.maps = [np.repeat(inputs, T, axis=0)]
+        self.x, self.lo, self.hi = {}, {}, {}
+        for lp in plan.layers:
+            if lp.type == "flatten":
+                self.maps.append(self.maps[-1])
+                continue
+            self.maps.append(np.zeros((self.rows_total, int(np.prod(lp.out_shape))), np.int64))
+            if lp.is_eo:
+                self.lo[lp.index] = np.zeros(lp.m, np.int64)
+                self.hi[lp.index] = np.zeros(lp.m, np.int64)
+                self.x[lp.index] = self.maps[lp.index] if lp.type == "dense" else \
+                    np.zeros((self.rows_total * lp.P, lp.n), np.int64)
 
-    def rows(self, tile):
+    def item_rows(self, item, items=1):
         T = self.plan.samples
-        return tile.item * T + tile.s0, tile.item * T + tile.s1
+        return slice(item * T, (item + items) * T)
 
-    def run(self, lp, weights, r0, r1, o0, o1):
+    def prepare(self, lp, rows):
+        """Stage the kernel inputs of `rows` (a slice of item*T rows) once their layer input is final."""
+        if lp.type == "conv2d":
+            self.x[lp.index][rows.start * lp.P:rows.stop * lp.P] = im2col(self.maps[lp.index][rows], lp)
+
+    def run(self, lp, weights, rows, o0, o1):
+        """The kernel for global kernel rows `rows` and output channels [o0, o1)."""
         p = self.plan
-        x = self.acts[lp.index][r0:r1]
-        y = np.zeros((r1 - r0, o1 - o0), np.int64)
-        lo = np.zeros(o1 - o0, np.int64)
-        hi = np.zeros(o1 - o0, np.int64)
-        dense_tile(x, np.ascontiguousarray(weights[o0:o1]), lp.binary, lp.kind_code, lp.table, p.table_bits,
-                   lp.shift, lp.ba_out, p.rng_bits, p.seed, lp.index, p.samples, r0, o0, y, lo, hi)
-        self.acts[lp.index + 1][r0:r1, o0:o1] = y
+        x = self.x[lp.index][rows]
+        y = np.zeros((len(rows), o1 - o0), np.int64)
+        lo, hi = np.zeros(o1 - o0, np.int64), np.zeros(o1 - o0, np.int64)
+        w = np.ascontiguousarray(weights.reshape(lp.m, -1)[o0:o1])
+        dense_tile(x, w, lp.binary, lp.kind_code, lp.table, p.table_bits, lp.shift, lp.ba_out, p.rng_bits,
+                   p.seed, lp.index, p.samples, lp.P, rows, o0, y, lo, hi)
+        self.maps[lp.index + 1].reshape(-1, lp.m)[rows, o0:o1] = y
         np.minimum(self.lo[lp.index][o0:o1], lo, out=self.lo[lp.index][o0:o1])
         np.maximum(self.hi[lp.index][o0:o1], hi, out=self.hi[lp.index][o0:o1])
 
+    def pool(self, lp, rows):
+        H, W, C = lp.in_shape
+        src = self.maps[lp.index][rows].reshape(-1, H, W, C)
+        out = np.zeros((src.shape[0],) + tuple(lp.out_shape), np.int64)
+        pool2d(src, lp.kernel, lp.kernel, lp.stride, lp.type == "maxpool", out)
+        self.maps[lp.index + 1][rows] = out.reshape(src.shape[0], -1)
+
+    def tile_inputs(self, lp, tile):
+        return self.x[lp.index][tile.rows(self.plan.samples, lp.P)] if lp.is_eo else None
+
 
 def _functional(plan, workload, accel, layers):
-    for lp, w in zip(plan.layers, workload.weights):
-        layers.run(lp, w, 0, layers.acts[0].shape[0], 0, lp.m)
+    everything = layers.item_rows(0, plan.items)
+    for lp in plan.layers:
+        if lp.is_eo:
+            layers.prepare(lp, everything)
+            layers.run(lp, workload.weights[lp.index], np.arange(layers.rows_total * lp.P), 0, lp.m)
+        elif lp.type != "flatten":
+            layers.pool(lp, everything)
     cycles = 0
     for _, lp, tiles in plan.passes():
         loads = [accel.load(t, lp) for t in tiles]
-        computes = [accel.compute(t, lp, layers.acts[lp.index][slice(*layers.rows(t))]) for t in tiles]
+        computes = [accel.compute(t, lp, layers.tile_inputs(lp, t)) for t in tiles]
         cycles += flow_shop(loads, computes, plan.slots)
     return cycles
 
@@ -85,6 +126,7 @@ def _timing(plan, workload, accel, layers):
     slots = simpy.Resource(env, capacity=plan.slots)
     weight_port = simpy.Resource(env, capacity=1)
     datapath = simpy.Resource(env, capacity=1)
+    T = plan.samples
 
     def tile_chain(tile, lp, w):
         with slots.request() as slot:
@@ -94,13 +136,16 @@ def _timing(plan, workload, accel, layers):
                 yield env.timeout(accel.load(tile, lp))
             with datapath.request() as dp:
                 yield dp
-                r0, r1 = layers.rows(tile)
-                layers.run(lp, w, r0, r1, tile.o0, tile.o1)
-                yield env.timeout(accel.compute(tile, lp, layers.acts[lp.index][r0:r1]))
+                if lp.is_eo:
+                    layers.run(lp, w, tile.rows(T, lp.P), tile.o0, tile.o1)
+                else:
+                    layers.pool(lp, layers.item_rows(tile.item))
+                yield env.timeout(accel.compute(tile, lp, layers.tile_inputs(lp, tile)))
 
     def run_all():
-        for _, lp, tiles in plan.passes():  # layer passes are separated by a barrier
-            w = workload.weights[lp.index]
+        for item, lp, tiles in plan.passes():  # layer passes are separated by a barrier
+            layers.prepare(lp, layers.item_rows(item))
+            w = workload.weights.get(lp.index)
             yield simpy.AllOf(env, [env.process(tile_chain(t, lp, w)) for t in tiles])
 
     env.process(run_all())
@@ -112,14 +157,14 @@ def _check_overflow(arch, plan, layers):
     bits = arch.synapse.accumulator_bits
     lo_ok, hi_ok = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
     problems = []
-    for lp in plan.layers:
+    for lp in (lp for lp in plan.layers if lp.is_eo):
         lo, hi = int(layers.lo[lp.index].min()), int(layers.hi[lp.index].max())
         if lo < lo_ok or hi > hi_ok:
             need = max(lo.bit_length() if lo < 0 else 0, hi.bit_length()) + 1
             problems.append(f"layers[{lp.index}]: accumulator reached [{lo}, {hi}], which needs {need} signed "
                             f"bits; synapse.accumulator_bits is {bits}")
         if lp.activation == "linear":
-            out = layers.acts[lp.index + 1]
+            out = layers.maps[lp.index + 1]
             olo, ohi = -(1 << (lp.ba_out - 1)), (1 << (lp.ba_out - 1)) - 1
             if out.size and (out.min() < olo or out.max() > ohi):
                 problems.append(f"layers[{lp.index}]: linear outputs reached [{out.min()}, {out.max()}], outside "
@@ -141,6 +186,6 @@ def simulate(arch, workload, mode="functional") -> RunResult:
     cycles = (_functional if mode == "functional" else _timing)(plan, workload, accel, layers)
     t2 = time.perf_counter()
     _check_overflow(arch, plan, layers)
-    acc_range = [(int(lo.min()), int(hi.max())) for lo, hi in zip(layers.lo, layers.hi)]
-    return RunResult(arch, workload, plan, mode, int(cycles), ledger, layers.acts[-1], layers.acts, acc_range,
-                     {"plan": t1 - t0, "simulate": t2 - t1})
+    acc_range = {i: (int(layers.lo[i].min()), int(layers.hi[i].max())) for i in layers.lo}
+    return RunResult(arch, workload, plan, mode, int(cycles), ledger, layers.maps[-1], layers.maps, layers.x,
+                     acc_range, {"plan": t1 - t0, "simulate": t2 - t1})

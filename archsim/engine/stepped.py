@@ -33,12 +33,12 @@ class _Sample:
     """One sample of a compute phase: read latency, then the input stream and the accumulation side by side,
     then the neuron latency, then the output write."""
 
-    def __init__(self, arch, in_words, n, out_words):
+    def __init__(self, arch, in_words, n, out_words, neuron_cycles):
         a = arch.act_mem
         self.wait = a.read_latency_cycles
         self.stream = _Transfer(in_words, 0, a.banks, a.cycles_per_access)
         self.inputs, self.per_cycle = n, arch.synapse.inputs_per_cycle
-        self.neuron = arch.neuron.latency_cycles
+        self.neuron = neuron_cycles
         self.write = _Transfer(out_words, a.write_latency_cycles, a.banks, a.cycles_per_access)
 
     def done(self):
@@ -61,12 +61,20 @@ def _ceil(a, b):
 
 
 def _tile_work(arch, lp, tile):
+    """(weight words to load, input words, inputs, output words, neuron cycles) of one (sample, position)."""
+    W = arch.act_mem.word_bits
+    if not lp.is_eo:  # pooling: read every window element, no weights, no accumulation, no neuron
+        outputs = lp.P * lp.m
+        return 0, _ceil(outputs * lp.kernel ** 2 * lp.ba_in, W), 0, _ceil(outputs * lp.ba_out, W), 0
     g = tile.outputs
     readers = 1 if arch.mapping.input_broadcast else g
     load_words = g * _ceil(lp.n * lp.bw, arch.weight_mem.word_bits)
-    in_words = readers * _ceil(lp.n * lp.ba_in, arch.act_mem.word_bits)
-    out_words = _ceil(g * lp.ba_out, arch.act_mem.word_bits)
-    return load_words, in_words, out_words
+    return load_words, readers * _ceil(lp.n * lp.ba_in, W), lp.n, _ceil(g * lp.ba_out, W), \
+        arch.neuron.latency_cycles
+
+
+def _repeats(lp, tile):
+    return tile.repeats if lp.is_eo else tile.samples
 
 
 def _pass_cycles(arch, plan, lp, tiles):
@@ -91,10 +99,10 @@ def _pass_cycles(arch, plan, lp, tiles):
                 if samples_left == 0:
                     k_comp, comp_done = k_comp + 1, comp_done + 1
                 else:
-                    comp = _Sample(arch, work[k_comp][1], lp.n, work[k_comp][2])
+                    comp = _Sample(arch, *work[k_comp][1:])
             if comp is None and k_comp < k_load and samples_left == 0 and k_comp < len(tiles):
-                samples_left = tiles[k_comp].samples
-                comp, progressed = _Sample(arch, work[k_comp][1], lp.n, work[k_comp][2]), True
+                samples_left = _repeats(lp, tiles[k_comp])
+                comp, progressed = _Sample(arch, *work[k_comp][1:]), True
         if comp_done == len(tiles):
             break
         if load is not None:

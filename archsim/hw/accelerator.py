@@ -1,9 +1,9 @@
-"""The accelerator: composes the memories, buffer, synapse units and neurons; turns one tile's load and compute
-phases into component calls (which count) and returns the phase's cycles."""
+"""The accelerator: composes the memories, buffer, synapse units, neurons and pooling unit; turns one tile's
+load and compute phases into component calls (which count) and returns the phase's cycles."""
 import numpy as np
 
 from .memory import Memory
-from .units import NeuronArray, SynapseArray, WeightBuffer
+from .units import NeuronArray, PoolUnit, SynapseArray, WeightBuffer
 
 
 class Accelerator:
@@ -14,9 +14,13 @@ class Accelerator:
         self.buffer = WeightBuffer(arch.weight_buffer, ledger)
         self.synapse = SynapseArray(arch.synapse, ledger)
         self.neuron = NeuronArray(arch.neuron, ledger)
+        self.pool_unit = PoolUnit(ledger)
 
     def load(self, tile, lp):
-        """Weight memory -> weight buffer (samples inner) or straight to the synapses (samples outer)."""
+        """Weight memory -> weight buffer (samples inner) or straight to the synapses (samples outer).
+        Pooling tiles load nothing."""
+        if not lp.is_eo:
+            return 0
         g, row = tile.outputs, lp.n * lp.bw
         cycles = self.weight_mem.read(lp.index, g * row, self.weight_mem.words(row, g))
         if lp.loop_order == "samples_inner":
@@ -24,18 +28,31 @@ class Accelerator:
         return cycles
 
     def compute(self, tile, lp, x_rows):
-        """All samples of the tile: activation reads, synapse accumulation, neurons, activation writes.
-        x_rows: the tile's input activations, one row per sample (needed for data-dependent adds)."""
-        g, S, layer = tile.outputs, tile.samples, lp.index
+        """The tile's (sample, position) pairs one after another: activation reads, synapse accumulation,
+        neurons, activation writes. x_rows: the tile's kernel input rows (for data-dependent adds)."""
+        if not lp.is_eo:
+            return self._pool(tile, lp)
+        g, reps, layer = tile.outputs, tile.repeats, lp.index
         readers = 1 if self.arch.mapping.input_broadcast else g
         in_words = self.act_mem.words(lp.n * lp.ba_in, readers)
         out_words = self.act_mem.words(g * lp.ba_out)
-        read = self.act_mem.read(layer, readers * lp.n * lp.ba_in, in_words, repeat=S)
+        read = self.act_mem.read(layer, readers * lp.n * lp.ba_in, in_words, repeat=reps)
         if lp.loop_order == "samples_inner":
-            self.buffer.serve(layer, S * g * lp.n * lp.bw)
-        n_ops = g * int(np.count_nonzero(x_rows)) if lp.op == "adds" else S * g * lp.n
-        acc = self.synapse.run(layer, lp.n, S * g, lp.op, n_ops)
-        neuron = self.neuron.fire(layer, S * g, lp.stochastic)
-        write = self.act_mem.write(layer, g * lp.ba_out, out_words, repeat=S)
+            self.buffer.serve(layer, reps * g * lp.n * lp.bw)
+        n_ops = g * int(np.count_nonzero(x_rows)) if lp.op == "adds" else reps * g * lp.n
+        acc = self.synapse.run(layer, lp.n, reps * g, lp.op, n_ops)
+        neuron = self.neuron.fire(layer, reps * g, lp.stochastic)
+        write = self.act_mem.write(layer, g * lp.ba_out, out_words, repeat=reps)
         latency = self.act_mem.spec.read_latency_cycles
-        return S * (max(read, latency + acc) + neuron + write)
+        return reps * (max(read, latency + acc) + neuron + write)
+
+    def _pool(self, tile, lp):
+        """Per sample: read every window element of every output (overlapping windows re-read), reduce,
+        write the pooled map."""
+        window = lp.kernel * lp.kernel
+        outputs = lp.P * lp.m
+        in_bits, out_bits = outputs * window * lp.ba_in, outputs * lp.ba_out
+        read = self.act_mem.read(lp.index, in_bits, self.act_mem.words(in_bits), repeat=tile.samples)
+        self.pool_unit.reduce(lp.index, tile.samples * outputs * (window - 1))
+        write = self.act_mem.write(lp.index, out_bits, self.act_mem.words(out_bits), repeat=tile.samples)
+        return tile.samples * (read + write)

@@ -44,3 +44,14 @@ class NeuronArray:
             self.ledger.add(layer, "rng", "draws", evaluations)
             self.ledger.add(layer, "rng", "bits", evaluations * self.spec.rng.bits_per_draw)
         return self.spec.latency_cycles
+
+
+class PoolUnit:
+    """Max/sum pooling: one compare or add per window element beyond the first."""
+    name = "pool"
+
+    def __init__(self, ledger):
+        self.ledger = ledger
+
+    def reduce(self, layer, ops):
+        self.ledger.add(layer, self.name, "ops", ops)

@@ -1,11 +1,14 @@
-"""Dense p-DNN layer kernel: integer synapses (accumulate-only or MAC), then the activation, for a tile of
-rows (item x sample) and output neurons. Rows are global row0 + r with item = row // T, sample = row % T;
-outputs are global col0 + i. Every random draw is keyed by that global position."""
+"""The synapse + neuron kernel for dense and (im2col-lowered) convolutional layers: integer synapses
+(accumulate-only or MAC), then the activation, for a set of input rows and a range of output channels.
+
+Row numbering is global: row = (item * T + sample) * P + position, P = output positions of the layer (1 for
+dense). The neuron at (channel c, position p) has global index c * P + p. Every random draw is keyed by
+(layer, item, sample, neuron), so any tiling, thread count or mode gives the same bits."""
 import numpy as np
 
 from .jit import njit, prange
 from .rng import TAG_PDNN, draw
-from .tables import LINEAR, NOISY, PBIT, QUANTIZED
+from .tables import LINEAR, PBIT, QUANTIZED
 
 
 @njit
@@ -28,9 +31,10 @@ def activate(acc, kind, table, shift, half, out_max, rng_bits, seed, layer, item
 
 
 @njit(parallel=True)
-def dense_tile(x, w, binary, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, row0, col0,
+def dense_tile(x, w, binary, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P, rows, col0,
                y, acc_min, acc_max):
-    """y[r, i] = act(sum_j w[i, j] * x[r, j]) for the tile; acc_min/acc_max[i] get the extreme running sums."""
+    """y[r, i] = act(sum_j w[i, j] * x[r, j]) for x's rows (global indices `rows`) and outputs col0 + i;
+    acc_min/acc_max[i] get the extreme running sums (input order j = 0, 1, ...)."""
     R, n = x.shape
     g = w.shape[0]
     half = np.int64(1) << (table_bits - 1)
@@ -54,8 +58,9 @@ def dense_tile(x, w, binary, kind, table, table_bits, shift, out_bits, rng_bits,
                         lo = acc
                     elif acc > hi:
                         hi = acc
-            row = row0 + r
+            row = rows[r]
+            pos = row % P
             y[r, i] = activate(acc, kind, table, shift, half, out_max, rng_bits, seed, layer,
-                               row // T, row % T, col0 + i)
+                               row // (T * P), (row // P) % T, (col0 + i) * P + pos)
         acc_min[i] = lo
         acc_max[i] = hi

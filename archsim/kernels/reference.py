@@ -27,6 +27,20 @@ def draw(seed, tag, a, b, c, d, bits):
     return (h >> np.uint64(64 - bits)).astype(np.int64)
 
 
+def _activate(acc, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, item, sample, neuron):
+    if kind == LINEAR:
+        return acc.copy()
+    half = 1 << (table_bits - 1)
+    idx = np.clip(acc >> shift, -half, half - 1) + half
+    if kind == QUANTIZED:
+        return table[idx]
+    u = draw(seed, 1, layer, item, sample, neuron, rng_bits)
+    if kind == PBIT:
+        return (u < table[idx]).astype(np.int64)
+    assert kind == NOISY
+    return np.minimum((table[idx] + u) >> rng_bits, (1 << out_bits) - 1)
+
+
 def dense_layer(x, w, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T):
     """Whole-layer reference: returns (y, acc_min, acc_max) exactly as the kernel over all rows and outputs.
     x: (R, n) int64 rows (item-major, sample-minor); w: (m, n) int64."""
@@ -39,15 +53,42 @@ def dense_layer(x, w, kind, table, table_bits, shift, out_bits, rng_bits, seed, 
     acc = partial[:, :, -1]
     acc_min = np.minimum(partial.min(axis=(0, 2)), 0) if R else np.zeros(m, np.int64)
     acc_max = np.maximum(partial.max(axis=(0, 2)), 0) if R else np.zeros(m, np.int64)
-    if kind == LINEAR:
-        return acc.copy(), acc_min, acc_max
-    half = 1 << (table_bits - 1)
-    idx = np.clip(acc >> shift, -half, half - 1) + half
-    if kind == QUANTIZED:
-        return table[idx], acc_min, acc_max
     rows = np.arange(R)[:, None]
-    u = draw(seed, 1, layer, rows // T, rows % T, np.arange(m)[None, :], rng_bits)
-    if kind == PBIT:
-        return (u < table[idx]).astype(np.int64), acc_min, acc_max
-    assert kind == NOISY
-    return np.minimum((table[idx] + u) >> rng_bits, (1 << out_bits) - 1), acc_min, acc_max
+    y = _activate(acc, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, rows // T, rows % T,
+                  np.arange(m)[None, :])
+    return y, acc_min, acc_max
+
+
+def conv2d_layer(a, w, stride, padding, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T):
+    """Direct convolution, no im2col. a: (items*T, H, W, Cin) NHWC rows (item-major, sample-minor);
+    w: (Cout, kh, kw, Cin). Returns (y (items*T, Ho, Wo, Cout), acc_min, acc_max) with running sums taken in
+    (kh, kw, Cin) order, as the kernel sees them."""
+    a = np.asarray(a, dtype=np.int64)
+    w = np.asarray(w, dtype=np.int64)
+    N, H, W, C = a.shape
+    Co, kh, kw, _ = w.shape
+    ap = np.pad(a, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
+    Ho, Wo = (H + 2 * padding - kh) // stride + 1, (W + 2 * padding - kw) // stride + 1
+    terms = np.zeros((N, Ho, Wo, Co, kh * kw * C), np.int64)
+    for oy in range(Ho):
+        for ox in range(Wo):
+            patch = ap[:, oy * stride:oy * stride + kh, ox * stride:ox * stride + kw, :].reshape(N, 1, -1)
+            terms[:, oy, ox] = patch * w.reshape(Co, -1)[None]
+    partial = np.cumsum(terms, axis=-1)
+    acc = partial[..., -1]
+    acc_min = np.minimum(partial.min(axis=(0, 1, 2, 4)), 0)
+    acc_max = np.maximum(partial.max(axis=(0, 1, 2, 4)), 0)
+    P = Ho * Wo
+    row = np.arange(N)[:, None, None, None]
+    pos = (np.arange(Ho)[:, None] * Wo + np.arange(Wo)[None, :])[None, :, :, None]
+    neuron = np.arange(Co)[None, None, None, :] * P + pos
+    y = _activate(acc, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, row // T, row % T, neuron)
+    return y, acc_min, acc_max
+
+
+def pool2d(a, kh, kw, stride, is_max):
+    N, H, W, C = a.shape
+    Ho, Wo = (H - kh) // stride + 1, (W - kw) // stride + 1
+    win = np.stack([a[:, i:i + stride * (Ho - 1) + 1:stride, j:j + stride * (Wo - 1) + 1:stride, :]
+                    for i in range(kh) for j in range(kw)])
+    return win.max(axis=0) if is_max else win.sum(axis=0)

@@ -29,16 +29,28 @@ def accuracy(output_mean, labels):
 
 
 def plan_frame(plan):
-    return pd.DataFrame([(lp.index, lp.n, lp.m, lp.bw, lp.ba_in, lp.ba_out, lp.activation, lp.op, lp.group,
-                          lp.loop_order, lp.gain, lp.shift, lp.reason) for lp in plan.layers],
-                        columns=["layer", "fan_in", "outputs", "weight_bits", "in_bits", "out_bits", "activation",
-                                 "synapse_op", "outputs_per_tile", "loop_order", "gain", "table_shift", "reason"])
+    return pd.DataFrame([(lp.index, lp.type, "x".join(map(str, lp.in_shape)), "x".join(map(str, lp.out_shape)),
+                          lp.n, lp.m, lp.P, lp.bw, lp.ba_in, lp.ba_out, lp.activation, lp.op, lp.group,
+                          lp.loop_order, lp.stationary, lp.gain, lp.shift, lp.reason) for lp in plan.layers],
+                        columns=["layer", "type", "in_shape", "out_shape", "fan_in", "outputs", "positions",
+                                 "weight_bits", "in_bits", "out_bits", "activation", "synapse_op",
+                                 "outputs_per_tile", "loop_order", "weight_stationary", "gain", "table_shift",
+                                 "reason"])
+
+
+def _outside_eps_eo(plan, energy):
+    """Layers that are not elementary operations (pooling) and the energy they add beyond eps_EO."""
+    pools = [lp.index for lp in plan.layers if lp.type in ("maxpool", "avgpool")]
+    if not pools:
+        return []
+    pj = float(energy[energy["layer"].isin(pools)]["energy_pj"].sum())
+    return [f"pooling layers {pools} are not elementary operations: {pj:.6g} pJ outside eps_EO"]
 
 
 def summarize(result):
     """(summary dict, tables dict) for a run."""
     energy = energy_frame(result.arch, result.plan, result.ledger)
-    analytic, analytic_pj = compare(result.arch, result.plan, result.ledger, result.activations)
+    analytic, analytic_pj = compare(result.arch, result.plan, result.ledger, result.kernel_inputs)
     total = float(energy["energy_pj"].sum())
     plan = result.plan
     summary = {
@@ -57,12 +69,12 @@ def summarize(result):
         "energy_rel_diff_vs_analytic": (total - analytic_pj) / analytic_pj if analytic_pj else 0.0,
         "counts_match_analytic": bool(analytic["match"].all()),
         "departures_explained": bool(analytic["explained"].all()),
-        "departures": sorted(set(c for c in analytic["cause"] if c)),
-        "loop_order": {f"layer{lp.index}": lp.loop_order for lp in plan.layers},
+        "departures": sorted(set(c for c in analytic["cause"] if c)) + _outside_eps_eo(plan, energy),
+        "loop_order": {f"layer{lp.index}": lp.loop_order for lp in plan.layers if lp.is_eo},
         "outputs_sha256": outputs_sha256(result.outputs),
         "output_mean_first_item": [float(v) for v in result.output_mean[0]],
         "accuracy": accuracy(result.output_mean, result.workload.labels),
-        "accumulator_range": {f"layer{i}": list(r) for i, r in enumerate(result.acc_range)},
+        "accumulator_range": {f"layer{i}": list(r) for i, r in result.acc_range.items()},
     }
     tables = {"counts": result.ledger.frame(), "energy": energy, "analytic": analytic, "plan": plan_frame(plan)}
     return summary, tables

@@ -10,7 +10,7 @@ import numpy as np
 from ..config.loader import read_yaml, validate
 from ..errors import ConfigError
 from ..kernels.reference import draw
-from .schema import Pdnn
+from .schema import Conv2d, Dense, Pdnn, layer_shapes, weight_shape
 
 DEFAULT_WORKLOAD = "default"
 TAG_WEIGHTS, TAG_INPUTS = 3, 4
@@ -20,7 +20,7 @@ TAG_WEIGHTS, TAG_INPUTS = 3, 4
 class Workload:
     """A validated p-DNN with its integer weights (one (outputs, inputs) array per layer) and input items."""
     spec: Pdnn
-    weights: list
+    weights: dict  # layer index -> integer weights: dense (outputs, inputs), conv2d (channels, k, k, in_channels)
     inputs: np.ndarray  # (items, input.size) int64, unsigned values < 2**input.bits
     path: str
     labels: Optional[np.ndarray] = None  # (items,) int64 class labels, when the inputs file has 'y'
@@ -30,14 +30,17 @@ def default_workload_path():
     return resources.files("archsim.workload") / "default.yaml"
 
 
-def fan_ins(spec):
-    sizes = [spec.input.size] + [layer.outputs for layer in spec.layers]
-    return sizes[:-1]
+def weighted_layers(spec):
+    """[(layer index, layer, weight shape)] for the layers that hold weights (dense, conv2d)."""
+    return [(i, layer, weight_shape(layer, in_shape))
+            for i, (layer, (in_shape, _)) in enumerate(zip(spec.layers, layer_shapes(spec)))
+            if isinstance(layer, (Dense, Conv2d))]
 
 
-def generated_weights(seed, layer_index, m, n, bits):
+def generated_weights(seed, layer_index, shape, bits):
+    m, n = shape[0], int(np.prod(shape[1:]))
     u = draw(seed, TAG_WEIGHTS, layer_index, np.arange(m)[:, None], np.arange(n)[None, :], 0, bits)
-    return u - (1 << (bits - 1))
+    return (u - (1 << (bits - 1))).reshape(shape)
 
 
 def generated_inputs(seed, items, size, bits):
@@ -57,25 +60,25 @@ def _open_npz(base, name, field, path):
 def _load_weights(spec, base, path):
     npz = _open_npz(base, spec.weights, "weights", path)
     names = list(npz.files)
-    problems, out = [], []
-    for i, (layer, n) in enumerate(zip(spec.layers, fan_ins(spec))):
-        key = f"layer{i}" if f"layer{i}" in names else (f"arr_{i}" if f"arr_{i}" in names else None)
+    problems, out = [], {}
+    for k, (i, layer, shape) in enumerate(weighted_layers(spec)):
+        key = f"layer{i}" if f"layer{i}" in names else (f"arr_{k}" if f"arr_{k}" in names else None)
         if key is None:
-            problems.append(f"weights: {spec.weights!r} has no array 'layer{i}' (or 'arr_{i}') for layers[{i}]; "
+            problems.append(f"weights: {spec.weights!r} has no array 'layer{i}' (or 'arr_{k}') for layers[{i}]; "
                             f"it holds {names}")
             continue
         w = npz[key]
         lo, hi = -(1 << (layer.weight_bits - 1)), (1 << (layer.weight_bits - 1)) - 1
-        if w.shape != (layer.outputs, n):
-            problems.append(f"weights: {spec.weights}:{key} has shape {w.shape}; layers[{i}] needs "
-                            f"({layer.outputs}, {n}) (outputs, inputs)")
+        if w.shape != shape:
+            what = "(outputs, inputs)" if isinstance(layer, Dense) else "(channels, kernel, kernel, in_channels)"
+            problems.append(f"weights: {spec.weights}:{key} has shape {w.shape}; layers[{i}] needs {shape} {what}")
         elif not np.issubdtype(w.dtype, np.integer):
             problems.append(f"weights: {spec.weights}:{key} has dtype {w.dtype}; integer weights are required")
         elif w.size and (w.min() < lo or w.max() > hi):
             problems.append(f"weights: {spec.weights}:{key} has values in [{w.min()}, {w.max()}], which do not fit "
                             f"layers[{i}].weight_bits = {layer.weight_bits} (allowed [{lo}, {hi}])")
         else:
-            out.append(w.astype(np.int64))
+            out[i] = w.astype(np.int64)
     if problems:
         raise ConfigError(path, problems)
     return out
@@ -105,9 +108,8 @@ def _load_inputs(spec, base, path):
 
 def workload_from_spec(spec, path, base=None):
     base = Path(base if base is not None else Path(str(path)).parent)
-    weights = _load_weights(spec, base, path) if spec.weights else [
-        generated_weights(spec.seed, i, layer.outputs, n, layer.weight_bits)
-        for i, (layer, n) in enumerate(zip(spec.layers, fan_ins(spec)))]
+    weights = _load_weights(spec, base, path) if spec.weights else {
+        i: generated_weights(spec.seed, i, shape, layer.weight_bits) for i, layer, shape in weighted_layers(spec)}
     inputs, labels = _load_inputs(spec, base, path) if spec.inputs else (generated_inputs(
         spec.seed, spec.batch, spec.input.size, spec.input.bits), None)
     return Workload(spec=spec, weights=weights, inputs=inputs, path=str(path), labels=labels)

@@ -1,5 +1,6 @@
-"""The p-DNN workload schema: input, layers (dense), samples T, seed, optional weights/inputs files."""
-from typing import Literal, Optional
+"""The p-DNN workload schema: input, layers (dense, conv2d, maxpool, avgpool, flatten), samples T, seed,
+optional weights/inputs files; and shape inference through the layers."""
+from typing import Annotated, Literal, Optional, Union
 
 from pydantic import Field, model_validator
 
@@ -9,13 +10,22 @@ Activation = Literal["pbit", "noisy", "quantized", "linear"]
 
 
 class InputSpec(Strict):
-    size: int = Field(gt=0, le=1 << 24, description="input features")
+    size: Optional[int] = Field(default=None, gt=0, le=1 << 24, description="input features (flat input)")
+    shape: Optional[list[Annotated[int, Field(gt=0, le=1 << 16)]]] = Field(
+        default=None, min_length=3, max_length=3, description="image input [height, width, channels] (NHWC)")
     bits: int = Field(default=1, ge=1, le=16, description="unsigned bits per input feature")
 
+    @model_validator(mode="after")
+    def _size_or_shape(self):
+        if (self.size is None) == (self.shape is None):
+            raise ValueError("give exactly one of size (flat input) or shape ([height, width, channels])")
+        if self.shape is not None:
+            object.__setattr__(self, "size", self.shape[0] * self.shape[1] * self.shape[2])
+        return self
 
-class Dense(Strict):
-    type: Literal["dense"]
-    outputs: int = Field(gt=0, le=1 << 24, description="output neurons")
+
+class _Neurons(Strict):
+    """Fields shared by layers of neurons with weights."""
     weight_bits: int = Field(ge=1, le=16, description="signed weight width, bits")
     activation: Activation
     output_bits: Optional[int] = Field(default=None, ge=1, le=32, description="bits of each output activation "
@@ -34,6 +44,32 @@ class Dense(Strict):
         return self
 
 
+class Dense(_Neurons):
+    type: Literal["dense"]
+    outputs: int = Field(gt=0, le=1 << 24, description="output neurons (an image input is flattened, HWC order)")
+
+
+class Conv2d(_Neurons):
+    type: Literal["conv2d"]
+    channels: int = Field(gt=0, le=1 << 16, description="output channels")
+    kernel: int = Field(gt=0, le=64, description="square kernel size")
+    stride: int = Field(default=1, gt=0, le=64)
+    padding: int = Field(default=0, ge=0, le=64, description="zero padding on each side")
+
+
+class Pool(Strict):
+    type: Literal["maxpool", "avgpool"]
+    kernel: int = Field(gt=0, le=64, description="square window")
+    stride: Optional[int] = Field(default=None, gt=0, le=64, description="default: the kernel size")
+
+
+class Flatten(Strict):
+    type: Literal["flatten"]
+
+
+Layer = Annotated[Union[Dense, Conv2d, Pool, Flatten], Field(discriminator="type")]
+
+
 class Pdnn(Strict):
     """A feed-forward p-DNN evaluated for `samples` (T) samples per input item."""
     schema_version: Literal[1] = 1
@@ -42,18 +78,57 @@ class Pdnn(Strict):
     samples: int = Field(ge=1, le=1 << 20, description="T, samples per input item")
     seed: int = Field(default=0, ge=0, lt=1 << 63)
     input: InputSpec
-    layers: list[Dense] = Field(min_length=1)
-    weights: Optional[str] = Field(default=None, description=".npz with one integer array per layer "
-                                   "(layer0, layer1, ... or positional), relative to the workload file")
+    layers: list[Layer] = Field(min_length=1)
+    weights: Optional[str] = Field(default=None, description=".npz with one integer array per weighted layer "
+                                   "(layer<i> for layers[i], or positional arr_<k>), relative to the workload file")
     inputs: Optional[str] = Field(default=None, description=".npz with array 'x' of shape (items, input.size) and "
                                   "optionally 'y' (items,) integer class labels: accuracy is then reported")
     batch: int = Field(default=1, ge=1, le=1 << 20, description="input items generated from the seed when no "
                        "inputs file is given")
 
     @model_validator(mode="after")
-    def _linear_last(self):
-        for i, layer in enumerate(self.layers[:-1]):
-            if layer.activation == "linear":
+    def _layers_fit(self):
+        weighted = [i for i, layer in enumerate(self.layers) if isinstance(layer, (Dense, Conv2d))]
+        if not weighted:
+            raise ValueError("layers: at least one dense or conv2d layer is required")
+        for i in weighted[:-1]:
+            if self.layers[i].activation == "linear":
                 raise ValueError(f"layers[{i}].activation: 'linear' (multi-bit analog output) is only allowed "
-                                 f"for the last layer")
+                                 f"for the last weighted layer")
+        layer_shapes(self)  # raises ValueError naming the layer whose shape does not fit
         return self
+
+
+def weight_shape(layer, in_shape):
+    """The integer weight array a layer needs: (outputs, inputs) for dense, (channels, k, k, Cin) for conv."""
+    if isinstance(layer, Dense):
+        n = in_shape[0] if len(in_shape) == 1 else in_shape[0] * in_shape[1] * in_shape[2]
+        return (layer.outputs, n)
+    return (layer.channels, layer.kernel, layer.kernel, in_shape[2])
+
+
+def layer_shapes(spec):
+    """[(in_shape, out_shape)] per layer; shapes are (n,) flat or (H, W, C) images."""
+    shape = tuple(spec.input.shape) if spec.input.shape else (spec.input.size,)
+    out = []
+    for i, layer in enumerate(spec.layers):
+        if isinstance(layer, Dense):
+            new = (layer.outputs,)
+        elif isinstance(layer, Flatten):
+            new = (shape[0] * shape[1] * shape[2],) if len(shape) == 3 else shape
+        else:
+            if len(shape) != 3:
+                raise ValueError(f"layers[{i}]: {layer.type} needs an image input ([height, width, channels]), "
+                                 f"but its input is flat ({shape[0]} features)")
+            k = layer.kernel
+            stride = layer.stride or k
+            pad = layer.padding if isinstance(layer, Conv2d) else 0
+            H, W = shape[0] + 2 * pad, shape[1] + 2 * pad
+            if k > H or k > W:
+                raise ValueError(f"layers[{i}]: kernel {k} does not fit the {shape[0]}x{shape[1]} input "
+                                 f"(padding {pad})")
+            C = layer.channels if isinstance(layer, Conv2d) else shape[2]
+            new = ((H - k) // stride + 1, (W - k) // stride + 1, C)
+        out.append((shape, new))
+        shape = new
+    return out
