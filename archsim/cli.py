@@ -49,7 +49,7 @@ def _run(args, argv):
     arch = load_arch(args.arch)
     workload = load_workload(args.workload, samples=args.samples, seed=args.seed)
     t1 = time.perf_counter()
-    result = simulate(arch, workload, mode=args.mode)
+    result = simulate(arch, workload, mode=args.mode, trace=args.trace)
     t2 = time.perf_counter()
     summary = write_run(result, args.out, {"load": t1 - t0, "total": t2 - t0}, argv)
     by = summary["energy_pj_by_component"]
@@ -67,6 +67,31 @@ def _run(args, argv):
     return 0
 
 
+def _replay(args, argv):
+    import json
+    from pathlib import Path
+
+    from . import load_arch
+    from .trace.replay import replay
+    summary, counts, energy = replay(args.trace_file, load_arch(args.arch))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    counts.to_csv(out / "counts.csv", index=False)
+    energy.to_csv(out / "energy.csv", index=False)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"archsim replay: {args.trace_file} (recorded on {summary['recorded_arch']}, "
+          f"{summary['recorded_cycles']:,} cycles) on {summary['arch']}")
+    print(f"  cycles {summary['cycles']:,}  memory energy {summary['memory_energy_pj']:,.1f} pJ  -> {out}/")
+    return 0
+
+
+def _export(args, argv):
+    from .trace.export import export
+    lines = export(args.trace_file, args.out, args.format, component=args.component)
+    print(f"archsim trace export: {lines:,} lines of {args.component} traffic in {args.format} format -> {args.out}")
+    return 0
+
+
 def parser():
     p = argparse.ArgumentParser(prog="archsim", description="Cycle-level simulator of p-bit accelerators")
     sub = p.add_subparsers(dest="command", required=True)
@@ -81,7 +106,20 @@ def parser():
     topo.add_argument("--pbit", action="store_true", help="run the topology as a p-DNN (1-bit p-bit activations)")
     topo.add_argument("--weight-bits", type=int, default=8, help="weight bits (default 8)")
     topo.add_argument("--act-bits", type=int, default=8, help="deterministic activation bits (default 8)")
+    run.add_argument("--trace", help="stream every memory transaction to FILE (.parquet or .csv; timing mode)")
     run.set_defaults(handler=_run)
+    rep = sub.add_parser("replay", help="replay a trace on another memory configuration")
+    rep.add_argument("trace_file", metavar="TRACE")
+    rep.add_argument("--arch", default="default", help="architecture YAML to replay on")
+    rep.add_argument("--out", default="archsim-replay", help="output folder (default: ./archsim-replay)")
+    rep.set_defaults(handler=_replay)
+    tr = sub.add_parser("trace", help="trace utilities").add_subparsers(dest="trace_command", required=True)
+    ex = tr.add_parser("export", help="export a memory's traffic for a DRAM simulator")
+    ex.add_argument("trace_file", metavar="TRACE")
+    ex.add_argument("--format", required=True, choices=["ramulator2", "drampower"])
+    ex.add_argument("--component", default="weight_mem", choices=["weight_mem", "act_mem"])
+    ex.add_argument("--out", required=True, help="output file")
+    ex.set_defaults(handler=_export)
     return p
 
 

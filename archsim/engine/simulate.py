@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
-from ..errors import OverflowError_
+from ..errors import ArchsimError, OverflowError_
 from ..hw.accelerator import Accelerator
 from ..hw.timing import flow_shop
 from ..kernels.dense import dense_tile
 from ..kernels.pool import pool2d
 from ..ledger import Ledger
+from ..trace.writer import TraceWriter
 from .plan import Plan, make_plan
 
 MODES = ("functional", "timing")
@@ -121,32 +122,41 @@ def _functional(plan, workload, accel, layers):
     return cycles
 
 
-def _timing(plan, workload, accel, layers):
+def _timing(plan, workload, accel, layers, tracer=None):
     env = simpy.Environment()
     slots = simpy.Resource(env, capacity=plan.slots)
     weight_port = simpy.Resource(env, capacity=1)
     datapath = simpy.Resource(env, capacity=1)
     T = plan.samples
 
-    def tile_chain(tile, lp, w):
+    def record(where, phase, tile, lp, cycles):
+        if tracer is not None:
+            for rec in accel.take_pending():
+                tracer.add(*where, phase, env.now, env.now + cycles, lp.index, tile.item, *rec)
+
+    def tile_chain(where, tile, lp, w):
         with slots.request() as slot:
             yield slot
             with weight_port.request() as port:
                 yield port
-                yield env.timeout(accel.load(tile, lp))
+                cycles = accel.load(tile, lp)
+                record(where, "load", tile, lp, cycles)
+                yield env.timeout(cycles)
             with datapath.request() as dp:
                 yield dp
                 if lp.is_eo:
                     layers.run(lp, w, tile.rows(T, lp.P), tile.o0, tile.o1)
                 else:
                     layers.pool(lp, layers.item_rows(tile.item))
-                yield env.timeout(accel.compute(tile, lp, layers.tile_inputs(lp, tile)))
+                cycles = accel.compute(tile, lp, layers.tile_inputs(lp, tile))
+                record(where, "compute", tile, lp, cycles)
+                yield env.timeout(cycles)
 
     def run_all():
-        for item, lp, tiles in plan.passes():  # layer passes are separated by a barrier
+        for pass_id, (item, lp, tiles) in enumerate(plan.passes()):  # passes are separated by a barrier
             layers.prepare(lp, layers.item_rows(item))
             w = workload.weights.get(lp.index)
-            yield simpy.AllOf(env, [env.process(tile_chain(t, lp, w)) for t in tiles])
+            yield simpy.AllOf(env, [env.process(tile_chain((pass_id, k), t, lp, w)) for k, t in enumerate(tiles)])
 
     env.process(run_all())
     env.run()
@@ -173,17 +183,29 @@ def _check_overflow(arch, plan, layers):
         raise OverflowError_("overflow detected:\n  - " + "\n  - ".join(problems))
 
 
-def simulate(arch, workload, mode="functional") -> RunResult:
-    """Plan and run `workload` on `arch`; a fresh ledger and state per call."""
+def simulate(arch, workload, mode="functional", trace=None) -> RunResult:
+    """Plan and run `workload` on `arch`; a fresh ledger and state per call. `trace`: a .parquet or .csv path
+    to stream every memory transaction to (timing mode only)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    if trace is not None and mode != "timing":
+        raise ArchsimError("traces need event times: use --mode timing with --trace")
     t0 = time.perf_counter()
     plan = make_plan(arch, workload)
     ledger = Ledger()
     accel = Accelerator(arch, ledger)
     layers = _Layers(plan, workload.inputs)
     t1 = time.perf_counter()
-    cycles = (_functional if mode == "functional" else _timing)(plan, workload, accel, layers)
+    accel.map_addresses(plan)
+    if mode == "functional":
+        cycles = _functional(plan, workload, accel, layers)
+    else:
+        tracer = TraceWriter(trace) if trace is not None else None
+        accel.trace(tracer is not None)
+        cycles = _timing(plan, workload, accel, layers, tracer)
+        if tracer is not None:
+            tracer.close({"arch": arch.model_dump(mode="json"), "cycles": int(cycles), "slots": plan.slots,
+                          "workload": workload.spec.name})
     t2 = time.perf_counter()
     _check_overflow(arch, plan, layers)
     acc_range = {i: (int(layers.lo[i].min()), int(layers.hi[i].max())) for i in layers.lo}

@@ -15,6 +15,29 @@ class Accelerator:
         self.synapse = SynapseArray(arch.synapse, ledger)
         self.neuron = NeuronArray(arch.neuron, ledger)
         self.pool_unit = PoolUnit(ledger)
+        self.weight_base = {}
+
+    def map_addresses(self, plan):
+        """Word addresses: each EO layer's weight rows contiguous in weight memory, in layer order; activation
+        memory split in two halves used ping-pong (layer l reads half l % 2, writes the other)."""
+        base = 0
+        for lp in plan.layers:
+            if lp.is_eo:
+                self.weight_base[lp.index] = base
+                base += self.weight_mem.words(lp.n * lp.bw, lp.m)
+
+    def trace(self, on):
+        for mem in (self.weight_mem, self.act_mem):
+            mem.pending = [] if on else None
+
+    def take_pending(self):
+        out = self.weight_mem.pending + self.act_mem.pending
+        self.weight_mem.pending.clear()
+        self.act_mem.pending.clear()
+        return out
+
+    def _act_region(self, half):
+        return half * (self.act_mem.spec.capacity // self.act_mem.spec.word_bits // 2)
 
     def load(self, tile, lp):
         """Weight memory -> weight buffer (samples inner) or straight to the synapses (samples outer).
@@ -22,7 +45,8 @@ class Accelerator:
         if not lp.is_eo:
             return 0
         g, row = tile.outputs, lp.n * lp.bw
-        cycles = self.weight_mem.read(lp.index, g * row, self.weight_mem.words(row, g))
+        address = self.weight_base.get(lp.index, 0) + self.weight_mem.words(row, tile.o0)
+        cycles = self.weight_mem.read(lp.index, g * row, self.weight_mem.words(row, g), address=address, rows=g)
         if lp.loop_order == "samples_inner":
             self.buffer.fill(lp.index, g * row)
         return cycles
@@ -36,13 +60,16 @@ class Accelerator:
         readers = 1 if self.arch.mapping.input_broadcast else g
         in_words = self.act_mem.words(lp.n * lp.ba_in, readers)
         out_words = self.act_mem.words(g * lp.ba_out)
-        read = self.act_mem.read(layer, readers * lp.n * lp.ba_in, in_words, repeat=reps)
+        first = tile.s0 * lp.P + tile.p0  # the tile's first (sample, position) row within its item
+        read = self.act_mem.read(layer, readers * lp.n * lp.ba_in, in_words, repeat=reps, rows=readers,
+                                 address=self._act_region(layer % 2) + first * self.act_mem.words(lp.n * lp.ba_in))
         if lp.loop_order == "samples_inner":
             self.buffer.serve(layer, reps * g * lp.n * lp.bw)
         n_ops = g * int(np.count_nonzero(x_rows)) if lp.op == "adds" else reps * g * lp.n
         acc = self.synapse.run(layer, lp.n, reps * g, lp.op, n_ops)
         neuron = self.neuron.fire(layer, reps * g, lp.stochastic)
-        write = self.act_mem.write(layer, g * lp.ba_out, out_words, repeat=reps)
+        write = self.act_mem.write(layer, g * lp.ba_out, out_words, repeat=reps, address=self._act_region(
+            (layer + 1) % 2) + first * self.act_mem.words(lp.m * lp.ba_out) + self.act_mem.words(tile.o0 * lp.ba_out))
         latency = self.act_mem.spec.read_latency_cycles
         return reps * (max(read, latency + acc) + neuron + write)
 
@@ -52,7 +79,9 @@ class Accelerator:
         window = lp.kernel * lp.kernel
         outputs = lp.P * lp.m
         in_bits, out_bits = outputs * window * lp.ba_in, outputs * lp.ba_out
-        read = self.act_mem.read(lp.index, in_bits, self.act_mem.words(in_bits), repeat=tile.samples)
+        read = self.act_mem.read(lp.index, in_bits, self.act_mem.words(in_bits), repeat=tile.samples,
+                                 address=self._act_region(lp.index % 2))
         self.pool_unit.reduce(lp.index, tile.samples * outputs * (window - 1))
-        write = self.act_mem.write(lp.index, out_bits, self.act_mem.words(out_bits), repeat=tile.samples)
+        write = self.act_mem.write(lp.index, out_bits, self.act_mem.words(out_bits), repeat=tile.samples,
+                                   address=self._act_region((lp.index + 1) % 2))
         return tile.samples * (read + write)

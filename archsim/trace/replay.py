@@ -1,0 +1,64 @@
+"""Replaying a trace on another memory configuration.
+
+Every transaction is re-costed on the new architecture's memories: its rows are re-packed into the new word
+width (bits are unchanged), its duration recomputed from the new latency, banks and occupancy. A load phase
+takes its transaction's new duration; a compute phase is stretched (or shortened) by repeat x the change of
+each of its transactions' durations (first order: the trace does not carry the synapse and neuron cycles that
+overlap a read). Each layer pass then goes through the same in-order load/compute flow shop as the simulator
+(hw/timing.py), so replaying a trace on its own architecture reproduces its cycles and memory counts exactly.
+Energy covers the memories only (the trace holds memory traffic only)."""
+from collections import defaultdict
+
+import pandas as pd
+
+from ..config.loader import arch_from_data
+from ..hw.timing import ceil_div, flow_shop, transfer_cycles
+from .reader import read_chunks, read_meta
+
+
+def _duration(spec, action, words):
+    latency = spec.read_latency_cycles if action == "read" else spec.write_latency_cycles
+    return transfer_cycles(words, latency, spec.banks, spec.cycles_per_access)
+
+
+def _pass_cycles(tiles, slots):
+    order = sorted(tiles)
+    return flow_shop([tiles[k]["load"] for k in order], [tiles[k]["compute"] + tiles[k]["delta"] for k in order],
+                     slots)
+
+
+def replay(path, arch):
+    """-> (summary dict, counts DataFrame [layer, component, action, count], energy DataFrame)."""
+    meta = read_meta(path)
+    old = arch_from_data(meta["arch"], f"{path} (recorded architecture)")
+    slots = 2 if arch.weight_buffer.double_buffered else 1
+    counts = defaultdict(int)
+    cycles, current, tiles = 0, None, {}
+    for chunk in read_chunks(path):
+        for r in chunk.itertuples(index=False):
+            if r.pass_id != current:
+                cycles += _pass_cycles(tiles, slots) if tiles else 0
+                current, tiles = r.pass_id, {}
+            new_spec, old_spec = getattr(arch, r.component), getattr(old, r.component)
+            words = r.rows * ceil_div(r.bits // r.rows, new_spec.word_bits)
+            counts[(r.layer, r.component, f"{r.action}_bits")] += r.bits * r.repeat
+            counts[(r.layer, r.component, f"{r.action}_words")] += words * r.repeat
+            tile = tiles.setdefault(r.tile, {"load": 0, "compute": 0, "delta": 0})
+            new = _duration(new_spec, r.action, words)
+            if r.phase == "load":
+                tile["load"] = new
+            else:
+                tile["compute"] = r.end_cycle - r.start_cycle
+                tile["delta"] += r.repeat * (new - _duration(old_spec, r.action, r.words))
+    cycles += _pass_cycles(tiles, slots) if tiles else 0
+    frame = pd.DataFrame([(l, c, a, v) for (l, c, a), v in sorted(counts.items())],
+                         columns=["layer", "component", "action", "count"])
+    energy = frame[frame.action.str.endswith("_bits")].copy()
+    energy["pj_per_unit"] = [getattr(getattr(arch, c), f"{a.split('_')[0]}_pj_per_bit").value
+                             for c, a in zip(energy.component, energy.action)]
+    energy["energy_pj"] = energy["count"] * energy["pj_per_unit"]
+    summary = {"trace": str(path), "recorded_arch": old.name, "arch": arch.name, "recorded_cycles": meta["cycles"],
+               "cycles": int(cycles), "memory_energy_pj": float(energy.energy_pj.sum()),
+               "memory_energy_pj_by_component": {k: float(v) for k, v in
+                                                 energy.groupby("component").energy_pj.sum().items()}}
+    return summary, frame, energy
