@@ -38,7 +38,7 @@ def kernel_vs_gemm(rows=1024, n=1024, m=1024):
     lo, hi = np.zeros(m, np.int64), np.zeros(m, np.int64)
 
     def kernel(binary):
-        dense.dense_tile(x, w, binary, tables.PBIT, table, 8, shift, 1, 16, 1, 0, 32, 1, row_ids, 0, y, lo, hi)
+        dense.dense_tile(x, w, np.zeros(m, np.int64), binary, tables.PBIT, table, 8, shift, 1, 16, 1, 0, 32, 1, row_ids, 0, y, lo, hi)
 
     kernel(True)  # compile / load from cache
     wt = np.ascontiguousarray(w.T)

@@ -194,3 +194,23 @@ def test_outputs_independent_of_numba_thread_count(tmp_path):
     hashes = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                              env=dict(os.environ, NUMBA_NUM_THREADS=str(k))).stdout for k in (1, 2)}
     assert len(hashes) == 1
+
+
+def test_bias_is_read_with_the_weights_and_named_as_a_departure(tmp_path):
+    import numpy as np
+    import yaml
+    from archsim import load_workload
+    np.savez(tmp_path / "w.npz", layer0=np.ones((3, 5), int), bias0=np.array([-4, 0, 7]))
+    spec = {"schema_version": 1, "kind": "pdnn", "name": "b", "samples": 2, "weights": "w.npz",
+            "input": {"size": 5, "bits": 1},
+            "layers": [{"type": "dense", "outputs": 3, "weight_bits": 4, "activation": "linear", "output_bits": 16,
+                        "bias": True, "bias_bits": 8}]}
+    (tmp_path / "b.yaml").write_text(yaml.safe_dump(spec))
+    w = load_workload(tmp_path / "b.yaml")
+    result = simulate(arch(), w, "timing")
+    ones = w.inputs[0].sum()
+    assert result.outputs[0].tolist() == [ones - 4, ones, ones + 7]  # bias + sum of the selected unit weights
+    assert result.ledger.get("weight_mem", "read_bits") == 3 * (5 * 4 + 8)
+    summary, _ = summarize(result)
+    assert not summary["counts_match_analytic"] and summary["departures_explained"]
+    assert any("bias: 8 bits" in d for d in summary["departures"])

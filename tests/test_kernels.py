@@ -28,11 +28,12 @@ def layer_case(draw):
     r = np.random.default_rng(data_seed)
     x = r.integers(0, 2**ba, (items * T, n)).astype(np.int64)
     w = r.integers(-(2 ** (bw - 1)), 2 ** (bw - 1), (m, n)).astype(np.int64)
+    bias = r.integers(-(2 ** (bw + 2)), 2 ** (bw + 2), m).astype(np.int64) if draw(st.booleans()) else None
     gain = tables.default_gain(n, bw) * draw(st.floats(0.25, 4.0))
     shift = tables.table_shift(gain, table_bits)
     table = tables.activation_table(kind, gain, shift, table_bits, out_bits, rng_bits)
     return dict(x=x, w=w, kind=tables.KIND_CODES[kind], table=table, table_bits=table_bits, shift=shift,
-                out_bits=out_bits, rng_bits=rng_bits, seed=seed, layer=layer, T=T, binary=ba == 1)
+                out_bits=out_bits, rng_bits=rng_bits, seed=seed, layer=layer, T=T, binary=ba == 1, bias=bias)
 
 
 def run_kernel(c, row_tile=None, col_tile=None):
@@ -46,7 +47,8 @@ def run_kernel(c, row_tile=None, col_tile=None):
             r1, o1 = min(r0 + row_tile, R), min(o0 + col_tile, m)
             yt = np.zeros((r1 - r0, o1 - o0), np.int64)
             lt, ht = np.zeros(o1 - o0, np.int64), np.zeros(o1 - o0, np.int64)
-            dense.dense_tile(c["x"][r0:r1], np.ascontiguousarray(c["w"][o0:o1]), c["binary"], c["kind"],
+            bias = np.zeros(o1 - o0, np.int64) if c["bias"] is None else c["bias"][o0:o1]
+            dense.dense_tile(c["x"][r0:r1], np.ascontiguousarray(c["w"][o0:o1]), bias, c["binary"], c["kind"],
                              c["table"], c["table_bits"], c["shift"], c["out_bits"], c["rng_bits"], c["seed"],
                              c["layer"], c["T"], 1, np.arange(r0, r1), o0, yt, lt, ht)
             y[r0:r1, o0:o1] = yt
@@ -57,7 +59,7 @@ def run_kernel(c, row_tile=None, col_tile=None):
 
 def run_reference(c):
     return reference.dense_layer(c["x"], c["w"], c["kind"], c["table"], c["table_bits"], c["shift"],
-                                 c["out_bits"], c["rng_bits"], c["seed"], c["layer"], c["T"])
+                                 c["out_bits"], c["rng_bits"], c["seed"], c["layer"], c["T"], c["bias"])
 
 
 @given(layer_case())

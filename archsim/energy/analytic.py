@@ -70,7 +70,9 @@ def _mapping_prediction(arch, lp, plan, comp, action, formula):
     """(count the mapping predicts, cause) for a term the mapping changes; (formula, "") where it does not."""
     groups = -(-lp.m // lp.group)
     if (comp, action) == ("weight_mem", "read_bits"):
-        causes, count = [], plan.items * lp.m * lp.n * lp.bw
+        causes, count = [], plan.items * lp.m * lp.row_bits
+        if lp.bias_bits:
+            causes.append(f"bias: {lp.bias_bits} bits per output read with its weights")
         if lp.type == "conv2d" and not lp.stationary:
             count *= lp.P
         elif lp.type == "conv2d":

@@ -31,6 +31,7 @@ class LayerPlan:
     group: int = 1         # output channels per tile (units used in parallel)
     loop_order: str = ""   # 'samples_inner' or 'samples_outer'
     stationary: bool = False  # conv: weights held across positions
+    bias_bits: int = 0     # bias read with each output's weights (0: no bias)
     kernel: int = 1
     stride: int = 1
     padding: int = 0
@@ -47,6 +48,11 @@ class LayerPlan:
     @property
     def binary(self):
         return self.ba_in == 1
+
+    @property
+    def row_bits(self):
+        """Bits of one output's weight row in weight memory: its n weights, then its bias."""
+        return self.n * self.bw + self.bias_bits
 
     @property
     def is_eo(self):
@@ -121,9 +127,8 @@ class Plan:
                 yield item, lp, self.tiles(item, lp)
 
 
-def _loop_order(arch, n, bw, m, slot_bits, index):
+def _loop_order(arch, row_bits, m, slot_bits, index):
     units = min(arch.synapse.count, arch.neuron.count, m)
-    row_bits = n * bw
     wanted = arch.mapping.loop_order
     if wanted == "samples_outer":
         return units, "samples_outer", "mapping.loop_order is samples_outer: weights re-read for every sample"
@@ -160,10 +165,11 @@ def _neuron_layer(arch, i, layer, in_shape, out_shape, ba_in, slot_bits):
     gain = layer.gain if layer.gain is not None else tables.default_gain(n, layer.weight_bits)
     shift = tables.table_shift(gain, table_bits)
     table = tables.activation_table(layer.activation, gain, shift, table_bits, layer.output_bits, rng_bits)
-    group, order, reason = _loop_order(arch, n, layer.weight_bits, m, slot_bits, i)
+    bias_bits = layer.bias_bits if layer.bias else 0
+    group, order, reason = _loop_order(arch, n * layer.weight_bits + bias_bits, m, slot_bits, i)
     return LayerPlan(i, layer.type, in_shape, out_shape, n, m, P, layer.weight_bits, ba_in, layer.output_bits,
                      layer.activation, gain, shift, table, "adds" if arch.synapse.kind == "accumulate" else "macs",
-                     group, order, reason=reason, **conv)
+                     group, order, reason=reason, bias_bits=bias_bits, **conv)
 
 
 def make_plan(arch, workload) -> Plan:
@@ -192,7 +198,7 @@ def make_plan(arch, workload) -> Plan:
 
 
 def _check_capacity(arch, spec, layers):
-    weight_bits = sum(lp.m * lp.n * lp.bw for lp in layers)
+    weight_bits = sum(lp.m * lp.row_bits for lp in layers)
     if weight_bits > arch.weight_mem.capacity:
         raise MappingError(f"workload {spec.name!r} needs {weight_bits} bits of weights, more than "
                            f"weight_mem.capacity = {arch.weight_mem.capacity} bits")

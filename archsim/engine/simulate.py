@@ -57,8 +57,9 @@ def im2col(maps, lp):
 class _Layers:
     """Activation maps, kernel inputs and accumulator extremes of one run; the kernel calls."""
 
-    def __init__(self, plan, inputs):
+    def __init__(self, plan, inputs, biases):
         T = plan.samples
+        self.biases = biases
         self.plan, self.rows_total = plan, inputs.shape[0] * T
         self.maps = [np.repeat(inputs, T, axis=0)]
         self.x, self.lo, self.hi = {}, {}, {}
@@ -89,7 +90,8 @@ class _Layers:
         y = np.zeros((len(rows), o1 - o0), np.int64)
         lo, hi = np.zeros(o1 - o0, np.int64), np.zeros(o1 - o0, np.int64)
         w = np.ascontiguousarray(weights.reshape(lp.m, -1)[o0:o1])
-        dense_tile(x, w, lp.binary, lp.kind_code, lp.table, p.table_bits, lp.shift, lp.ba_out, p.rng_bits,
+        b = self.biases[lp.index][o0:o1] if lp.index in self.biases else np.zeros(o1 - o0, np.int64)
+        dense_tile(x, w, b, lp.binary, lp.kind_code, lp.table, p.table_bits, lp.shift, lp.ba_out, p.rng_bits,
                    p.seed, lp.index, p.samples, lp.P, rows, o0, y, lo, hi)
         self.maps[lp.index + 1].reshape(-1, lp.m)[rows, o0:o1] = y
         np.minimum(self.lo[lp.index][o0:o1], lo, out=self.lo[lp.index][o0:o1])
@@ -194,7 +196,7 @@ def simulate(arch, workload, mode="functional", trace=None) -> RunResult:
     plan = make_plan(arch, workload)
     ledger = Ledger()
     accel = Accelerator(arch, ledger)
-    layers = _Layers(plan, workload.inputs)
+    layers = _Layers(plan, workload.inputs, workload.biases)
     t1 = time.perf_counter()
     accel.map_addresses(plan)
     if mode == "functional":

@@ -68,7 +68,7 @@ def _tile_work(arch, lp, tile):
         return 0, _ceil(outputs * lp.kernel ** 2 * lp.ba_in, W), 0, _ceil(outputs * lp.ba_out, W), 0
     g = tile.outputs
     readers = 1 if arch.mapping.input_broadcast else g
-    load_words = g * _ceil(lp.n * lp.bw, arch.weight_mem.word_bits)
+    load_words = g * _ceil(lp.row_bits, arch.weight_mem.word_bits)
     return load_words, readers * _ceil(lp.n * lp.ba_in, W), lp.n, _ceil(g * lp.ba_out, W), \
         arch.neuron.latency_cycles
 

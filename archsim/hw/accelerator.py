@@ -24,7 +24,7 @@ class Accelerator:
         for lp in plan.layers:
             if lp.is_eo:
                 self.weight_base[lp.index] = base
-                base += self.weight_mem.words(lp.n * lp.bw, lp.m)
+                base += self.weight_mem.words(lp.row_bits, lp.m)
 
     def trace(self, on):
         for mem in (self.weight_mem, self.act_mem):
@@ -44,7 +44,7 @@ class Accelerator:
         Pooling tiles load nothing."""
         if not lp.is_eo:
             return 0
-        g, row = tile.outputs, lp.n * lp.bw
+        g, row = tile.outputs, lp.row_bits
         address = self.weight_base.get(lp.index, 0) + self.weight_mem.words(row, tile.o0)
         cycles = self.weight_mem.read(lp.index, g * row, self.weight_mem.words(row, g), address=address, rows=g)
         if lp.loop_order == "samples_inner":
@@ -64,7 +64,7 @@ class Accelerator:
         read = self.act_mem.read(layer, readers * lp.n * lp.ba_in, in_words, repeat=reps, rows=readers,
                                  address=self._act_region(layer % 2) + first * self.act_mem.words(lp.n * lp.ba_in))
         if lp.loop_order == "samples_inner":
-            self.buffer.serve(layer, reps * g * lp.n * lp.bw)
+            self.buffer.serve(layer, reps * g * lp.row_bits)
         n_ops = g * int(np.count_nonzero(x_rows)) if lp.op == "adds" else reps * g * lp.n
         acc = self.synapse.run(layer, lp.n, reps * g, lp.op, n_ops)
         neuron = self.neuron.fire(layer, reps * g, lp.stochastic)

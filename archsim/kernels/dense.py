@@ -31,19 +31,19 @@ def activate(acc, kind, table, shift, half, out_max, rng_bits, seed, layer, item
 
 
 @njit(parallel=True)
-def dense_tile(x, w, binary, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P, rows, col0,
-               y, acc_min, acc_max):
-    """y[r, i] = act(sum_j w[i, j] * x[r, j]) for x's rows (global indices `rows`) and outputs col0 + i;
-    acc_min/acc_max[i] get the extreme running sums (input order j = 0, 1, ...)."""
+def dense_tile(x, w, bias, binary, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P, rows,
+               col0, y, acc_min, acc_max):
+    """y[r, i] = act(bias[i] + sum_j w[i, j] * x[r, j]) for x's rows (global indices `rows`) and outputs
+    col0 + i; acc_min/acc_max[i] get the extreme running sums (bias first, then inputs j = 0, 1, ...)."""
     R, n = x.shape
     g = w.shape[0]
     half = np.int64(1) << (table_bits - 1)
     out_max = (np.int64(1) << out_bits) - 1
     for i in prange(g):
-        lo = np.int64(0)
-        hi = np.int64(0)
+        lo = min(np.int64(0), bias[i])
+        hi = max(np.int64(0), bias[i])
         for r in range(R):
-            acc = np.int64(0)
+            acc = bias[i]
             if binary:  # accumulate-only: add the weights selected by 1-bit inputs (w & -1 = w, w & 0 = 0)
                 for j in range(n):
                     acc += w[i, j] & -x[r, j]

@@ -41,25 +41,26 @@ def _activate(acc, kind, table, table_bits, shift, out_bits, rng_bits, seed, lay
     return np.minimum((table[idx] + u) >> rng_bits, (1 << out_bits) - 1)
 
 
-def dense_layer(x, w, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T):
+def dense_layer(x, w, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, bias=None):
     """Whole-layer reference: returns (y, acc_min, acc_max) exactly as the kernel over all rows and outputs.
-    x: (R, n) int64 rows (item-major, sample-minor); w: (m, n) int64."""
+    x: (R, n) int64 rows (item-major, sample-minor); w: (m, n) int64; bias: (m,) int64 or None."""
     x = np.asarray(x, dtype=np.int64)
     w = np.asarray(w, dtype=np.int64)
     R, m = x.shape[0], w.shape[0]
-    partial = np.cumsum(x[:, None, :] * w[None, :, :], axis=2)  # (R, m, n) running sums in input order
-    if partial.shape[2] == 0:
-        partial = np.zeros((R, m, 1), dtype=np.int64)
+    b = np.zeros(m, np.int64) if bias is None else np.asarray(bias, dtype=np.int64)
+    terms = np.concatenate([np.broadcast_to(b[None, :, None], (R, m, 1)), x[:, None, :] * w[None, :, :]], axis=2)
+    partial = np.cumsum(terms, axis=2)  # (R, m, 1 + n) running sums: bias, then inputs in order
     acc = partial[:, :, -1]
-    acc_min = np.minimum(partial.min(axis=(0, 2)), 0) if R else np.zeros(m, np.int64)
-    acc_max = np.maximum(partial.max(axis=(0, 2)), 0) if R else np.zeros(m, np.int64)
+    acc_min = np.minimum(partial.min(axis=(0, 2)), 0) if R else np.minimum(b, 0)
+    acc_max = np.maximum(partial.max(axis=(0, 2)), 0) if R else np.maximum(b, 0)
     rows = np.arange(R)[:, None]
     y = _activate(acc, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, rows // T, rows % T,
                   np.arange(m)[None, :])
     return y, acc_min, acc_max
 
 
-def conv2d_layer(a, w, stride, padding, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T):
+def conv2d_layer(a, w, stride, padding, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T,
+                 bias=None):
     """Direct convolution, no im2col. a: (items*T, H, W, Cin) NHWC rows (item-major, sample-minor);
     w: (Cout, kh, kw, Cin). Returns (y (items*T, Ho, Wo, Cout), acc_min, acc_max) with running sums taken in
     (kh, kw, Cin) order, as the kernel sees them."""
@@ -69,11 +70,12 @@ def conv2d_layer(a, w, stride, padding, kind, table, table_bits, shift, out_bits
     Co, kh, kw, _ = w.shape
     ap = np.pad(a, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
     Ho, Wo = (H + 2 * padding - kh) // stride + 1, (W + 2 * padding - kw) // stride + 1
-    terms = np.zeros((N, Ho, Wo, Co, kh * kw * C), np.int64)
+    terms = np.zeros((N, Ho, Wo, Co, 1 + kh * kw * C), np.int64)
+    terms[..., 0] = 0 if bias is None else np.asarray(bias, dtype=np.int64)
     for oy in range(Ho):
         for ox in range(Wo):
             patch = ap[:, oy * stride:oy * stride + kh, ox * stride:ox * stride + kw, :].reshape(N, 1, -1)
-            terms[:, oy, ox] = patch * w.reshape(Co, -1)[None]
+            terms[:, oy, ox, :, 1:] = patch * w.reshape(Co, -1)[None]
     partial = np.cumsum(terms, axis=-1)
     acc = partial[..., -1]
     acc_min = np.minimum(partial.min(axis=(0, 1, 2, 4)), 0)

@@ -21,6 +21,7 @@ class Workload:
     """A validated p-DNN with its integer weights (one (outputs, inputs) array per layer) and input items."""
     spec: Pdnn
     weights: dict  # layer index -> integer weights: dense (outputs, inputs), conv2d (channels, k, k, in_channels)
+    biases: dict   # layer index -> (outputs,) integer biases, for layers with bias: true
     inputs: np.ndarray  # (items, input.size) int64, unsigned values < 2**input.bits
     path: str
     labels: Optional[np.ndarray] = None  # (items,) int64 class labels, when the inputs file has 'y'
@@ -79,9 +80,26 @@ def _load_weights(spec, base, path):
                             f"layers[{i}].weight_bits = {layer.weight_bits} (allowed [{lo}, {hi}])")
         else:
             out[i] = w.astype(np.int64)
+    biases = {}
+    for i, layer, shape in weighted_layers(spec):
+        if not layer.bias:
+            continue
+        if f"bias{i}" not in names:
+            problems.append(f"weights: {spec.weights!r} has no array 'bias{i}' for layers[{i}] (bias: true)")
+            continue
+        b = npz[f"bias{i}"]
+        lo, hi = -(1 << (layer.bias_bits - 1)), (1 << (layer.bias_bits - 1)) - 1
+        if b.shape != (shape[0],) or not np.issubdtype(b.dtype, np.integer):
+            problems.append(f"weights: {spec.weights}:bias{i} must be {shape[0]} integers, got shape {b.shape} "
+                            f"dtype {b.dtype}")
+        elif b.size and (b.min() < lo or b.max() > hi):
+            problems.append(f"weights: {spec.weights}:bias{i} has values in [{b.min()}, {b.max()}], which do not "
+                            f"fit layers[{i}].bias_bits = {layer.bias_bits} (allowed [{lo}, {hi}])")
+        else:
+            biases[i] = b.astype(np.int64)
     if problems:
         raise ConfigError(path, problems)
-    return out
+    return out, biases
 
 
 def _load_inputs(spec, base, path):
@@ -108,11 +126,16 @@ def _load_inputs(spec, base, path):
 
 def workload_from_spec(spec, path, base=None):
     base = Path(base if base is not None else Path(str(path)).parent)
-    weights = _load_weights(spec, base, path) if spec.weights else {
-        i: generated_weights(spec.seed, i, shape, layer.weight_bits) for i, layer, shape in weighted_layers(spec)}
+    if spec.weights:
+        weights, biases = _load_weights(spec, base, path)
+    else:
+        weights = {i: generated_weights(spec.seed, i, shape, layer.weight_bits)
+                   for i, layer, shape in weighted_layers(spec)}
+        biases = {i: generated_weights(spec.seed, 1000 + i, (shape[0], 1), layer.weight_bits).reshape(-1)
+                  for i, layer, shape in weighted_layers(spec) if layer.bias}
     inputs, labels = _load_inputs(spec, base, path) if spec.inputs else (generated_inputs(
         spec.seed, spec.batch, spec.input.size, spec.input.bits), None)
-    return Workload(spec=spec, weights=weights, inputs=inputs, path=str(path), labels=labels)
+    return Workload(spec=spec, weights=weights, biases=biases, inputs=inputs, path=str(path), labels=labels)
 
 
 def workload_from_data(data, path="<workload>", base=None) -> Workload:

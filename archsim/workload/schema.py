@@ -32,6 +32,9 @@ class _Neurons(Strict):
                                        "(1 for pbit; required for noisy, quantized and linear)")
     gain: Optional[float] = Field(default=None, gt=0, description="real pre-activation = gain * integer sum "
                                   "(default 2 / (2**(weight_bits-1) * sqrt(fan_in)))")
+    bias: bool = Field(default=False, description="an integer bias per output, preloaded into the accumulator "
+                       "and read from weight memory with the output's weights")
+    bias_bits: int = Field(default=16, ge=1, le=32, description="signed bias width, bits")
 
     @model_validator(mode="after")
     def _output_bits(self):
@@ -80,7 +83,8 @@ class Pdnn(Strict):
     input: InputSpec
     layers: list[Layer] = Field(min_length=1)
     weights: Optional[str] = Field(default=None, description=".npz with one integer array per weighted layer "
-                                   "(layer<i> for layers[i], or positional arr_<k>), relative to the workload file")
+                                   "(layer<i> for layers[i], or positional arr_<k>) and bias<i> for layers with "
+                                   "bias: true, relative to the workload file")
     inputs: Optional[str] = Field(default=None, description=".npz with array 'x' of shape (items, input.size) and "
                                   "optionally 'y' (items,) integer class labels: accuracy is then reported")
     batch: int = Field(default=1, ge=1, le=1 << 20, description="input items generated from the seed when no "
