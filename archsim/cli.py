@@ -92,6 +92,17 @@ def _export(args, argv):
     return 0
 
 
+def _import(args, argv):
+    from .workload.onnx_import import import_onnx
+    yml, npz, warnings = import_onnx(args.model, args.out, weight_bits=args.weight_bits, activation=args.activation,
+                                     act_bits=args.act_bits, input_bits=args.input_bits, samples=args.samples,
+                                     seed=args.seed)
+    for w in warnings:
+        print(f"archsim import: warning: {w}", file=sys.stderr)
+    print(f"archsim import: {args.model} -> {yml} + {npz}")
+    return 0
+
+
 def parser():
     p = argparse.ArgumentParser(prog="archsim", description="Cycle-level simulator of p-bit accelerators")
     sub = p.add_subparsers(dest="command", required=True)
@@ -113,6 +124,16 @@ def parser():
     rep.add_argument("--arch", default="default", help="architecture YAML to replay on")
     rep.add_argument("--out", default="archsim-replay", help="output folder (default: ./archsim-replay)")
     rep.set_defaults(handler=_replay)
+    imp = sub.add_parser("import", help="turn an ONNX model into a workload YAML + weights .npz")
+    imp.add_argument("model", metavar="MODEL.onnx")
+    imp.add_argument("--out", default=".", help="output folder (default: .)")
+    imp.add_argument("--weight-bits", type=int, default=8)
+    imp.add_argument("--activation", choices=["pbit", "noisy", "quantized"], default="pbit")
+    imp.add_argument("--act-bits", type=int, default=4, help="bits of noisy/quantized activations")
+    imp.add_argument("--input-bits", type=int, default=1)
+    imp.add_argument("--samples", type=int, default=8)
+    imp.add_argument("--seed", type=int, default=0)
+    imp.set_defaults(handler=_import)
     tr = sub.add_parser("trace", help="trace utilities").add_subparsers(dest="trace_command", required=True)
     ex = tr.add_parser("export", help="export a memory's traffic for a DRAM simulator")
     ex.add_argument("trace_file", metavar="TRACE")
