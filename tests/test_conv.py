@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from archsim import simulate
 from archsim.engine.plan import make_plan
 from archsim.engine.stepped import stepped_cycles
-from archsim.kernels import reference, tables
+from archsim.kernels import reference
 from archsim.report.run import outputs_sha256, summarize
 from archsim.workload.loader import workload_from_data
 from helpers import arch

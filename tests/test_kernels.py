@@ -107,7 +107,7 @@ def test_rng_is_uniform_and_position_sensitive():
 
 def test_pbit_probability_follows_tanh():
     """Empirical P(b = 1) of the table-driven p-bit equals (1 + tanh(a)) / 2 within sampling error."""
-    n, bw, tb, rb = 1, 8, 10, 16
+    n, tb, rb = 1, 10, 16
     gain = 0.02
     shift = tables.table_shift(gain, tb)
     table = tables.activation_table("pbit", gain, shift, tb, 1, rb)

@@ -104,3 +104,24 @@ def compare(arch, plan, ledger, kernel_inputs):
     table = pd.DataFrame(rows, columns=["layer", "component", "action", "eps_eo_count", "mapping_count",
                                         "simulated_count", "match", "explained", "cause"])
     return table, energy
+
+
+def gibbs_counts(degrees, coupling_bits, bias_bits, sweeps, chains, stationary):
+    """The counts block Gibbs must make, from the updated nodes' degrees alone: per update, deg couplings and
+    one bias read (once per stage when stationary), deg neighbour spins read and +-J adds, one draw, one
+    compare and one spin written."""
+    reps, updates, reads = sweeps * chains, len(degrees), int(np.sum(degrees))
+    rows = reads * coupling_bits + updates * bias_bits
+    return {("weight_mem", "read_bits"): rows if stationary else reps * rows,
+            ("act_mem", "read_bits"): reps * reads, ("act_mem", "write_bits"): reps * updates,
+            ("synapse", "adds"): reps * reads, ("neuron", "samples"): reps * updates,
+            ("rng", "draws"): reps * updates}
+
+
+def gibbs_compare(arch, lp, ledger, predicted):
+    """Term-by-term table and analytic energy (pJ) for one Gibbs stage (ledger layer = stage)."""
+    e = {k: v[0] for k, v in unit_energies(arch, lp).items()}
+    rows = [(lp.index, c, a, want, ledger.get(c, a, lp.index), ledger.get(c, a, lp.index) == want)
+            for (c, a), want in predicted.items()]
+    table = pd.DataFrame(rows, columns=["layer", "component", "action", "analytic_count", "simulated_count", "match"])
+    return table, float(sum(want * e[k] for k, want in predicted.items()))

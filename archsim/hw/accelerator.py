@@ -85,3 +85,32 @@ class Accelerator:
         write = self.act_mem.write(lp.index, out_bits, self.act_mem.words(out_bits), repeat=tile.samples,
                                    address=self._act_region((lp.index + 1) % 2))
         return tile.samples * (read + write)
+
+    # Gibbs sampling: a round updates up to min(synapses, neurons) nodes of one colour in parallel.
+
+    def couplings_load(self, stage, row_bits):
+        """Stationary couplings: every updated node's row (its couplings, then its bias) read once into the
+        buffer at the start of a stage."""
+        words = sum(self.weight_mem.words(int(b)) for b in row_bits)
+        cycles = self.weight_mem.read(stage, int(row_bits.sum()), words, rows=len(row_bits))
+        self.buffer.fill(stage, int(row_bits.sum()))
+        return cycles
+
+    def gibbs_load(self, stage, row_bits, stationary, times=1):
+        """Couplings of one round's nodes, re-read from weight memory when they are not stationary."""
+        if stationary:
+            return 0
+        words = sum(self.weight_mem.words(int(b)) for b in row_bits)
+        return self.weight_mem.read(stage, int(row_bits.sum()), words, repeat=times, rows=len(row_bits))
+
+    def gibbs_compute(self, stage, row_bits, degrees, stationary, times=1):
+        """One round: neighbour spins read (one scattered 1-bit read per neighbour), +-J accumulated (no
+        multiplier), one draw and compare per node, the new spins written (one scattered write each)."""
+        g, reads = len(degrees), int(degrees.sum())
+        read = self.act_mem.read(stage, reads, reads, repeat=times, rows=reads)
+        if stationary:
+            self.buffer.serve(stage, times * int(row_bits.sum()))
+        acc = self.synapse.run(stage, int(degrees.max()) if g else 0, times * g, "adds", times * reads)
+        neuron = self.neuron.fire(stage, times * g, True)
+        write = self.act_mem.write(stage, g, g, repeat=times, rows=g)
+        return max(read, self.act_mem.spec.read_latency_cycles + acc) + neuron + write

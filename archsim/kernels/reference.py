@@ -94,3 +94,22 @@ def pool2d(a, kh, kw, stride, is_max):
     win = np.stack([a[:, i:i + stride * (Ho - 1) + 1:stride, j:j + stride * (Wo - 1) + 1:stride, :]
                     for i in range(kh) for j in range(kw)])
     return win.max(axis=0) if is_max else win.sum(axis=0)
+
+
+def gibbs(states, J, h, beta_thr, I_min, colours, clamped, seed, rng_bits, sweep0, n_sweeps, burn_in,
+          record_every):
+    """Dense-matrix block Gibbs: for each sweep and colour, all unclamped nodes of the colour at once.
+    states: (chains, n) int8 (copied); J: (n, n) int; beta_thr: the field table. Returns (final, records)."""
+    s = np.array(states, dtype=np.int64)
+    J = np.asarray(J, dtype=np.int64)
+    chains = np.arange(s.shape[0])[:, None]
+    records = []
+    for sweep in range(sweep0, sweep0 + n_sweeps):
+        for c in range(int(colours.max()) + 1 if colours.size else 0):
+            nodes = np.flatnonzero((colours == c) & ~clamped)
+            field = s @ J[nodes].T + h[nodes][None, :]
+            u = draw(seed, 2, chains, sweep, nodes[None, :], 0, rng_bits)
+            s[:, nodes] = np.where(u < beta_thr[field - I_min], 1, -1)
+        if sweep >= burn_in and (sweep - burn_in) % record_every == 0:
+            records.append(s.astype(np.int8))
+    return s.astype(np.int8), np.array(records, dtype=np.int8).reshape(-1, *s.shape)

@@ -80,7 +80,7 @@ def summarize(result):
     return summary, tables
 
 
-def manifest(result, wall_s, argv=None):
+def manifest(seed, mode, wall_s, argv=None):
     import numba
     return {
         "archsim_version": __version__,
@@ -89,27 +89,33 @@ def manifest(result, wall_s, argv=None):
         "numpy": np.__version__,
         "numba": numba.__version__,
         "numba_threads": numba.get_num_threads(),
-        "seed": result.plan.seed,
-        "mode": result.mode,
+        "seed": seed,
+        "mode": mode,
         "wall_s": {k: round(v, 6) for k, v in wall_s.items()},
         "command": argv,
     }
 
 
-def write_run(result, out_dir, wall_s=None, argv=None):
-    """Write summary.json, counts.csv, energy.csv, analytic.csv, plan.csv, arch.yaml, workload.yaml,
-    manifest.json and outputs.npy into out_dir; return the summary."""
+def write_files(out_dir, summary, tables, arch, spec, arrays, seed, mode, wall_s, argv):
+    """The files every run writes: summary.json, one CSV per table, the resolved arch.yaml and workload.yaml,
+    manifest.json, and the named .npy arrays."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    summary, tables = summarize(result)
     for name, frame in tables.items():
         frame.to_csv(out / f"{name}.csv", index=False)
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (out / "arch.yaml").write_text(yaml.safe_dump(result.arch.model_dump(mode="json"), sort_keys=False))
-    (out / "workload.yaml").write_text(yaml.safe_dump(result.workload.spec.model_dump(mode="json",
-                                                                                     exclude_none=True),
+    (out / "arch.yaml").write_text(yaml.safe_dump(arch.model_dump(mode="json"), sort_keys=False))
+    (out / "workload.yaml").write_text(yaml.safe_dump(spec.model_dump(mode="json", exclude_none=True),
                                                       sort_keys=False))
-    np.save(out / "outputs.npy", result.outputs)
-    (out / "manifest.json").write_text(json.dumps(manifest(result, {**result.wall_s, **(wall_s or {})}, argv),
-                                                  indent=2) + "\n")
+    for name, array in arrays.items():
+        np.save(out / f"{name}.npy", array)
+    (out / "manifest.json").write_text(json.dumps(manifest(seed, mode, wall_s, argv), indent=2) + "\n")
     return summary
+
+
+def write_run(result, out_dir, wall_s=None, argv=None):
+    """Write summary.json, counts.csv, energy.csv, analytic.csv, plan.csv, arch.yaml, workload.yaml,
+    manifest.json and outputs.npy into out_dir; return the summary."""
+    summary, tables = summarize(result)
+    return write_files(out_dir, summary, tables, result.arch, result.workload.spec, {"outputs": result.outputs},
+                       result.plan.seed, result.mode, {**result.wall_s, **(wall_s or {})}, argv)

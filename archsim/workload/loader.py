@@ -143,7 +143,7 @@ def workload_from_data(data, path="<workload>", base=None) -> Workload:
     relative to `base` (default: the folder of `path`)."""
     kind = data.get("kind")
     if kind != "pdnn":
-        raise ConfigError(path, [f"kind: unknown workload kind {kind!r}; allowed: 'pdnn'"])
+        raise ConfigError(path, [f"kind: unknown workload kind {kind!r}; allowed: 'pdnn', 'boltzmann', 'dtm'"])
     return workload_from_spec(validate(Pdnn, data, path), path, base)
 
 

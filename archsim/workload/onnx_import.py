@@ -12,7 +12,6 @@ k-bit levels divide the scale by 2**k - 1; AveragePool sums, so it divides the s
 The last weighted layer without an activation is `linear`: its real output is `output_scale` * integer output
 (saved in the .npz). ONNX is NCHW; archsim maps are HWC, so conv weights and the first dense layer after a
 Flatten are permuted accordingly."""
-import math
 from pathlib import Path
 
 import numpy as np

@@ -1,0 +1,169 @@
+"""Simulating Boltzmann machines (block Gibbs) and denoising chains of them on the accelerator.
+
+A colour block of one chain at one sweep is a pass; it is split into rounds of up to min(synapses, neurons)
+nodes, the tiles. Couplings are stationary (loaded into the weight buffer once per stage) when every updated
+node's row fits the buffer, else re-read from weight memory for every round. functional mode runs the whole
+stage in the kernel and accounts each round once, times sweeps x chains (every sweep repeats the same work);
+timing mode runs one SimPy event chain per round and the kernel per block. Same counts, samples and cycles."""
+import time
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+import numpy as np
+import simpy
+
+from ..hw.accelerator import Accelerator
+from ..hw.timing import flow_shop
+from ..kernels import ising
+from ..ledger import Ledger
+from .plan import LayerPlan
+
+
+@dataclass
+class GibbsResult:
+    kind: str                  # 'boltzmann' or 'dtm'
+    name: str
+    spec: object               # the validated workload schema
+    seed: int
+    arch: object
+    mode: str
+    cycles: int
+    ledger: Ledger
+    samples: np.ndarray        # (records, chains, n) int8
+    final: np.ndarray          # (chains, n) int8
+    stages: list               # per stage: what it sampled and how (stage_info)
+    plan: object = None        # .layers: a LayerPlan per stage, for the energy table
+    wall_s: dict = field(default_factory=dict)
+
+
+def stage_plan(arch, bm, stage):
+    """The per-stage quantities: updated nodes by colour, rounds, row bits, stationarity, field table."""
+    spec = bm.spec
+    degrees = np.bincount(bm.edges.reshape(-1), minlength=bm.n) if len(bm.edges) else np.zeros(bm.n, np.int64)
+    row_bits = degrees * spec.coupling_bits + spec.bias_bits
+    ptr, nodes = ising_blocks(bm)
+    units = min(arch.synapse.count, arch.neuron.count)
+    rounds = [[nodes[ptr[c] + k:min(ptr[c] + k + units, ptr[c + 1])] for k in range(0, ptr[c + 1] - ptr[c], units)]
+              for c in range(len(ptr) - 1)]
+    updated = nodes
+    stationary = int(row_bits[updated].sum()) <= arch.weight_buffer.capacity
+    I_max = int((np.abs(bm.J).sum(axis=1) + np.abs(bm.h)).max()) if bm.n else 0
+    thr = ising.field_table(spec.beta, -I_max, I_max, arch.neuron.rng.bits_per_draw)
+    lp = LayerPlan(stage, "gibbs", (bm.n,), (bm.n,), int(degrees.max()) if bm.n else 0, bm.n, 1,
+                   spec.coupling_bits, 1, 1, "pbit", reason="couplings stationary in the weight buffer"
+                   if stationary else "couplings re-read for every round (they exceed the weight buffer)")
+    return SimpleNamespace(degrees=degrees, row_bits=row_bits, ptr=ptr, nodes=nodes, rounds=rounds,
+                           updated=updated, stationary=stationary, I_min=-I_max, thr=thr, lp=lp)
+
+
+def ising_blocks(bm):
+    from ..workload.graph import blocks
+    return blocks(bm.colours, bm.clamped)
+
+
+def _records(spec):
+    return len(range(spec.burn_in, spec.sweeps, spec.record_every))
+
+
+def _functional(arch, bm, sp, accel, stage, states, out):
+    spec = bm.spec
+    indptr, indices, weights = adjacency(bm)
+    ising.run(states, indptr, indices, weights, bm.h, sp.thr, sp.I_min, sp.ptr, sp.nodes, spec.seed,
+              arch.neuron.rng.bits_per_draw, 0, spec.sweeps, spec.burn_in, spec.record_every, out)
+    times = spec.sweeps * spec.chains
+    cycles = accel.couplings_load(stage, sp.row_bits[sp.updated]) if sp.stationary else 0
+    per_sweep = 0
+    for colour in sp.rounds:
+        loads = [accel.gibbs_load(stage, sp.row_bits[r], sp.stationary, times) for r in colour]
+        computes = [accel.gibbs_compute(stage, sp.row_bits[r], sp.degrees[r], sp.stationary, times) for r in colour]
+        per_sweep += flow_shop(loads, computes, 2 if arch.weight_buffer.double_buffered else 1)
+    return cycles + times * per_sweep
+
+
+def _timing(arch, bm, sp, accel, stage, states, out):
+    spec = bm.spec
+    env = simpy.Environment()
+    slots = simpy.Resource(env, capacity=2 if arch.weight_buffer.double_buffered else 1)
+    port, datapath = simpy.Resource(env, capacity=1), simpy.Resource(env, capacity=1)
+    indptr, indices, weights = adjacency(bm)
+    rng_bits = arch.neuron.rng.bits_per_draw
+
+    def round_chain(r, block_nodes, chain, sweep):
+        with slots.request() as slot:
+            yield slot
+            with port.request() as p:
+                yield p
+                yield env.timeout(accel.gibbs_load(stage, sp.row_bits[r], sp.stationary))
+            with datapath.request() as dp:
+                yield dp
+                if block_nodes is not None:  # the kernel updates the colour block when its first round computes
+                    ising.block(states[chain], block_nodes, indptr, indices, weights, bm.h, sp.thr, sp.I_min,
+                                spec.seed, chain, sweep, rng_bits)
+                yield env.timeout(accel.gibbs_compute(stage, sp.row_bits[r], sp.degrees[r], sp.stationary))
+
+    blocks = [np.concatenate(colour) if colour else np.zeros(0, np.int64) for colour in sp.rounds]
+
+    def run_all():
+        if sp.stationary:
+            yield env.timeout(accel.couplings_load(stage, sp.row_bits[sp.updated]))
+        j = 0
+        for sweep in range(spec.sweeps):
+            for chain in range(spec.chains):
+                for colour, block_nodes in zip(sp.rounds, blocks):
+                    yield simpy.AllOf(env, [env.process(round_chain(r, block_nodes if k == 0 else None, chain, sweep))
+                                            for k, r in enumerate(colour)])
+            if sweep >= spec.burn_in and (sweep - spec.burn_in) % spec.record_every == 0:
+                out[j] = states
+                j += 1
+
+    env.process(run_all())
+    env.run()
+    return int(env.now)
+
+
+def adjacency(bm):
+    from ..workload.graph import adjacency as csr
+    return csr(bm.n, bm.edges, bm.J)
+
+
+def run_stage(arch, bm, mode, accel, stage, states):
+    """Sample one Boltzmann machine from `states` (modified in place); returns (samples, cycles, plan)."""
+    sp = stage_plan(arch, bm, stage)
+    out = np.zeros((_records(bm.spec), bm.spec.chains, bm.n), np.int8)
+    cycles = (_functional if mode == "functional" else _timing)(arch, bm, sp, accel, stage, states, out)
+    return out, cycles, sp
+
+
+def stage_info(bm, sp, cycles):
+    s = bm.spec
+    return {"degrees": sp.degrees[sp.updated], "coupling_bits": s.coupling_bits, "bias_bits": s.bias_bits,
+            "sweeps": s.sweeps, "chains": s.chains, "stationary": sp.stationary, "cycles": int(cycles),
+            "updates": int(len(sp.updated)) * s.sweeps * s.chains, "reason": sp.lp.reason}
+
+
+def simulate_boltzmann(arch, bm, mode="functional") -> GibbsResult:
+    t0 = time.perf_counter()
+    ledger = Ledger()
+    accel = Accelerator(arch, ledger)
+    states = bm.initial_states()
+    samples, cycles, sp = run_stage(arch, bm, mode, accel, 0, states)
+    return GibbsResult("boltzmann", bm.spec.name, bm.spec, bm.spec.seed, arch, mode, cycles, ledger, samples,
+                       states, [stage_info(bm, sp, cycles)], SimpleNamespace(layers=(sp.lp,)),
+                       {"simulate": time.perf_counter() - t0})
+
+
+def simulate_dtm(arch, dtm, mode="functional") -> GibbsResult:
+    """Run the stages in order on one accelerator; the state carries over, so each stage starts from (and is
+    conditioned on) what the previous one produced. Energy and cycles are kept per stage (ledger layer)."""
+    t0 = time.perf_counter()
+    ledger = Ledger()
+    accel = Accelerator(arch, ledger)
+    states = dtm.stages[0].initial_states()
+    infos, lps, cycles = [], [], 0
+    for k, bm in enumerate(dtm.stages):
+        samples, c, sp = run_stage(arch, bm, mode, accel, k, states)
+        infos.append(stage_info(bm, sp, c))
+        lps.append(sp.lp)
+        cycles += c
+    return GibbsResult("dtm", dtm.spec.name, dtm.spec, dtm.spec.seed, arch, mode, cycles, ledger, samples, states,
+                       infos, SimpleNamespace(layers=tuple(lps)), {"simulate": time.perf_counter() - t0})
