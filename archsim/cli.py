@@ -157,6 +157,8 @@ def parser():
     rep.add_argument("--arch", default="default", help="architecture YAML to replay on")
     rep.add_argument("--out", default="archsim-replay", help="output folder (default: ./archsim-replay)")
     rep.set_defaults(handler=_replay)
+    from .sweep import register as register_sweep
+    register_sweep(sub)
     imp = sub.add_parser("import", help="turn an ONNX model into a workload YAML + weights .npz")
     imp.add_argument("model", metavar="MODEL.onnx")
     imp.add_argument("--out", default=".", help="output folder (default: .)")
