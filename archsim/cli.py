@@ -136,6 +136,29 @@ def _import(args, argv):
     return 0
 
 
+def _tradeoff(args, argv):
+    from .train.tradeoff import claims, run_tradeoff
+    ints = lambda text, name: [int(v) for v in text.split(",")] if all(
+        v.strip().isdigit() and int(v) > 0 for v in text.split(",")) else _bad(name, text)
+    try:
+        table = run_tradeoff(args.workload, ints(args.samples, "--samples"), ints(args.bits, "--bits"), args.out,
+                             args.arch, args.data, args.epochs, args.seed, progress=not args.no_progress)
+    except ValueError as e:
+        raise ArchsimError(str(e)) from None
+    print(f"archsim tradeoff: {len(table)} runs -> {args.out}/tradeoff.csv, accuracy_vs_energy.png, "
+          f"accuracy_vs_T.png, pareto.csv")
+    if args.claims:
+        frame = claims(table, args.claims)
+        for _, r in frame.iterrows():
+            print(f"  [{'holds' if r.holds else 'does not hold'}] {r.claim}: {r.measured}")
+        print(f"  claims table -> {args.claims}")
+    return 0
+
+
+def _bad(name, text):
+    raise ArchsimError(f"{name}: {text!r} is not a comma-separated list of positive integers (e.g. 1,2,4,8)")
+
+
 def parser():
     p = argparse.ArgumentParser(prog="archsim", description="Cycle-level simulator of p-bit accelerators")
     sub = p.add_subparsers(dest="command", required=True)
@@ -169,6 +192,18 @@ def parser():
     imp.add_argument("--samples", type=int, default=8)
     imp.add_argument("--seed", type=int, default=0)
     imp.set_defaults(handler=_import)
+    to = sub.add_parser("tradeoff", help="accuracy against energy: more samples or more bits?")
+    to.add_argument("--workload", default="workloads/digits-mlp.yaml", help="dense topology to train")
+    to.add_argument("--samples", default="1,2,4,8,16,32", help="T values (and sample-aware s values)")
+    to.add_argument("--bits", default="1,2,3,4,8,32", help="deterministic activation bits (32: float)")
+    to.add_argument("--arch", default="default", help="architecture (MAC synapses and wide accumulators forced)")
+    to.add_argument("--data", default="digits", help="'digits' (scikit-learn) or an .npz with x and y")
+    to.add_argument("--epochs", type=int, default=60)
+    to.add_argument("--seed", type=int, default=0)
+    to.add_argument("--out", default="tradeoff-out")
+    to.add_argument("--claims", help="also write the paper's claims, answered, to this Markdown file")
+    to.add_argument("--no-progress", action="store_true")
+    to.set_defaults(handler=_tradeoff)
     tr = sub.add_parser("trace", help="trace utilities").add_subparsers(dest="trace_command", required=True)
     ex = tr.add_parser("export", help="export a memory's traffic for a DRAM simulator")
     ex.add_argument("trace_file", metavar="TRACE")

@@ -128,6 +128,7 @@ def test_overflow_exits_2(tmp_path):
 
 
 SHIPPED_ARCH = {"mlp-4bit-deterministic.yaml": "configs/building-block-mac.yaml",
+                "digits-mlp.yaml": "configs/building-block-mac.yaml",
                 "cifar10-cnn-pbit.yaml": "configs/cnn-sram.yaml", "celeba-vae-decoder-pbit.yaml": "configs/cnn-sram.yaml",
                 "mnist-generator-fpga.yaml": "configs/cnn-sram.yaml"}
 
