@@ -83,6 +83,19 @@ def test_conv_relu_pool_flatten_tanh_nodes(tmp_path):
     assert result.outputs.shape == (8, 3)
 
 
+def test_matmul_add_becomes_dense_with_bias(tmp_path):
+    W, b = R.normal(size=(4, 6)), R.normal(size=4)
+    path = model([helper.make_node("MatMul", ["x", "Wt"], ["h"]), helper.make_node("Add", ["h", "b"], ["z"]),
+                  helper.make_node("Sigmoid", ["z"], ["a"]),
+                  helper.make_node("MatMul", ["a", "W2t"], ["y"])],
+                 {"Wt": W.T, "b": b, "W2t": R.normal(size=(4, 2))}, [1, 6], [1, 2], tmp_path / "ma.onnx")
+    yml, npz, _ = import_onnx(path, tmp_path, weight_bits=10, activation="quantized", act_bits=8)
+    w = load_workload(yml)
+    assert w.spec.layers[0].bias and w.biases[0].shape == (4,)
+    s_w = np.abs(W).max() / (2 ** 9 - 1)  # input scale 1 (1-bit inputs): the bias in units of s_w
+    np.testing.assert_allclose(w.biases[0] * s_w, b, atol=s_w)
+
+
 def test_unsupported_node_is_named(tmp_path):
     path = model([helper.make_node("Gemm", ["x", "W"], ["h"], transB=1),
                   helper.make_node("LeakyRelu", ["h"], ["y"], name="odd")],
