@@ -181,7 +181,9 @@ def parser():
     rep.add_argument("--out", default="archsim-replay", help="output folder (default: ./archsim-replay)")
     rep.set_defaults(handler=_replay)
     from .sweep import register as register_sweep
+    from .validate import register as register_validate
     register_sweep(sub)
+    register_validate(sub)
     imp = sub.add_parser("import", help="turn an ONNX model into a workload YAML + weights .npz")
     imp.add_argument("model", metavar="MODEL.onnx")
     imp.add_argument("--out", default=".", help="output folder (default: .)")

@@ -14,7 +14,7 @@ class Memory(Strict):
     kind: Literal["register_file", "sram", "dram"] = Field(description="memory technology")
     capacity: Bits = Field(description="capacity, e.g. '256KiB'")
     word_bits: int = Field(gt=0, le=4096, description="width of one access per bank, bits (a DRAM burst)")
-    banks: int = Field(default=1, gt=0, le=1024, description="independent banks (or DRAM channels)")
+    banks: int = Field(default=1, gt=0, le=1 << 20, description="independent banks (or DRAM channels; one per cell for a p-bit array)")
     read_latency_cycles: int = Field(default=1, ge=0, le=10_000, description="cycles before the first word")
     write_latency_cycles: int = Field(default=1, ge=0, le=10_000, description="cycles before the first write")
     cycles_per_access: int = Field(default=1, gt=0, le=10_000, description="occupancy of a bank per word")
