@@ -16,6 +16,7 @@ from ..hw.accelerator import Accelerator
 from ..hw.timing import flow_shop
 from ..kernels import ising
 from ..ledger import Ledger
+from ..workload.graph import adjacency, blocks
 from .plan import LayerPlan
 
 
@@ -41,7 +42,7 @@ def stage_plan(arch, bm, stage):
     spec = bm.spec
     degrees = np.bincount(bm.edges.reshape(-1), minlength=bm.n) if len(bm.edges) else np.zeros(bm.n, np.int64)
     row_bits = degrees * spec.coupling_bits + spec.bias_bits
-    ptr, nodes = ising_blocks(bm)
+    ptr, nodes = blocks(bm.colours, bm.clamped)
     units = min(arch.synapse.count, arch.neuron.count)
     rounds = [[nodes[ptr[c] + k:min(ptr[c] + k + units, ptr[c + 1])] for k in range(0, ptr[c + 1] - ptr[c], units)]
               for c in range(len(ptr) - 1)]
@@ -56,18 +57,13 @@ def stage_plan(arch, bm, stage):
                            updated=updated, stationary=stationary, I_min=-I_max, thr=thr, lp=lp)
 
 
-def ising_blocks(bm):
-    from ..workload.graph import blocks
-    return blocks(bm.colours, bm.clamped)
-
-
 def _records(spec):
     return len(range(spec.burn_in, spec.sweeps, spec.record_every))
 
 
 def _functional(arch, bm, sp, accel, stage, states, out):
     spec = bm.spec
-    indptr, indices, weights = adjacency(bm)
+    indptr, indices, weights = adjacency(bm.n, bm.edges, bm.J)
     ising.run(states, indptr, indices, weights, bm.h, sp.thr, sp.I_min, sp.ptr, sp.nodes, spec.seed,
               arch.neuron.rng.bits_per_draw, 0, spec.sweeps, spec.burn_in, spec.record_every, out)
     times = spec.sweeps * spec.chains
@@ -85,7 +81,7 @@ def _timing(arch, bm, sp, accel, stage, states, out):
     env = simpy.Environment()
     slots = simpy.Resource(env, capacity=2 if arch.weight_buffer.double_buffered else 1)
     port, datapath = simpy.Resource(env, capacity=1), simpy.Resource(env, capacity=1)
-    indptr, indices, weights = adjacency(bm)
+    indptr, indices, weights = adjacency(bm.n, bm.edges, bm.J)
     rng_bits = arch.neuron.rng.bits_per_draw
 
     def round_chain(r, block_nodes, chain, sweep):
@@ -119,11 +115,6 @@ def _timing(arch, bm, sp, accel, stage, states, out):
     env.process(run_all())
     env.run()
     return int(env.now)
-
-
-def adjacency(bm):
-    from ..workload.graph import adjacency as csr
-    return csr(bm.n, bm.edges, bm.J)
 
 
 def run_stage(arch, bm, mode, accel, stage, states):

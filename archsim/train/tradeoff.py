@@ -20,13 +20,10 @@ ARCH_OVERRIDES = {"synapse.kind": "mac", "synapse.accumulator_bits": 48, "act_me
 
 
 def _arch(path):
+    from ..sweep import set_path
     d = read_yaml(resolve_arch_path(path))
     for dotted, value in ARCH_OVERRIDES.items():
-        node = d
-        *parents, leaf = dotted.split(".")
-        for p in parents:
-            node = node[p]
-        node[leaf] = value
+        set_path(d, dotted, value)
     return arch_from_data(d, f"{path} (with tradeoff overrides {ARCH_OVERRIDES})")
 
 
