@@ -160,6 +160,7 @@ def _bad(name, text):
 
 
 def parser():
+    from .trace.export import FORMATS as EXPORT_FORMATS
     p = argparse.ArgumentParser(prog="archsim", description="Cycle-level simulator of p-bit accelerators")
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="simulate a workload on an architecture")
@@ -209,7 +210,7 @@ def parser():
     tr = sub.add_parser("trace", help="trace utilities").add_subparsers(dest="trace_command", required=True)
     ex = tr.add_parser("export", help="export a memory's traffic for a DRAM simulator")
     ex.add_argument("trace_file", metavar="TRACE")
-    ex.add_argument("--format", required=True, choices=["ramulator2", "drampower"])
+    ex.add_argument("--format", required=True, choices=list(EXPORT_FORMATS))
     ex.add_argument("--component", default="weight_mem", choices=["weight_mem", "act_mem"])
     ex.add_argument("--out", required=True, help="output file")
     ex.set_defaults(handler=_export)

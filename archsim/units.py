@@ -9,11 +9,7 @@ _SIZE_BITS = {"b": 1, "bit": 1, "bits": 1, "B": 8, "byte": 8, "bytes": 8,
               "kb": 1000, "kB": 8000, "KB": 8 * 1024, "Mb": 10**6, "MB": 8 * 10**6, "Gb": 10**9, "GB": 8 * 10**9}
 _ENERGY_PJ = {"aJ": 1e-6, "fJ": 1e-3, "pJ": 1.0, "nJ": 1e3, "uJ": 1e6, "mJ": 1e9, "J": 1e12}
 _FREQ_HZ = {"Hz": 1.0, "kHz": 1e3, "MHz": 1e6, "GHz": 1e9}
-_TIME_S = {"ps": 1e-12, "ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 
-SIZE_UNITS = sorted(_SIZE_BITS)
-ENERGY_UNITS = sorted(_ENERGY_PJ)
-FREQ_UNITS = sorted(_FREQ_HZ)
 
 
 def _split(text, table, what):
@@ -61,8 +57,3 @@ def parse_bits_per_s(text):
         raise ValueError(f"{text!r} is not a bandwidth; expected e.g. '12.8GB/s' or '25.6Gb/s'")
     return _split(m.group(1), _SIZE_BITS, "bandwidth")
 
-
-def parse_seconds(text):
-    if isinstance(text, (int, float)) and not isinstance(text, bool):
-        return float(text)
-    return _split(text, _TIME_S, "time")

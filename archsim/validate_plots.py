@@ -8,7 +8,7 @@ from .config.loader import arch_from_data, read_yaml, resolve_arch_path
 SCENARIOS = {"SRAM (building block)": "default", "DRAM weights": "configs/dram-weights.yaml"}
 
 
-def _arch(base, name, **changes):
+def _arch(base, name):
     d = read_yaml(resolve_arch_path(name if name == "default" else base / name))
     d["synapse"]["kind"] = "mac"
     d["synapse"]["accumulator_bits"] = 40

@@ -14,10 +14,6 @@ import pandas as pd
 
 from .table import unit_energies
 
-TERMS = [("weight_mem", "read_bits"), ("act_mem", "read_bits"), ("act_mem", "write_bits"),
-         ("synapse", "adds"), ("synapse", "macs"), ("neuron", "samples"), ("rng", "draws")]
-
-
 @dataclass(frozen=True)
 class EOInputs:
     """What eps_EO needs for one layer: per EO n, bw, ba_in, ba_out, T; how many EOs; selected inputs."""

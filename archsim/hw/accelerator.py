@@ -3,6 +3,7 @@ load and compute phases into component calls (which count) and returns the phase
 import numpy as np
 
 from .memory import Memory
+from .timing import sample_cycles
 from .units import NeuronArray, PoolUnit, SynapseArray, WeightBuffer
 
 
@@ -71,7 +72,7 @@ class Accelerator:
         write = self.act_mem.write(layer, g * lp.ba_out, out_words, repeat=reps, address=self._act_region(
             (layer + 1) % 2) + first * self.act_mem.words(lp.m * lp.ba_out) + self.act_mem.words(tile.o0 * lp.ba_out))
         latency = self.act_mem.spec.read_latency_cycles
-        return reps * (max(read, latency + acc) + neuron + write)
+        return reps * sample_cycles(latency, read - latency, acc, neuron, write)
 
     def _pool(self, tile, lp):
         """Per sample: read every window element of every output (overlapping windows re-read), reduce,
@@ -84,7 +85,8 @@ class Accelerator:
         self.pool_unit.reduce(lp.index, tile.samples * outputs * (window - 1))
         write = self.act_mem.write(lp.index, out_bits, self.act_mem.words(out_bits), repeat=tile.samples,
                                    address=self._act_region((lp.index + 1) % 2))
-        return tile.samples * (read + write)
+        latency = self.act_mem.spec.read_latency_cycles
+        return tile.samples * sample_cycles(latency, read - latency, 0, 0, write)
 
     # Gibbs sampling: a round updates up to min(synapses, neurons) nodes of one colour in parallel.
 
@@ -113,4 +115,5 @@ class Accelerator:
         acc = self.synapse.run(stage, int(degrees.max()) if g else 0, times * g, "adds", times * reads)
         neuron = self.neuron.fire(stage, times * g, True)
         write = self.act_mem.write(stage, g, g, repeat=times, rows=g)
-        return max(read, self.act_mem.spec.read_latency_cycles + acc) + neuron + write
+        latency = self.act_mem.spec.read_latency_cycles
+        return sample_cycles(latency, read - latency, acc, neuron, write)

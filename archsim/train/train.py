@@ -14,9 +14,6 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-ACTIVATIONS = ("float", "quantized", "pbit", "noisy")
-
-
 @dataclass(frozen=True)
 class ModelSpec:
     sizes: tuple            # (inputs, hidden..., classes)
