@@ -1,25 +1,38 @@
-"""The seed paper's analyses redrawn from the simulator (`archsim validate --plots`): energy per elementary
-operation against T with the weight-memory share, one more sample against one more bit, the building block's
-component breakdown. The FPGA predicted-vs-measured plot needs FPGA component energies nobody published."""
+"""The seed paper's analyses redrawn from the simulator (`archsim validate --plots`):
+  energy_per_eo_vs_T.png      energy per elementary operation against T for every scenario, with the
+                              weight-memory share of it
+  sample_vs_bit.png           one more sample against one more bit, SRAM and DRAM scenarios
+  fpga_gain.png               the FPGA's energy gain predicted by archsim against the published measured and
+                              eps_EO-predicted gains (read from validation/published.yaml)
+  asic_65nm_breakdown.png     the component breakdown of the 65 nm building block's elementary operation
+Every number drawn is the simulator's, except the published reference lines, which come from the data file."""
 from pathlib import Path
 
 from .config.loader import arch_from_data, read_yaml, resolve_arch_path
 
-SCENARIOS = {"SRAM (building block)": "default", "DRAM weights": "configs/dram-weights.yaml"}
+# scenario label -> architecture (relative to the repository; "default" is the packaged building block)
+SCENARIOS = {"SRAM, 45 nm (Horowitz)": "default", "DRAM weights, 45 nm": "configs/dram-weights.yaml",
+             "65 nm ASIC building block": "configs/asic-65nm-building-block.yaml",
+             "FPGA building block": "configs/fpga-building-block.yaml"}
+MEMORY_SCENARIOS = ["SRAM, 45 nm (Horowitz)", "DRAM weights, 45 nm"]
+FAN_IN, OUTPUTS, WEIGHT_BITS = 256, 16, 8
+SAMPLES = [1, 2, 4, 8, 16, 32]
 
 
-def _arch(base, name):
+def _arch(base, name, kind):
+    """The scenario's architecture with room for the elementary-operation layer and the given synapse kind."""
     d = read_yaml(resolve_arch_path(name if name == "default" else base / name))
-    d["synapse"]["kind"] = "mac"
+    d["synapse"]["kind"] = kind
     d["synapse"]["accumulator_bits"] = 40
     d["act_mem"]["capacity"] = "1MiB"
-    d["weight_mem"]["capacity"] = d["weight_mem"]["capacity"] if d["weight_mem"]["kind"] == "dram" else "1MiB"
+    if d["weight_mem"]["kind"] != "dram":
+        d["weight_mem"]["capacity"] = "1MiB"
     return arch_from_data(d, name)
 
 
-def _layer(n, m, T, act, bits):
+def _layer(n, m, T, act, bits, weight_bits=WEIGHT_BITS):
     from .workload.loader import workload_from_data
-    layer = {"type": "dense", "outputs": m, "weight_bits": 8, "activation": act}
+    layer = {"type": "dense", "outputs": m, "weight_bits": weight_bits, "activation": act}
     if act != "pbit":
         layer["output_bits"] = bits
     return workload_from_data({"schema_version": 1, "kind": "pdnn", "name": "eo", "samples": T, "seed": 1,
@@ -33,47 +46,97 @@ def _energy(arch, workload):
     return s["energy_pj"], s["energy_pj_by_component"]
 
 
+def _deterministic(workload_data, bits):
+    """The same network with deterministic k-bit activations and inputs, one sample."""
+    from .workload.loader import workload_from_data
+    d = dict(workload_data, samples=1, input=dict(workload_data["input"], bits=bits))
+    d["layers"] = [dict(layer, activation="quantized", output_bits=bits) if layer.get("activation") == "pbit"
+                   else layer for layer in workload_data["layers"]]
+    return workload_from_data(d, "deterministic baseline")
+
+
+def fpga_gains(base, samples, bits):
+    """Predicted energy gain, deterministic k-bit (MAC synapses, T = 1) over p-bit (accumulate, T samples),
+    of the seed paper's FPGA network shape on the FPGA building block: {k: [gain per T]}."""
+    from .workload.loader import workload_from_data
+    data = read_yaml(base / "workloads" / "mnist-generator-fpga.yaml")
+    name = SCENARIOS["FPGA building block"]
+    pbit_arch, mac_arch = _arch(base, name, "accumulate"), _arch(base, name, "mac")
+    pbit = [_energy(pbit_arch, workload_from_data(dict(data, samples=T), "p-bit"))[0] for T in samples]
+    return {k: [_energy(mac_arch, _deterministic(data, k))[0] / e for e in pbit] for k in bits}
+
+
+def _published(base):
+    return {e["id"]: e for e in read_yaml(base / "validation" / "published.yaml")["entries"]}
+
+
 def write_plots(out, base):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    n, m = 256, 16
-    Ts = [1, 2, 4, 8, 16, 32]
-    fig, (ax, share_ax) = plt.subplots(1, 2, figsize=(11, 4.2))
+    n, m = FAN_IN, OUTPUTS
+
+    fig, (ax, share_ax) = plt.subplots(1, 2, figsize=(12, 4.4))
     for label, name in SCENARIOS.items():
-        arch = _arch(base, name)
-        runs = [_energy(arch, _layer(n, m, T, "pbit", 1)) for T in Ts]
-        ax.plot(Ts, [e / m for e, _ in runs], "o-", label=label)
-        share_ax.plot(Ts, [by["weight_mem"] / e for e, by in runs], "o-", label=label)
+        arch = _arch(base, name, "accumulate")
+        runs = [_energy(arch, _layer(n, m, T, "pbit", 1)) for T in SAMPLES]
+        ax.plot(SAMPLES, [e / m for e, _ in runs], "o-", label=label)
+        share_ax.plot(SAMPLES, [by["weight_mem"] / e for e, by in runs], "o-", label=label)
     ax.set(xscale="log", yscale="log", xlabel="samples T", ylabel="energy per EO (pJ)",
-           title=f"eps_EO against T (n = {n}, 8-bit weights, p-bits)")
-    share_ax.set(xscale="log", xlabel="samples T", ylabel="weight-memory share of energy", ylim=(0, 1.05))
-    ax.legend()
+           title=f"eps_EO against T (n = {n}, {WEIGHT_BITS}-bit weights, p-bits)")
+    share_ax.set(xscale="log", xlabel="samples T", ylabel="weight-memory share of energy", ylim=(0, 1.05),
+                 title="weight-memory share")
+    ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(out / "energy_per_eo_vs_T.png", dpi=110)
     plt.close(fig)
+
     fig, ax = plt.subplots(figsize=(7, 4.2))
     width = 0.35
-    for i, (label, name) in enumerate(SCENARIOS.items()):
-        arch = _arch(base, name)
-        one_sample = (_energy(arch, _layer(n, m, 2, "pbit", 1))[0] - _energy(arch, _layer(n, m, 1, "pbit", 1))[0])
-        one_bit = (_energy(arch, _layer(n, m, 1, "quantized", 4))[0] - _energy(arch, _layer(n, m, 1, "quantized", 3))[0])
+    for i, label in enumerate(MEMORY_SCENARIOS):
+        pbit_arch, mac_arch = _arch(base, SCENARIOS[label], "accumulate"), _arch(base, SCENARIOS[label], "mac")
+        one_sample = _energy(pbit_arch, _layer(n, m, 2, "pbit", 1))[0] - _energy(pbit_arch, _layer(n, m, 1, "pbit", 1))[0]
+        one_bit = _energy(mac_arch, _layer(n, m, 1, "quantized", 4))[0] - _energy(mac_arch, _layer(n, m, 1, "quantized", 3))[0]
         ax.bar([i - width / 2], [one_sample / m], width, color="C0", label="one more sample (T 1 -> 2)" if i == 0 else None)
         ax.bar([i + width / 2], [one_bit / m], width, color="C1", label="one more bit (3 -> 4-bit, T = 1)" if i == 0 else None)
-    ax.set_xticks(range(len(SCENARIOS)), list(SCENARIOS))
-    ax.set_ylabel("added energy per EO (pJ)")
+    ax.set_xticks(range(len(MEMORY_SCENARIOS)), MEMORY_SCENARIOS)
+    ax.set(yscale="log", ylabel="added energy per EO (pJ)", title=f"one more sample or one more bit (n = {n})")
     ax.legend()
     fig.tight_layout()
     fig.savefig(out / "sample_vs_bit.png", dpi=110)
     plt.close(fig)
-    from . import load_workload
-    _, by = _energy(_arch(base, "default"), load_workload())
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.bar(list(by), list(by.values()))
-    ax.set_ylabel("energy (pJ)")
-    ax.set_title("building block (default arch and workload): components")
+
+    published = _published(base)
+    gains = fpga_gains(base, SAMPLES, [4, 8])
+    fig, ax = plt.subplots(figsize=(7.5, 4.4))
+    for k, g in gains.items():
+        ax.plot(SAMPLES, g, "o-", label=f"archsim: {k}-bit deterministic / p-bit with T samples")
+    for pid, style in (("pdnn-fpga-gain", "--"), ("pdnn-fpga-gain-predicted", ":")):
+        e = published[pid]
+        ax.axhline(e["value"], color="k", ls=style, lw=1, label=f"published: {e['quantity']} ({e['quality']})")
+    ax.set(xscale="log", yscale="log", xlabel="samples T of the p-bit network", ylabel="energy gain (x)",
+           title="FPGA: predicted gain against the published gains\n(the measurement's T and bit widths are not in "
+                 "the sources read)")
+    ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(out / "building_block_breakdown.png", dpi=110)
+    fig.savefig(out / "fpga_gain.png", dpi=110)
+    plt.close(fig)
+
+    arch = _arch(base, SCENARIOS["65 nm ASIC building block"], "accumulate")
+    Ts = [1, 4, 16]
+    breakdowns = [_energy(arch, _layer(n, m, T, "pbit", 1))[1] for T in Ts]
+    components = [c for c in breakdowns[0] if any(b[c] for b in breakdowns)]
+    fig, ax = plt.subplots(figsize=(7, 4.4))
+    bottom = [0.0] * len(Ts)
+    for c in components:
+        values = [b[c] / m for b in breakdowns]
+        ax.bar([str(T) for T in Ts], values, bottom=bottom, label=c)
+        bottom = [b + v for b, v in zip(bottom, values)]
+    ax.set(xlabel="samples T", ylabel="energy per EO (pJ)",
+           title=f"65 nm building block: components of one EO (n = {n}, {WEIGHT_BITS}-bit weights)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out / "asic_65nm_breakdown.png", dpi=110)
     plt.close(fig)
