@@ -4,6 +4,7 @@ Each entry names a method; the simulator computes its own figure, never the publ
   extra_sample           (E(T+1) - E(T)) / E(T) of a workload on an architecture
   memory_share           memory energy (weight memory, activation memory, buffer) over total
   dtm_energy_per_sample  energy of one generated sample of a denoising chain
+  gibbs_rate             p-bit updates per second of a Boltzmann machine on an architecture, times `scale`
   config_energy          an energy the architecture file holds, times `scale` (an identity by construction)
   not_modelled           kept in the report with its reason
 A row whose figure was consumed by a config is labelled `identity` (calibration is not validation)."""
@@ -56,6 +57,13 @@ def _simulate(entry, base):
         path = base / entry["workload"]
         result = simulate_dtm(_arch(entry, base), dtm_from_data(read_yaml(path), path), "functional")
         return summarize_gibbs(result)[0]["energy_pj_per_sample"]
+    if method == "gibbs_rate":
+        from .engine.gibbs import simulate_boltzmann
+        from .report.gibbs import summarize_gibbs
+        from .workload.boltzmann import boltzmann_from_data
+        path = base / entry["workload"]
+        result = simulate_boltzmann(_arch(entry, base), boltzmann_from_data(read_yaml(path), path), "functional")
+        return summarize_gibbs(result)[0]["updates_per_s"] * entry["scale"]
     if method == "config_energy":
         node = _arch(entry, base)
         for part in entry["field"].split("."):

@@ -101,6 +101,23 @@ def test_modes_agree_and_counts_match_the_closed_form(bm, small_buffer):
     assert f.ledger.get("rng", "draws") == reps * (~bm.clamped).sum()  # one draw per updated node per sweep
 
 
+
+@settings(max_examples=15)
+@given(machine())
+def test_wired_cell_array_updates_one_colour_per_clock(bm):
+    """A cell per node with combinational register files (neighbour states on wires): the clock rule of the
+    published FPGA p-computers, one clock per colour block, so a sweep takes as many cycles as the graph has
+    colours (counted here from the colouring, not from the timing model); both modes agree."""
+    cells = {"synapse.count": bm.n, "neuron.count": bm.n, "neuron.latency_cycles": 0, "synapse.inputs_per_cycle": 16}
+    for mem in ("weight_mem", "act_mem"):
+        cells.update({f"{mem}.kind": "register_file", f"{mem}.cycles_per_access": 0,
+                      f"{mem}.read_latency_cycles": 0, f"{mem}.write_latency_cycles": 0})
+    a = arch(**cells)
+    f, t = simulate_boltzmann(a, bm, "functional"), simulate_boltzmann(a, bm, "timing")
+    assert f.cycles == t.cycles and f.ledger.items() == t.ledger.items()
+    colours = len(set(bm.colours[~bm.clamped].tolist()))
+    assert f.cycles == bm.spec.sweeps * bm.spec.chains * colours
+
 def exact_distribution(bm, beta):
     states = np.array(list(itertools.product([-1, 1], repeat=bm.n)), dtype=np.int64)
     energy = 0.5 * np.einsum("ki,ij,kj->k", states, bm.J, states) + states @ bm.h  # sum_{i<j} J s s + h s

@@ -48,9 +48,14 @@ def test_resolved_config_round_trips(tmp_path):
     assert first["outputs_sha256"] == second["outputs_sha256"] and first["energy_pj"] == second["energy_pj"]
 
 
+CONFIG_WORKLOAD = {"fpga-pbit-array.yaml": "workloads/pbit-array-32x32.yaml"}  # a cell array: 1 state bit per cell
+
+
 @pytest.mark.parametrize("config", sorted(p.name for p in (ROOT / "configs").glob("*.yaml")))
 def test_every_config_runs(config, tmp_path):
-    r = archsim("run", "--arch", str(ROOT / "configs" / config), "--mode", "functional", "--out", str(tmp_path))
+    workload = str(ROOT / CONFIG_WORKLOAD[config]) if config in CONFIG_WORKLOAD else "default"
+    r = archsim("run", "--arch", str(ROOT / "configs" / config), "--workload", workload, "--mode", "functional",
+                "--out", str(tmp_path))
     assert r.returncode == 0, r.stderr
 
 
@@ -111,6 +116,16 @@ def test_bad_arch_names_field(tmp_path):
     assert "synapse.kind" in r.stderr and "'accumulate' or 'mac'" in r.stderr
 
 
+def test_combinational_access_only_for_register_files(tmp_path):
+    data = yaml.safe_load((ROOT / "archsim" / "config" / "default.yaml").read_text())
+    data["act_mem"]["cycles_per_access"] = 0
+    path = tmp_path / "a.yaml"
+    path.write_text(yaml.safe_dump(data))
+    r = archsim("run", "--arch", str(path), "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "act_mem" in r.stderr and "'register_file'" in r.stderr and "'sram'" in r.stderr
+
+
 def test_missing_file_and_bad_yaml(tmp_path):
     r = archsim("run", "--workload", str(tmp_path / "nope.yaml"))
     assert r.returncode == 2 and "file not found" in r.stderr
@@ -130,7 +145,9 @@ def test_overflow_exits_2(tmp_path):
 SHIPPED_ARCH = {"mlp-4bit-deterministic.yaml": "configs/building-block-mac.yaml",
                 "digits-mlp.yaml": "configs/building-block-mac.yaml",
                 "cifar10-cnn-pbit.yaml": "configs/cnn-sram.yaml", "celeba-vae-decoder-pbit.yaml": "configs/cnn-sram.yaml",
-                "mnist-generator-fpga.yaml": "configs/cnn-sram.yaml"}
+                "mnist-generator-fpga.yaml": "configs/cnn-sram.yaml",
+                "pbit-array-32x32.yaml": "configs/fpga-pbit-array.yaml",
+                "pbit-array-36x40.yaml": "configs/fpga-pbit-array.yaml"}
 
 
 @pytest.mark.parametrize("workload", sorted(p.name for p in (ROOT / "workloads").glob("*.yaml")))

@@ -88,16 +88,19 @@ def test_functional_and_timing_agree(net, variant):
 
 @st.composite
 def small_arch(draw):
+    act_cpa, weight_cpa = draw(st.integers(0, 3)), draw(st.integers(0, 3))  # 0: a combinational register file
     return arch(**{
+        "act_mem.kind": "register_file" if act_cpa == 0 else "sram",
+        "act_mem.cycles_per_access": act_cpa,
+        "weight_mem.kind": "register_file" if weight_cpa == 0 else "sram",
+        "weight_mem.cycles_per_access": weight_cpa,
         "weight_mem.word_bits": draw(st.sampled_from([8, 16, 32, 64])),
         "weight_mem.banks": draw(st.integers(1, 3)),
         "weight_mem.read_latency_cycles": draw(st.integers(0, 4)),
-        "weight_mem.cycles_per_access": draw(st.integers(1, 3)),
         "act_mem.word_bits": draw(st.sampled_from([8, 16, 32, 64])),
         "act_mem.banks": draw(st.integers(1, 3)),
         "act_mem.read_latency_cycles": draw(st.integers(0, 3)),
         "act_mem.write_latency_cycles": draw(st.integers(0, 3)),
-        "act_mem.cycles_per_access": draw(st.integers(1, 3)),
         "weight_buffer.capacity": draw(st.integers(64, 4096)),
         "weight_buffer.double_buffered": draw(st.booleans()),
         "synapse.count": draw(st.integers(1, 6)),

@@ -10,23 +10,29 @@ from .fields import Bits, BitsPerSecond, Energy, Hertz, Strict
 
 class Memory(Strict):
     """A weight or activation memory. Accesses are word-granular and striped over banks; a transaction of
-    `words` words takes read/write latency + ceil(words / banks) * cycles_per_access cycles."""
+    `words` words takes read/write latency + ceil(words / banks) * cycles_per_access cycles (a register file
+    with cycles_per_access 0 is read and written combinationally: latency only)."""
     kind: Literal["register_file", "sram", "dram"] = Field(description="memory technology")
     capacity: Bits = Field(description="capacity, e.g. '256KiB'")
     word_bits: int = Field(gt=0, le=4096, description="width of one access per bank, bits (a DRAM burst)")
     banks: int = Field(default=1, gt=0, le=1 << 20, description="independent banks (or DRAM channels; one per cell for a p-bit array)")
     read_latency_cycles: int = Field(default=1, ge=0, le=10_000, description="cycles before the first word")
     write_latency_cycles: int = Field(default=1, ge=0, le=10_000, description="cycles before the first write")
-    cycles_per_access: int = Field(default=1, gt=0, le=10_000, description="occupancy of a bank per word")
+    cycles_per_access: int = Field(default=1, ge=0, le=10_000, description="occupancy of a bank per word; 0 "
+                                   "(register files only): combinational, the access completes within the "
+                                   "cycle of the unit that consumes it (p-bit cells reading neighbours on wires)")
     bandwidth: Optional[BitsPerSecond] = Field(default=None, description="DRAM only: peak bandwidth, e.g. "
                                                "'12.8GB/s'; sets cycles_per_access from the clock")
     read_pj_per_bit: Energy
     write_pj_per_bit: Energy
 
     @model_validator(mode="after")
-    def _dram_only_bandwidth(self):
+    def _kind_specific_timing(self):
         if self.bandwidth is not None and self.kind != "dram":
             raise ValueError(f"bandwidth is only allowed for kind 'dram' (kind is {self.kind!r})")
+        if self.cycles_per_access == 0 and self.kind != "register_file":
+            raise ValueError(f"cycles_per_access 0 (combinational access) is only allowed for kind "
+                             f"'register_file' (kind is {self.kind!r})")
         return self
 
 

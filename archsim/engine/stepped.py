@@ -14,6 +14,8 @@ class _Transfer:
         self.wait, self.words, self.banks, self.occ, self.tick_in_access = latency, words, banks, occupancy, 0
         if words == 0:
             self.wait = 0
+        elif occupancy == 0:  # combinational register file: the words move without occupying a cycle
+            self.words = 0
 
     def done(self):
         return self.wait == 0 and self.words == 0
@@ -40,11 +42,14 @@ class _Sample:
         self.inputs, self.per_cycle = n, arch.synapse.inputs_per_cycle
         self.neuron = neuron_cycles
         self.write = _Transfer(out_words, a.write_latency_cycles, a.banks, a.cycles_per_access)
+        self.ticks = 0  # a sample occupies at least one cycle, even when every part of it is combinational
 
     def done(self):
-        return self.wait == 0 and self.stream.done() and self.inputs == 0 and self.neuron == 0 and self.write.done()
+        return self.ticks > 0 and self.wait == 0 and self.stream.done() and self.inputs == 0 and \
+            self.neuron == 0 and self.write.done()
 
     def step(self):
+        self.ticks += 1
         if self.wait:
             self.wait -= 1
         elif not self.stream.done() or self.inputs:
