@@ -30,9 +30,9 @@ def _arch(base, name, kind):
     return arch_from_data(d, name)
 
 
-def _layer(n, m, T, act, bits, weight_bits=WEIGHT_BITS):
+def _layer(n, m, T, act, bits):
     from .workload.loader import workload_from_data
-    layer = {"type": "dense", "outputs": m, "weight_bits": weight_bits, "activation": act}
+    layer = {"type": "dense", "outputs": m, "weight_bits": WEIGHT_BITS, "activation": act}
     if act != "pbit":
         layer["output_bits"] = bits
     return workload_from_data({"schema_version": 1, "kind": "pdnn", "name": "eo", "samples": T, "seed": 1,
@@ -70,14 +70,7 @@ def _published(base):
     return {e["id"]: e for e in read_yaml(base / "validation" / "published.yaml")["entries"]}
 
 
-def write_plots(out, base):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    n, m = FAN_IN, OUTPUTS
-
+def _energy_vs_T(plt, base, n, m):
     fig, (ax, share_ax) = plt.subplots(1, 2, figsize=(12, 4.4))
     for label, name in SCENARIOS.items():
         arch = _arch(base, name, "accumulate")
@@ -89,10 +82,10 @@ def write_plots(out, base):
     share_ax.set(xscale="log", xlabel="samples T", ylabel="weight-memory share of energy", ylim=(0, 1.05),
                  title="weight-memory share")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "energy_per_eo_vs_T.png", dpi=110)
-    plt.close(fig)
+    return fig, "energy_per_eo_vs_T.png"
 
+
+def _sample_vs_bit(plt, base, n, m):
     fig, ax = plt.subplots(figsize=(7, 4.2))
     width = 0.35
     for i, label in enumerate(MEMORY_SCENARIOS):
@@ -104,14 +97,13 @@ def write_plots(out, base):
     ax.set_xticks(range(len(MEMORY_SCENARIOS)), MEMORY_SCENARIOS)
     ax.set(yscale="log", ylabel="added energy per EO (pJ)", title=f"one more sample or one more bit (n = {n})")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(out / "sample_vs_bit.png", dpi=110)
-    plt.close(fig)
+    return fig, "sample_vs_bit.png"
 
+
+def _fpga_gain(plt, base, n, m):
     published = _published(base)
-    gains = fpga_gains(base, SAMPLES, [4, 8])
     fig, ax = plt.subplots(figsize=(7.5, 4.4))
-    for k, g in gains.items():
+    for k, g in fpga_gains(base, SAMPLES, [4, 8]).items():
         ax.plot(SAMPLES, g, "o-", label=f"archsim: {k}-bit deterministic / p-bit with T samples")
     for pid, style in (("pdnn-fpga-gain", "--"), ("pdnn-fpga-gain-predicted", ":")):
         e = published[pid]
@@ -120,23 +112,33 @@ def write_plots(out, base):
            title="FPGA: predicted gain against the published gains\n(the measurement's T and bit widths are not in "
                  "the sources read)")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out / "fpga_gain.png", dpi=110)
-    plt.close(fig)
+    return fig, "fpga_gain.png"
 
+
+def _asic_breakdown(plt, base, n, m):
     arch = _arch(base, SCENARIOS["65 nm ASIC building block"], "accumulate")
     Ts = [1, 4, 16]
     breakdowns = [_energy(arch, _layer(n, m, T, "pbit", 1))[1] for T in Ts]
-    components = [c for c in breakdowns[0] if any(b[c] for b in breakdowns)]
     fig, ax = plt.subplots(figsize=(7, 4.4))
     bottom = [0.0] * len(Ts)
-    for c in components:
+    for c in [c for c in breakdowns[0] if any(b[c] for b in breakdowns)]:
         values = [b[c] / m for b in breakdowns]
         ax.bar([str(T) for T in Ts], values, bottom=bottom, label=c)
         bottom = [b + v for b, v in zip(bottom, values)]
     ax.set(xlabel="samples T", ylabel="energy per EO (pJ)",
            title=f"65 nm building block: components of one EO (n = {n}, {WEIGHT_BITS}-bit weights)")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(out / "asic_65nm_breakdown.png", dpi=110)
-    plt.close(fig)
+    return fig, "asic_65nm_breakdown.png"
+
+
+def write_plots(out, base):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for draw in (_energy_vs_T, _sample_vs_bit, _fpga_gain, _asic_breakdown):
+        fig, name = draw(plt, base, FAN_IN, OUTPUTS)
+        fig.tight_layout()
+        fig.savefig(out / name, dpi=110)
+        plt.close(fig)
