@@ -101,7 +101,6 @@ def test_modes_agree_and_counts_match_the_closed_form(bm, small_buffer):
     assert f.ledger.get("rng", "draws") == reps * (~bm.clamped).sum()  # one draw per updated node per sweep
 
 
-
 @settings(max_examples=15)
 @given(machine())
 def test_wired_cell_array_updates_one_colour_per_clock(bm):
@@ -117,6 +116,7 @@ def test_wired_cell_array_updates_one_colour_per_clock(bm):
     assert f.cycles == t.cycles and f.ledger.items() == t.ledger.items()
     colours = len(set(bm.colours[~bm.clamped].tolist()))
     assert f.cycles == bm.spec.sweeps * bm.spec.chains * colours
+
 
 def exact_distribution(bm, beta):
     states = np.array(list(itertools.product([-1, 1], repeat=bm.n)), dtype=np.int64)
