@@ -1,0 +1,230 @@
+"""Operations as loop nests and the counts a mapping of them implies, per memory level. Pure arithmetic.
+
+An operation is a perfect loop nest over named dimensions (a p-DNN dense layer: items N, samples T, outputs M,
+fan-in C). Each operand is indexed by a subset of the dimensions: weights by (M, C), inputs by (N, T, C), outputs
+by (N, T, M); an output is reduced over the dimensions that index the operation but not the output (C).
+
+A memory hierarchy is a list of levels, outermost first; each level holds some operands. A mapping gives, for
+each level, the temporal loops that run *at* that level (outermost first, each a dimension and a factor), and the
+spatial unrolling over the datapath's units. Level i's tile of an operand is what the loops of levels i, i+1, ...
+and the spatial unrolling cover; the loops of levels 0..i-1 are "above" it and choose which tile is resident.
+
+Counting rule (the reuse analysis of Timeloop and ZigZag, stated once here):
+- A level that holds an operand, and is not its outermost holder, is filled from its parent (the next outer
+  holder) each time the resident tile changes. Walking the loops above the level from the innermost outwards,
+  loops that do not index the operand leave the tile unchanged (it stays resident: weights across the samples
+  loop T, for example) until the first loop that does; from there outwards every iteration brings a new tile.
+  fills = product of the factors of the loops above, minus the innermost run of loops that do not index it.
+- The datapath reads its operands from their innermost holder once per compute step (one iteration of every
+  temporal loop); each unit reads its own copy unless the level multicasts (then one read serves every unit
+  that needs the same element).
+- Outputs flow the other way. The accumulators are the innermost output storage: each time their tile changes
+  (same rule), the finished or partial tile drains to the innermost output holder; a tile that returns after a
+  reduction loop moved it out is read back first (a partial sum). A drain is final when the reduction of its
+  elements is complete (written at the output's width), partial otherwise (written at the accumulator width).
+  The same drain / read-back rule applies between every pair of output holders.
+The brute-force oracle in tests/test_loopnest.py walks the nest literally and must agree on every case.
+"""
+from dataclasses import dataclass, field
+from math import prod
+
+from ..errors import MappingError
+
+READ, WRITE = "read", "write"
+
+
+@dataclass(frozen=True)
+class Operand:
+    """An operand of an operation: the dimensions that index it, its bits per element, read or written."""
+    dims: frozenset
+    bits: int
+    role: str = READ
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A loop nest: dimension sizes, operands, and the accumulator width of written operands' partial sums."""
+    name: str
+    dims: dict
+    operands: dict
+    accumulator_bits: int = 32
+
+    def reduction_dims(self, operand):
+        return frozenset(self.dims) - self.operands[operand].dims
+
+    @property
+    def steps(self):
+        """Multiply-accumulates (or selected adds, at most) of the whole operation."""
+        return prod(self.dims.values())
+
+
+def dense_operation(name, items, samples, outputs, fan_in, weight_bits, in_bits, out_bits, accumulator_bits):
+    """A p-DNN dense layer (and a conv layer in its im2col view, positions folded into the items)."""
+    return Operation(name, {"N": items, "T": samples, "M": outputs, "C": fan_in}, {
+        "weights": Operand(frozenset("MC"), weight_bits),
+        "inputs": Operand(frozenset("NTC"), in_bits),
+        "outputs": Operand(frozenset("NTM"), out_bits, WRITE)}, accumulator_bits)
+
+
+@dataclass(frozen=True)
+class Level:
+    """A memory level as the mapping sees it: capacity, the operands it may hold, whether one read feeds
+    every unit that needs the same element (multicast), and its per-bit energies."""
+    name: str
+    capacity_bits: int
+    holds: frozenset
+    multicast: bool = False
+    double_buffered: bool = False
+    read_pj_per_bit: float = 0.0
+    write_pj_per_bit: float = 0.0
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """temporal[i]: the loops of level i, outermost first, as (dimension, factor); spatial: dimension -> units."""
+    temporal: tuple
+    spatial: dict = field(default_factory=dict)
+
+    def loops(self):
+        """Every temporal loop as (level, dimension, factor), outermost first."""
+        return [(i, d, f) for i, level in enumerate(self.temporal) for d, f in level]
+
+    def factor(self, dim, levels=None, spatial=True):
+        """Product of `dim`'s factors over the given levels (all when None), and the spatial unrolling."""
+        out = self.spatial.get(dim, 1) if spatial else 1
+        for i, level in enumerate(self.temporal):
+            if levels is None or i in levels:
+                out *= prod(f for d, f in level if d == dim)
+        return out
+
+
+def check(op, levels, mapping):
+    """Every problem of a mapping against its operation and hierarchy, as messages (empty: valid)."""
+    problems = []
+    if len(mapping.temporal) != len(levels):
+        problems.append(f"the mapping has loops for {len(mapping.temporal)} levels; the hierarchy has {len(levels)}")
+        return problems
+    for i, loops in enumerate(mapping.temporal):
+        for d, f in loops:
+            if d not in op.dims:
+                problems.append(f"{levels[i].name}: loop over unknown dimension {d!r} (allowed: {sorted(op.dims)})")
+            if f < 1:
+                problems.append(f"{levels[i].name}: loop {d} has factor {f}; factors are >= 1")
+    for d in mapping.spatial:
+        if d not in op.dims:
+            problems.append(f"spatial: unknown dimension {d!r} (allowed: {sorted(op.dims)})")
+    if problems:
+        return problems
+    for d, size in op.dims.items():
+        if mapping.factor(d) != size:
+            problems.append(f"dimension {d} = {size}, but the mapping's factors multiply to {mapping.factor(d)} "
+                            f"(tiles must divide and cover it exactly)")
+    for name in op.operands:
+        if not any(name in lv.holds for lv in levels):
+            problems.append(f"operand {name!r} is held by no level")
+    for i, lv in enumerate(levels):
+        need = resident_bits(op, levels, mapping, i)
+        if need > lv.capacity_bits:
+            problems.append(f"{lv.name}: the mapping keeps {need} bits resident, more than its capacity of "
+                            f"{lv.capacity_bits} bits")
+    return problems
+
+
+def tile_elements(op, mapping, level, operand):
+    """Elements of `operand` in level `level`'s tile: its dimensions' factors at that level and inside it."""
+    inner = range(level, len(mapping.temporal))
+    return prod(mapping.factor(d, inner) for d in op.operands[operand].dims)
+
+
+def resident_bits(op, levels, mapping, level):
+    """Bits level `level` must keep for the operands it holds (twice with double buffering); outputs that are
+    partial somewhere are kept at the accumulator width."""
+    copies = 2 if levels[level].double_buffered else 1
+    total = 0
+    for name in levels[level].holds & op.operands.keys():
+        o = op.operands[name]
+        bits = max(o.bits, op.accumulator_bits) if o.role == WRITE and _has_partials(op, mapping, name) else o.bits
+        total += copies * tile_elements(op, mapping, level, name) * bits
+    return total
+
+
+def _has_partials(op, mapping, operand):
+    return _fills(op, mapping.loops(), operand) > _distinct(op, mapping.loops(), operand)
+
+
+def _fills(op, loops, operand):
+    """Tile changes along `loops` (outermost first): the innermost run of loops not indexing the operand keeps
+    the tile resident; every loop from the first one that does outwards multiplies."""
+    dims = op.operands[operand].dims
+    live = [(d, f) for _, d, f in loops if f > 1]
+    while live and live[-1][0] not in dims:
+        live.pop()
+    return prod(f for _, f in live)
+
+
+def _distinct(op, loops, operand):
+    """Distinct tiles along `loops`: the product of the factors of the loops that index the operand."""
+    dims = op.operands[operand].dims
+    return prod(f for _, d, f in loops if d in dims)
+
+
+def _spatial_elements(op, mapping, operand, multicast):
+    """Elements the units need from the operand's innermost holder per compute step."""
+    dims = op.operands[operand].dims
+    needed = prod(f for d, f in mapping.spatial.items() if d in dims)
+    copies = 1 if multicast else prod(f for d, f in mapping.spatial.items() if d not in dims)
+    return needed * copies
+
+
+def counts(op, levels, mapping):
+    """Predicted accesses: {(level name, operand, action): count} with actions read_bits, write_bits,
+    read_elements, write_elements; plus ('datapath', '-', 'steps') and ('datapath', '-', 'macs')."""
+    problems = check(op, levels, mapping)
+    if problems:
+        raise MappingError("invalid mapping:\n  - " + "\n  - ".join(problems))
+    out = {}
+
+    def add(level, operand, action, elements, bits):
+        for key, value in (((levels[level].name, operand, f"{action}_elements"), elements),
+                           ((levels[level].name, operand, f"{action}_bits"), elements * bits)):
+            out[key] = out.get(key, 0) + value
+
+    loops = mapping.loops()
+    steps = prod(f for _, _, f in loops)
+    for name, o in op.operands.items():
+        holders = [i for i, lv in enumerate(levels) if name in lv.holds]
+        innermost = holders[-1]
+        if o.role == READ:
+            for parent, child in zip(holders, holders[1:]):
+                n = _fills(op, [lp for lp in loops if lp[0] < child], name) * tile_elements(op, mapping, child, name)
+                add(parent, name, "read", n, o.bits)
+                add(child, name, "write", n, o.bits)
+            add(innermost, name, "read", steps * _spatial_elements(op, mapping, name, levels[innermost].multicast),
+                o.bits)
+        else:
+            acc_bits = max(o.bits, op.accumulator_bits)
+            unit_tile = _spatial_elements(op, mapping, name, True)
+            # the accumulators drain to the innermost holder; each holder drains to its parent
+            chain = [(innermost, loops, unit_tile)] + [
+                (parent, [lp for lp in loops if lp[0] < child], tile_elements(op, mapping, child, name))
+                for parent, child in zip(holders, holders[1:])]
+            for target, above, tile in chain:
+                fills, distinct = _fills(op, above, name), _distinct(op, above, name)
+                add(target, name, "write", distinct * tile, o.bits)                  # final drains
+                add(target, name, "write", (fills - distinct) * tile, acc_bits)      # partial drains
+                add(target, name, "read", (fills - distinct) * tile, acc_bits)       # read back to resume
+    out[("datapath", "-", "steps")] = steps
+    out[("datapath", "-", "macs")] = op.steps
+    return {k: v for k, v in out.items() if v}
+
+
+def energy_pj(levels, predicted):
+    """Memory energy of predicted counts (pJ), from each level's per-bit energies."""
+    by_name = {lv.name: lv for lv in levels}
+    total = 0.0
+    for (level, _, action), n in predicted.items():
+        if level in by_name and action == "read_bits":
+            total += n * by_name[level].read_pj_per_bit
+        elif level in by_name and action == "write_bits":
+            total += n * by_name[level].write_pj_per_bit
+    return total

@@ -1,0 +1,211 @@
+"""The loop-nest count model against a brute-force oracle that walks the nest literally, step by step and unit by
+unit, keeps each level's resident tile as a set of elements, and counts every fill, read, drain and read-back."""
+import itertools
+from math import prod
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from archsim.errors import MappingError
+from archsim.mapping.loopnest import (WRITE, Level, Mapping, Operation, check, counts, dense_operation,
+                                      energy_pj)
+
+BIG = 1 << 40
+
+
+def _coordinates(op, mapping):
+    """For each temporal step (indices of every loop) and each unit, the global coordinate of every dimension."""
+    loops = mapping.loops()
+    spatial = sorted(mapping.spatial.items())
+
+    def strides(dim):
+        """Mixed radix of one dimension: its temporal loops outermost first, then its spatial unrolling."""
+        radices = [f for _, d, f in loops if d == dim] + [f for d, f in spatial if d == dim]
+        out, s = [], 1
+        for r in reversed(radices):
+            out.append(s)
+            s *= r
+        return list(reversed(out))
+
+    st_ = {d: strides(d) for d in op.dims}
+    for idx in itertools.product(*(range(f) for _, _, f in loops)):
+        units = []
+        for uidx in itertools.product(*(range(f) for _, f in spatial)):
+            coord = {}
+            for d in op.dims:
+                digits = [i for i, (_, dd, _) in zip(idx, loops) if dd == d] + \
+                         [u for u, (dd, _) in zip(uidx, spatial) if dd == d]
+                coord[d] = sum(a * b for a, b in zip(digits, st_[d]))
+            units.append(coord)
+        yield idx, units
+
+
+def brute_force(op, levels, mapping):
+    loops = mapping.loops()
+    out = {}
+
+    def add(level, operand, action, elements, bits):
+        if elements:
+            for key, v in (((level, operand, f"{action}_elements"), elements),
+                           ((level, operand, f"{action}_bits"), elements * bits)):
+                out[key] = out.get(key, 0) + v
+
+    def elem(operand, coord):
+        return tuple(coord[d] for d in sorted(op.operands[operand].dims))
+
+    steps = list(_coordinates(op, mapping))
+    n_units = prod(mapping.spatial.values()) if mapping.spatial else 1
+    for name, o in op.operands.items():
+        holders = [i for i, lv in enumerate(levels) if name in lv.holds]
+        keys = {h: [tuple(i for i, (lvl, _, _) in zip(idx, loops) if lvl < h) for idx, _ in steps] for h in holders}
+        contents = {h: {} for h in holders}
+        for k, (_, units) in enumerate(steps):
+            for h in holders:
+                contents[h].setdefault(keys[h][k], set()).update(elem(name, c) for c in units)
+        if o.role != WRITE:
+            resident = {h: None for h in holders}
+            for k, (_, units) in enumerate(steps):
+                for parent, child in zip(holders, holders[1:]):
+                    tile = contents[child][keys[child][k]]
+                    if tile != resident[child]:
+                        add(levels[parent].name, name, "read", len(tile), o.bits)
+                        add(levels[child].name, name, "write", len(tile), o.bits)
+                        resident[child] = tile
+                need = [elem(name, c) for c in units]
+                add(levels[holders[-1]].name, name, "read", len(set(need)) if levels[holders[-1]].multicast
+                    else len(need), o.bits)
+        else:
+            full = prod(op.dims[d] for d in op.reduction_dims(name))
+            acc_bits = max(o.bits, op.accumulator_bits)
+            done = {}
+            # storage chain, innermost first: the accumulators, then the holders from the innermost outwards
+            chain = [None] + holders[::-1]
+            resident = {s: None for s in chain}
+
+            def drain(s, target):
+                for e in resident[s] or ():
+                    final = done.get(e, 0) == full
+                    add(levels[target].name, name, "write", 1, o.bits if final else acc_bits)
+
+            def load(s, tile, source):
+                for e in tile:
+                    if done.get(e, 0):
+                        add(levels[source].name, name, "read", 1, acc_bits)
+                resident[s] = tile
+
+            for k, (_, units) in enumerate(steps):
+                want = {None: frozenset(elem(name, c) for c in units)}
+                want.update({h: frozenset(contents[h][keys[h][k]]) for h in holders})
+                for s, target in zip(chain, chain[1:]):  # drains, innermost first
+                    if resident[s] is not None and want[s] != resident[s]:
+                        drain(s, target)
+                        resident[s] = None
+                for s, source in reversed(list(zip(chain, chain[1:]))):  # loads, outermost first
+                    if resident[s] is None:
+                        load(s, want[s], source)
+                for c in units:
+                    e = elem(name, c)
+                    done[e] = done.get(e, 0) + 1
+            for s, target in zip(chain, chain[1:]):
+                drain(s, target)
+    out[("datapath", "-", "steps")] = len(steps)
+    out[("datapath", "-", "macs")] = len(steps) * n_units
+    return out
+
+
+def _factorisations(n, parts):
+    """Every way to write n as an ordered product of `parts` factors."""
+    if parts == 1:
+        return [(n,)]
+    return [(d,) + rest for d in range(1, n + 1) if n % d == 0 for rest in _factorisations(n // d, parts - 1)]
+
+
+@st.composite
+def cases(draw):
+    sizes = {d: draw(st.sampled_from([1, 2, 3, 4, 6])) for d in "NTMC"}
+    op = dense_operation("layer", sizes["N"], sizes["T"], sizes["M"], sizes["C"], draw(st.integers(1, 8)),
+                         draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(4, 24)))
+    n_levels = draw(st.integers(2, 4))
+    levels = []
+    for i in range(n_levels):
+        holds = frozenset(op.operands) if i == 0 else frozenset(
+            draw(st.sets(st.sampled_from(sorted(op.operands)))))
+        levels.append(Level(f"L{i}", BIG, holds, multicast=draw(st.booleans()), read_pj_per_bit=i + 1.0,
+                            write_pj_per_bit=i + 0.5))
+    spatial_ok = draw(st.sets(st.sampled_from("MCN"), max_size=2))
+    per_level = [[] for _ in range(n_levels)]
+    spatial = {}
+    for d, size in sizes.items():
+        parts = n_levels + (1 if d in spatial_ok else 0)
+        split = draw(st.sampled_from(_factorisations(size, parts)))
+        for i in range(n_levels):
+            if split[i] > 1 or draw(st.booleans()):
+                per_level[i].append((d, split[i]))
+        if d in spatial_ok and split[-1] > 1:
+            spatial[d] = split[-1]
+    temporal = tuple(tuple(draw(st.permutations(loops))) for loops in per_level)
+    return op, levels, Mapping(temporal, spatial)
+
+
+@settings(max_examples=150, deadline=None)
+@given(cases())
+def test_counts_equal_brute_force(case):
+    op, levels, mapping = case
+    assert counts(op, levels, mapping) == {k: v for k, v in brute_force(op, levels, mapping).items() if v}
+
+
+def _building_block(n, m, T, bw):
+    """The paper's building block: weights read once into the synapse registers, then T samples."""
+    op = dense_operation("bb", 1, T, m, n, bw, 1, 1, 24)
+    levels = [Level("weight_mem", BIG, frozenset({"weights"})),
+              Level("act_mem", BIG, frozenset({"inputs", "outputs"})),
+              Level("weight_regs", BIG, frozenset({"weights"}))]
+    mapping = Mapping(((("N", 1),), (("M", m),), (("T", T), ("C", n))))
+    return op, levels, mapping
+
+
+def test_building_block_meets_eps_eo_terms():
+    """Samples inside the weights' residence: weight memory read n*bw per EO, activations T*n*ba in, T*ba out."""
+    n, m, T, bw = 12, 5, 4, 3
+    c = counts(*_building_block(n, m, T, bw))
+    assert c[("weight_mem", "weights", "read_bits")] == m * n * bw
+    assert c[("act_mem", "inputs", "read_bits")] == m * T * n
+    assert c[("act_mem", "outputs", "write_bits")] == m * T
+
+
+def test_samples_outer_re_reads_weights():
+    n, m, T, bw = 12, 5, 4, 3
+    op, levels, _ = _building_block(n, m, T, bw)
+    outer = Mapping(((("T", T),), (("M", m),), (("C", n),)))
+    assert counts(op, levels, outer)[("weight_mem", "weights", "read_bits")] == T * m * n * bw
+
+
+def test_reduction_split_above_the_accumulators_spills_partial_sums():
+    op = dense_operation("p", 1, 1, 2, 4, 4, 1, 1, 20)
+    levels = [Level("mem", BIG, frozenset(op.operands))]
+    mapping = Mapping(((("C", 2), ("M", 2), ("C", 2)),))
+    c = counts(op, levels, mapping)
+    # each of 2 outputs is visited twice: one partial drain and one read-back each, then a final drain
+    assert c[("mem", "outputs", "read_elements")] == 2
+    assert c[("mem", "outputs", "write_bits")] == 2 * 20 + 2 * 1
+
+
+def test_invalid_mappings_name_the_problem():
+    op, levels, _ = _building_block(4, 2, 2, 2)
+    with pytest.raises(MappingError, match="dimension C = 4"):
+        counts(op, levels, Mapping(((("N", 1),), (("M", 2),), (("T", 2), ("C", 3)))))
+    small = [Level(lv.name, 7 if lv.name == "weight_regs" else lv.capacity_bits, lv.holds) for lv in levels]
+    problems = check(op, small, Mapping(((("N", 1),), (("M", 2),), (("T", 2), ("C", 4)))))
+    assert any("weight_regs" in p and "capacity of 7 bits" in p for p in problems)
+    orphan = [Level("only", BIG, frozenset({"weights", "inputs"}))]
+    assert any("'outputs' is held by no level" in p for p in check(op, orphan, Mapping(((("N", 1),),))))
+
+
+def test_energy_prices_each_level():
+    op, levels, mapping = _building_block(4, 2, 2, 2)
+    priced = [Level(lv.name, lv.capacity_bits, lv.holds, read_pj_per_bit=2.0, write_pj_per_bit=3.0)
+              for lv in levels]
+    c = counts(op, priced, mapping)
+    reads = sum(v for (lv, _, a), v in c.items() if a == "read_bits")
+    writes = sum(v for (lv, _, a), v in c.items() if a == "write_bits")
+    assert energy_pj(priced, c) == pytest.approx(2.0 * reads + 3.0 * writes)
