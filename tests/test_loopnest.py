@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from archsim.errors import MappingError
-from archsim.mapping.loopnest import (WRITE, Level, Mapping, Operation, check, counts, dense_operation,
+from archsim.mapping.loopnest import (WRITE, Level, Mapping, check, counts, dense_operation,
                                       energy_pj)
+from archsim.mapping.search import OBJECTIVES, evaluate, search
 
 BIG = 1 << 40
 
@@ -209,3 +210,61 @@ def test_energy_prices_each_level():
     reads = sum(v for (lv, _, a), v in c.items() if a == "read_bits")
     writes = sum(v for (lv, _, a), v in c.items() if a == "write_bits")
     assert energy_pj(priced, c) == pytest.approx(2.0 * reads + 3.0 * writes)
+
+
+def _all_mappings(op, n_levels, spatial_dims, units):
+    """The unpruned space: every split of every dimension, factor-1 loops included, every order at every level."""
+    dims = sorted(op.dims)
+    splits = {d: [s if d in spatial_dims else s[:-1] + (1,) for s in _factorisations(op.dims[d], n_levels + 1)
+                  if d in spatial_dims or s[-1] == 1] for d in dims}
+    for choice in itertools.product(*(splits[d] for d in dims)):
+        split = dict(zip(dims, choice))
+        spatial = {d: split[d][-1] for d in dims if split[d][-1] > 1}
+        if prod(spatial.values()) > units:
+            continue
+        levels = [[(d, split[d][i]) for d in dims] for i in range(n_levels)]
+        for orders in itertools.product(*(itertools.permutations(lv) for lv in levels)):
+            yield Mapping(tuple(orders), spatial)
+
+
+@st.composite
+def small_spaces(draw):
+    op = dense_operation("s", 1, draw(st.sampled_from([1, 2])), draw(st.sampled_from([2, 4])),
+                         draw(st.sampled_from([2, 3])), draw(st.integers(1, 8)), 1, 1, 16)
+    levels = [Level("dram", BIG, frozenset(op.operands), read_pj_per_bit=100.0, write_pj_per_bit=100.0,
+                    bits_per_cycle=draw(st.sampled_from([0, 8, 64]))),
+              Level("buf", draw(st.sampled_from([16, 64, 256, BIG])), frozenset(
+                  draw(st.sets(st.sampled_from(sorted(op.operands)), min_size=1))), read_pj_per_bit=2.0,
+                  write_pj_per_bit=2.0, double_buffered=draw(st.booleans()))]
+    return op, levels, draw(st.sampled_from(OBJECTIVES)), draw(st.sampled_from([1, 2, 4]))
+
+
+@settings(max_examples=25, deadline=None)
+@given(small_spaces())
+def test_exhaustive_mapper_is_optimal(case):
+    """The pruned enumeration loses nothing: its best equals the best of the unpruned space, evaluated apart."""
+    op, levels, objective, units = case
+    best, candidates, method = search(op, levels, objective, spatial_dims=("M",), units=units, budget=10 ** 6)
+    assert method == "exhaustive"
+    scores = [c.score(objective) for c in (evaluate(op, levels, m) for m in _all_mappings(op, 2, ("M",), units))
+              if c is not None]
+    if not scores:
+        assert best is None
+    else:
+        assert best.score(objective) == min(scores)
+        for c in candidates:  # every candidate's prediction is the count model's (and so the oracle's)
+            assert c.counts == counts(op, levels, c.mapping)
+
+
+def test_sampled_search_ends_at_a_local_optimum():
+    op = dense_operation("big", 16, 8, 64, 144, 4, 1, 1, 24)
+    levels = [Level("dram", BIG, frozenset(op.operands), read_pj_per_bit=20.0, write_pj_per_bit=20.0),
+              Level("gbuf", 64 * 1024, frozenset(op.operands), read_pj_per_bit=1.0, write_pj_per_bit=1.0),
+              Level("regs", 512, frozenset({"weights"}), read_pj_per_bit=0.1, write_pj_per_bit=0.1)]
+    best, candidates, method = search(op, levels, "energy", units=16, budget=100, seed=3)
+    assert method == "sampled+climb"
+    assert all(c.energy_pj >= best.energy_pj for c in candidates)
+    from archsim.mapping.search import _neighbours
+    for m in _neighbours(op, best.mapping, ("M",), 16):
+        c = evaluate(op, levels, m)
+        assert c is None or c.energy_pj >= best.energy_pj

@@ -77,6 +77,7 @@ class Level:
     double_buffered: bool = False
     read_pj_per_bit: float = 0.0
     write_pj_per_bit: float = 0.0
+    bits_per_cycle: int = 0  # bits the level moves per cycle (reads and writes together); 0: unbounded
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,207 @@
+"""The mapper: searches tilings, loop orders and spatial unrollings of one operation on a hierarchy for an
+objective (`energy`, `cycles` or `edp`), predicting every candidate's counts with loopnest.counts.
+
+The space: every dimension is split into one factor per level (and one spatial factor where the dimension may be
+unrolled over the units, their product at most the unit count); at each level the loops with a factor above 1
+take every order. Loops of factor 1 are left out (they change no count) and orders are enumerated only over the
+loops a level actually has, so no two candidates in the enumeration are the same mapping. Candidates that
+overflow a level are dropped before they are counted.
+
+Exhaustive when the space has at most `budget` candidates; otherwise a documented pruned search: `budget`
+candidates drawn at random from the space (seeded: a split per dimension, then a shuffled order per level), then
+a steepest-descent climb from each of the `climbs` best of them: a move takes one prime factor of one dimension
+from one level (or the spatial unrolling) to another, or swaps two adjacent loops of a level; the climb stops when
+no move improves the objective.
+"""
+import itertools
+import random
+from dataclasses import dataclass
+from math import prod
+
+from .loopnest import Mapping, check, counts, energy_pj
+
+OBJECTIVES = ("energy", "cycles", "edp")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    mapping: Mapping
+    counts: dict
+    energy_pj: float
+    cycles: int
+
+    def score(self, objective):
+        return {"energy": self.energy_pj, "cycles": self.cycles, "edp": self.energy_pj * self.cycles}[objective]
+
+
+def cycles_bound(levels, predicted, units_per_step_cycles=1):
+    """A roofline bound on cycles: the compute steps, or the busiest level's traffic over its bits per cycle."""
+    steps = predicted[("datapath", "-", "steps")] * units_per_step_cycles
+    busiest = 0
+    for lv in levels:
+        if lv.bits_per_cycle:
+            bits = sum(v for (name, _, a), v in predicted.items() if name == lv.name and a.endswith("_bits"))
+            busiest = max(busiest, -(-bits // lv.bits_per_cycle))
+    return max(steps, busiest)
+
+
+def evaluate(op, levels, mapping):
+    """A candidate, or None when the mapping does not fit."""
+    if check(op, levels, mapping):
+        return None
+    c = counts(op, levels, mapping)
+    return Candidate(mapping, c, energy_pj(levels, c), cycles_bound(levels, c))
+
+
+def _factorisations(n, parts):
+    if parts == 1:
+        return [(n,)]
+    return [(d,) + rest for d in range(1, n + 1) if n % d == 0 for rest in _factorisations(n // d, parts - 1)]
+
+
+def _splits(op, n_levels, spatial_dims, units):
+    """Per dimension, every split into n_levels temporal factors (and a spatial factor where allowed)."""
+    out = {}
+    for d, size in op.dims.items():
+        if d in spatial_dims:
+            out[d] = [s for s in _factorisations(size, n_levels + 1) if s[-1] <= units]
+        else:
+            out[d] = [s + (1,) for s in _factorisations(size, n_levels)]
+    return out
+
+
+def _mappings_of(op, split, n_levels, units):
+    """Every loop order of one choice of splits (as Mapping), or nothing when the unrolling exceeds the units."""
+    dims = sorted(op.dims)
+    spatial = {d: split[d][-1] for d in dims if split[d][-1] > 1}
+    if prod(spatial.values()) > units:
+        return
+    per_level = [[(d, split[d][i]) for d in dims if split[d][i] > 1] for i in range(n_levels)]
+    for orders in itertools.product(*(itertools.permutations(loops) for loops in per_level)):
+        yield Mapping(tuple(tuple(o) for o in orders), spatial)
+
+
+def space_size(op, levels, spatial_dims=(), units=1, stop_above=None):
+    """Candidates in the enumeration (before capacity pruning); counting stops once it passes `stop_above`."""
+    splits = _splits(op, len(levels), spatial_dims, units)
+    total = 0
+    for choice in itertools.product(*(splits[d] for d in sorted(op.dims))):
+        split = dict(zip(sorted(op.dims), choice))
+        if prod(split[d][-1] for d in split) > units:
+            continue
+        total += prod(_perm_count(sum(1 for d in split if split[d][i] > 1)) for i in range(len(levels)))
+        if stop_above is not None and total > stop_above:
+            break
+    return total
+
+
+def _perm_count(k):
+    return prod(range(1, k + 1))
+
+
+def _enumerate(op, levels, spatial_dims, units):
+    splits = _splits(op, len(levels), spatial_dims, units)
+    dims = sorted(op.dims)
+    for choice in itertools.product(*(splits[d] for d in dims)):
+        yield from _mappings_of(op, dict(zip(dims, choice)), len(levels), units)
+
+
+def _random_mapping(op, splits, n_levels, units, rng):
+    dims = sorted(op.dims)
+    for _ in range(100):
+        split = {d: rng.choice(splits[d]) for d in dims}
+        if prod(split[d][-1] for d in dims) <= units:
+            break
+    else:
+        split = {d: next(s for s in splits[d] if s[-1] == 1) for d in dims}
+    per_level = []
+    for i in range(n_levels):
+        loops = [(d, split[d][i]) for d in dims if split[d][i] > 1]
+        rng.shuffle(loops)
+        per_level.append(tuple(loops))
+    return Mapping(tuple(per_level), {d: split[d][-1] for d in dims if split[d][-1] > 1})
+
+
+def _smallest_prime(n):
+    return next(p for p in range(2, n + 1) if n % p == 0)
+
+
+def _neighbours(op, mapping, spatial_dims, units):
+    """Mappings one move away: a prime factor of a dimension moved between two levels (or the spatial
+    unrolling), or two adjacent loops of a level swapped."""
+    n = len(mapping.temporal)
+    dims = sorted(op.dims)
+    places = list(range(n)) + (["s"] if spatial_dims else [])
+
+    def factor_at(d, place):
+        return mapping.spatial.get(d, 1) if place == "s" else mapping.factor(d, [place], spatial=False)
+
+    for d in dims:
+        for src, dst in itertools.permutations([p for p in places if p != "s" or d in spatial_dims], 2):
+            f = factor_at(d, src)
+            if f == 1:
+                continue
+            p = _smallest_prime(f)
+            split = {pl: factor_at(d, pl) for pl in places}
+            split[src] //= p
+            split[dst] *= p
+            spatial = dict(mapping.spatial)
+            if "s" in places:
+                spatial[d] = split["s"]
+            spatial = {k: v for k, v in spatial.items() if v > 1}
+            if prod(spatial.values()) > units:
+                continue
+            temporal = []
+            for i, loops in enumerate(mapping.temporal):
+                kept = [(dd, ff) for dd, ff in loops if dd != d]
+                if split[i] > 1:
+                    pos = next((k for k, (dd, _) in enumerate(loops) if dd == d), len(kept))
+                    kept.insert(min(pos, len(kept)), (d, split[i]))
+                temporal.append(tuple(kept))
+            yield Mapping(tuple(temporal), spatial)
+    for i, loops in enumerate(mapping.temporal):
+        for k in range(len(loops) - 1):
+            swapped = list(loops)
+            swapped[k], swapped[k + 1] = swapped[k + 1], swapped[k]
+            yield Mapping(mapping.temporal[:i] + (tuple(swapped),) + mapping.temporal[i + 1:], mapping.spatial)
+
+
+def search(op, levels, objective="energy", spatial_dims=("M",), units=1, budget=2_000, seed=0, climbs=8):
+    """(best candidate, every candidate evaluated, 'exhaustive' | 'sampled+climb')."""
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
+    spatial_dims = tuple(d for d in spatial_dims if d in op.dims)
+    evaluated = {}
+
+    def consider(mapping):
+        key = (mapping.temporal, tuple(sorted(mapping.spatial.items())))
+        if key not in evaluated:
+            evaluated[key] = evaluate(op, levels, mapping)
+        return evaluated[key]
+
+    if space_size(op, levels, spatial_dims, units, stop_above=budget) <= budget:
+        method = "exhaustive"
+        for m in _enumerate(op, levels, spatial_dims, units):
+            consider(m)
+    else:
+        method = "sampled+climb"
+        rng = random.Random(seed)
+        splits = _splits(op, len(levels), spatial_dims, units)
+        for _ in range(budget):
+            consider(_random_mapping(op, splits, len(levels), units, rng))
+        starts = sorted((c for c in evaluated.values() if c is not None), key=lambda c: c.score(objective))
+        for best in starts[:climbs]:
+            while best is not None:
+                better = [c for c in (consider(m) for m in _neighbours(op, best.mapping, spatial_dims, units))
+                          if c is not None and c.score(objective) < best.score(objective)]
+                best = min(better, key=lambda c: c.score(objective)) if better else None
+    candidates = [c for c in evaluated.values() if c is not None]
+    return _best(candidates, objective), candidates, method
+
+
+def _best(candidates, objective):
+    fitting = [c for c in candidates if c is not None]
+    if not fitting:
+        return None
+    # ties broken by the other figure, then by the mapping's text, so the choice is reproducible
+    return min(fitting, key=lambda c: (c.score(objective), c.energy_pj + c.cycles, repr(c.mapping)))
