@@ -140,6 +140,15 @@ def test_dense_kernel_wide_tiles_at_each_type(types, rows, name):
         assert_matches_reference(c)
 
 
+def test_a_bias_past_int32_keeps_int64_sums():
+    c = make_case(np.random.default_rng(2), T=10, items=1, n=40, m=50, ba=1, bw=4, kind="linear", table_bits=4,
+                  rng_bits=8, seed=1, layer=0, bias=True)
+    c["bias"][3] = -(2**40)
+    assert dense._types(c["x"], c["w"], c["bias"], c["binary"])[:2] == (np.int8, np.int64)
+    with path("narrow"):
+        assert_matches_reference(c)
+
+
 def test_inputs_flagged_binary_that_are_not_0_or_1_are_selected_literally():
     c = make_case(np.random.default_rng(1), T=9, items=2, n=30, m=40, ba=2, bw=6, kind="linear", table_bits=4,
                   rng_bits=8, seed=1, layer=0, bias=True, select=True)

@@ -34,32 +34,36 @@ _INT32_MAX = (1 << 31) - 1
 
 
 @njit
-def _ranges(x, w, bias):
-    """(smallest input, largest input, smallest weight, largest weight, the static bound on every running sum,
-    as a float so that it cannot wrap)."""
-    xmin, xmax = np.int64(0), np.int64(0)
-    for v in x.ravel():
-        xmin = min(xmin, np.int64(v))
-        xmax = max(xmax, np.int64(v))
-    xabs = float(max(-xmin, xmax))
-    wmin, wmax = np.int64(0), np.int64(0)
-    bound = 0.0
+def _extent(a):
+    """(min, max) of an integer array, 0 included."""
+    lo, hi = np.int64(0), np.int64(0)
+    for v in a.ravel():
+        lo = min(lo, np.int64(v))
+        hi = max(hi, np.int64(v))
+    return lo, hi
+
+
+@njit
+def _bound(w, bias, x_abs):
+    """The static bound on every running sum of the tile: max_i |bias_i| + x_abs * sum_j |w_ij|, for narrow w
+    and x (|w|, x_abs <= 2**15, so the int64 sums cannot wrap); past int32 at once if a bias is."""
+    bound = np.int64(0)
     for i in range(w.shape[0]):
-        s = 0.0
+        if bias[i] < -_INT32_MAX or bias[i] > _INT32_MAX:
+            return np.int64(_INT32_MAX) + 1
+        s = np.int64(0)
         for j in range(w.shape[1]):
-            v = np.int64(w[i, j])
-            wmin = min(wmin, v)
-            wmax = max(wmax, v)
-            s += abs(float(v))
-        bound = max(bound, abs(float(bias[i])) + xabs * s)
-    return xmin, xmax, wmin, wmax, bound
+            s += abs(w[i, j])
+        bound = max(bound, abs(bias[i]) + x_abs * s)
+    return bound
 
 
 def _types(x, w, bias, binary):
     """(data dtype, accumulator dtype, literal select) for one tile: the narrowest exact choice."""
-    xmin, xmax, wmin, wmax, bound = _ranges(x, w, bias)
+    xmin, xmax = _extent(x)
     if binary and (xmin < 0 or xmax > 1):
         return np.int64, np.int64, True  # not 0/1 inputs: keep w & -x literally
+    wmin, wmax = _extent(w)
     lo, hi = min(xmin, wmin), max(xmax, wmax)
     if _INT8[0] <= lo and hi <= _INT8[1]:
         data = np.int8
@@ -67,7 +71,7 @@ def _types(x, w, bias, binary):
         data = np.int16
     else:
         return np.int64, np.int64, False
-    return data, (np.int32 if bound <= _INT32_MAX else np.int64), False
+    return data, (np.int32 if _bound(w, bias, max(-xmin, xmax)) <= _INT32_MAX else np.int64), False
 
 
 @njit
