@@ -1,5 +1,6 @@
 """The command line: parses arguments, calls the API, prints. An ArchsimError becomes one message, exit 2."""
 import argparse
+import importlib
 import sys
 import time
 
@@ -69,9 +70,8 @@ def _run_gibbs(args, argv, kind):
 
 
 def _run(args, argv):
-    from . import load_arch, load_workload, simulate
+    from . import load_arch, load_workload
     from .config.loader import read_yaml
-    from .report.run import write_run
     if str(args.workload).lower().endswith(".csv"):
         return _run_topology(args, argv)
     if args.workload != "default":
@@ -81,6 +81,8 @@ def _run(args, argv):
     t0 = time.perf_counter()
     arch = load_arch(args.arch)
     workload = load_workload(args.workload, samples=args.samples, seed=args.seed)
+    from . import simulate  # Numba and pandas load once the inputs are known to be valid
+    from .report.run import write_run
     t1 = time.perf_counter()
     result = simulate(arch, workload, mode=args.mode, trace=args.trace)
     t2 = time.perf_counter()
@@ -159,8 +161,36 @@ def _bad(name, text):
     raise ArchsimError(f"{name}: {text!r} is not a comma-separated list of positive integers (e.g. 1,2,4,8)")
 
 
-def parser():
+# Subcommands whose modules import pandas and pydantic: listed with their help at once, built only when they run
+# (tests/test_startup.py keeps these help texts equal to the modules' own).
+LAZY_COMMANDS = {"sweep": "run a design-space sweep, or `archsim sweep plot DIR`",
+                 "validate": "check the simulator against published figures",
+                 "trace": "trace utilities"}
+
+
+def _lazy(sub, name, command):
+    """Register subcommand `name` in full when it is the one about to run, else only its name and help."""
+    if name != command:
+        sub.add_parser(name, help=LAZY_COMMANDS[name])
+    elif name == "trace":
+        _trace_parser(sub)
+    else:
+        importlib.import_module(f".{name}", __package__).register(sub)
+
+
+def _trace_parser(sub):
     from .trace.export import FORMATS as EXPORT_FORMATS
+    tr = sub.add_parser("trace", help=LAZY_COMMANDS["trace"]).add_subparsers(dest="trace_command", required=True)
+    ex = tr.add_parser("export", help="export a memory's traffic for a DRAM simulator")
+    ex.add_argument("trace_file", metavar="TRACE")
+    ex.add_argument("--format", required=True, choices=list(EXPORT_FORMATS))
+    ex.add_argument("--component", default="weight_mem", choices=["weight_mem", "act_mem"])
+    ex.add_argument("--out", required=True, help="output file")
+    ex.set_defaults(handler=_export)
+
+
+def parser(command=None):
+    """The argument parser; `command`: the subcommand about to run (see LAZY_COMMANDS)."""
     p = argparse.ArgumentParser(prog="archsim", description="Cycle-level simulator of p-bit accelerators")
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="simulate a workload on an architecture")
@@ -181,10 +211,8 @@ def parser():
     rep.add_argument("--arch", default="default", help="architecture YAML to replay on")
     rep.add_argument("--out", default="archsim-replay", help="output folder (default: ./archsim-replay)")
     rep.set_defaults(handler=_replay)
-    from .sweep import register as register_sweep
-    from .validate import register as register_validate
-    register_sweep(sub)
-    register_validate(sub)
+    _lazy(sub, "sweep", command)
+    _lazy(sub, "validate", command)
     imp = sub.add_parser("import", help="turn an ONNX model into a workload YAML + weights .npz")
     imp.add_argument("model", metavar="MODEL.onnx")
     imp.add_argument("--out", default=".", help="output folder (default: .)")
@@ -207,19 +235,13 @@ def parser():
     to.add_argument("--claims", help="also write the paper's claims, answered, to this Markdown file")
     to.add_argument("--no-progress", action="store_true")
     to.set_defaults(handler=_tradeoff)
-    tr = sub.add_parser("trace", help="trace utilities").add_subparsers(dest="trace_command", required=True)
-    ex = tr.add_parser("export", help="export a memory's traffic for a DRAM simulator")
-    ex.add_argument("trace_file", metavar="TRACE")
-    ex.add_argument("--format", required=True, choices=list(EXPORT_FORMATS))
-    ex.add_argument("--component", default="weight_mem", choices=["weight_mem", "act_mem"])
-    ex.add_argument("--out", required=True, help="output file")
-    ex.set_defaults(handler=_export)
+    _lazy(sub, "trace", command)
     return p
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    args = parser().parse_args(argv)
+    args = parser(next((a for a in argv if not a.startswith("-")), None)).parse_args(argv)
     try:
         return args.handler(args, argv)
     except ArchsimError as e:

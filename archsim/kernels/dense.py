@@ -3,64 +3,226 @@
 
 Row numbering is global: row = (item * T + sample) * P + position, P = output positions of the layer (1 for
 dense). The neuron at (channel c, position p) has global index c * P + p. Every random draw is keyed by
-(layer, item, sample, neuron), so any tiling, thread count or mode gives the same bits."""
+(layer, item, sample, neuron), so any tiling, thread count or mode gives the same bits.
+
+How it runs at integer-GEMM rate, with the same bits:
+- Narrow types: inputs and weights are copied to int8 (or int16) when every value fits, and the sums are
+  kept in int32 when a static bound proves that no running sum of the tile can leave int32:
+  |running sum of output i| <= |bias_i| + max|x| * sum_j |w_ij|. Otherwise int64, as before.
+- The running extremes the engine checks against the accumulator width stay exact: they are taken across
+  a block of ROW_BLOCK rows and OUT_BLOCK outputs at once (vector min/max over outputs, one store per block
+  of rows), not with a branch per term.
+- 1-bit inputs (the accumulate path) select weights: w & -x = w * x for x in {0, 1}, so they run through the
+  same vector loop as the MAC path; other inputs flagged binary keep the literal select, in int64.
+- One thread below jit.PARALLEL_MIN_OPS multiply-accumulates; above it, one coarse piece per thread (rows,
+  or outputs when there are few rows), each with its own extremes, merged at the end.
+- The RNG chain of a row (seed, tag, layer, item, sample) is absorbed once per row; each neuron absorbs
+  only its own index (rng.absorb), which is the same draw as rng.draw.
+"""
 import numpy as np
 
-from .jit import njit, prange
-from .rng import TAG_PDNN, draw
+from .jit import n_chunks, njit, prange
+from .rng import TAG_PDNN, absorb, finish, stream
 from .tables import LINEAR, PBIT, QUANTIZED
+
+ROW_BLOCK = 8      # rows that share each weight load (8 x OUT_BLOCK int32 sums: 16 KiB, in L1)
+OUT_BLOCK = 512    # outputs per block: its weights (n x 512 narrow ints) stay in L2 while the rows pass
+NARROW_MIN_OPS = 1 << 14  # below this, narrowing (two copies and a scan) costs more than it saves
+_INT8 = (-(1 << 7), (1 << 7) - 1)
+_INT16 = (-(1 << 15), (1 << 15) - 1)
+_INT32_MAX = (1 << 31) - 1
 
 
 @njit
-def activate(acc, kind, table, shift, half, out_max, rng_bits, seed, layer, item, sample, neuron):
-    if kind == LINEAR:
-        return acc
-    idx = (acc >> shift)
-    if idx < -half:
-        idx = -half
-    elif idx > half - 1:
-        idx = half - 1
-    idx += half
-    if kind == QUANTIZED:
-        return table[idx]
-    u = draw(seed, TAG_PDNN, layer, item, sample, neuron, rng_bits)
-    if kind == PBIT:
-        return np.int64(1) if u < table[idx] else np.int64(0)
-    v = (table[idx] + u) >> rng_bits  # NOISY: stochastic rounding
-    return v if v < out_max else out_max
+def _extent(a):
+    """(min, max) of an integer array, 0 included."""
+    lo, hi = np.int64(0), np.int64(0)
+    for v in a.ravel():
+        lo = min(lo, np.int64(v))
+        hi = max(hi, np.int64(v))
+    return lo, hi
+
+
+@njit
+def _bound(w, bias, x_abs):
+    """The static bound on every running sum of the tile: max_i |bias_i| + x_abs * sum_j |w_ij|, for narrow w
+    and x (|w|, x_abs <= 2**15, so the int64 sums cannot wrap); past int32 at once if a bias is."""
+    bound = np.int64(0)
+    for i in range(w.shape[0]):
+        if bias[i] < -_INT32_MAX or bias[i] > _INT32_MAX:
+            return np.int64(_INT32_MAX) + 1
+        s = np.int64(0)
+        for j in range(w.shape[1]):
+            s += abs(w[i, j])
+        bound = max(bound, abs(bias[i]) + x_abs * s)
+    return bound
+
+
+def _types(x, w, bias, binary):
+    """(data dtype, accumulator dtype, literal select) for one tile: the narrowest exact choice."""
+    xmin, xmax = _extent(x)
+    if binary and (xmin < 0 or xmax > 1):
+        return np.int64, np.int64, True  # not 0/1 inputs: keep w & -x literally
+    wmin, wmax = _extent(w)
+    lo, hi = min(xmin, wmin), max(xmax, wmax)
+    if _INT8[0] <= lo and hi <= _INT8[1]:
+        data = np.int8
+    elif _INT16[0] <= lo and hi <= _INT16[1]:
+        data = np.int16
+    else:
+        return np.int64, np.int64, False
+    return data, (np.int32 if _bound(w, bias, max(-xmin, xmax)) <= _INT32_MAX else np.int64), False
+
+
+@njit
+def _activate_row(acc, y, r, i0, kind, table, shift, half, out_max, rng_bits, h_row, neuron0, P):
+    """y[r, i0 + i] = act(acc[i]) for one row; h_row: the RNG chain after (seed, tag, layer, item, sample);
+    neuron0: the global neuron index of output i0 (outputs are P neurons apart)."""
+    for i in range(acc.shape[0]):
+        a = np.int64(acc[i])
+        if kind == LINEAR:
+            y[r, i0 + i] = a
+            continue
+        idx = a >> shift
+        if idx < -half:
+            idx = -half
+        elif idx > half - 1:
+            idx = half - 1
+        idx += half
+        if kind == QUANTIZED:
+            y[r, i0 + i] = table[idx]
+            continue
+        u = finish(absorb(h_row, neuron0 + i * P), rng_bits)
+        if kind == PBIT:
+            y[r, i0 + i] = 1 if u < table[idx] else 0
+        else:  # NOISY: stochastic rounding
+            v = (table[idx] + u) >> rng_bits
+            y[r, i0 + i] = v if v < out_max else out_max
+
+
+@njit
+def _block(xs, wT, bias, select, kind, table, shift, half, out_max, rng_bits, h_layer, T, P, rows, col0,
+           r0, r1, i0, i1, y, lo, hi):
+    """Rows [r0, r1) x outputs [i0, i1) of the tile: sums in lo's type, extremes into lo/hi, activations into y.
+    A short last row block repeats its last row: the same sums, so the same extremes. The sums live in one
+    array of constant shape so that the compiler sees its rows apart and vectorises over outputs."""
+    n = xs.shape[1]
+    acc = np.empty((ROW_BLOCK, OUT_BLOCK), lo.dtype)
+    a0, a1, a2, a3, a4, a5, a6, a7 = acc[0], acc[1], acc[2], acc[3], acc[4], acc[5], acc[6], acc[7]
+    for ib in range(i0, i1, OUT_BLOCK):
+        ie = min(ib + OUT_BLOCK, i1)
+        gb = ie - ib
+        lb, hb, bb = lo[ib:ie], hi[ib:ie], bias[ib:ie]
+        for rb in range(r0, r1, ROW_BLOCK):
+            last = r1 - 1
+            q1, q2, q3, q4 = min(rb + 1, last), min(rb + 2, last), min(rb + 3, last), min(rb + 4, last)
+            q5, q6, q7 = min(rb + 5, last), min(rb + 6, last), min(rb + 7, last)
+            for k in range(ROW_BLOCK):
+                acc[k, :gb] = bb
+            for j in range(n):
+                x0, x1, x2, x3 = xs[rb, j], xs[q1, j], xs[q2, j], xs[q3, j]
+                x4, x5, x6, x7 = xs[q4, j], xs[q5, j], xs[q6, j], xs[q7, j]
+                wj = wT[j, ib:ie]
+                if select:  # literal w & -x (inputs flagged binary that are not all 0/1)
+                    for i in range(gb):
+                        v = wj[i]
+                        a0[i] += v & -x0
+                        a1[i] += v & -x1
+                        a2[i] += v & -x2
+                        a3[i] += v & -x3
+                        a4[i] += v & -x4
+                        a5[i] += v & -x5
+                        a6[i] += v & -x6
+                        a7[i] += v & -x7
+                        s0, s1, s2, s3, s4, s5, s6, s7 = a0[i], a1[i], a2[i], a3[i], a4[i], a5[i], a6[i], a7[i]
+                        lb[i] = min(lb[i], min(min(min(s0, s1), min(s2, s3)), min(min(s4, s5), min(s6, s7))))
+                        hb[i] = max(hb[i], max(max(max(s0, s1), max(s2, s3)), max(max(s4, s5), max(s6, s7))))
+                else:
+                    for i in range(gb):
+                        v = wj[i]
+                        a0[i] += v * x0
+                        a1[i] += v * x1
+                        a2[i] += v * x2
+                        a3[i] += v * x3
+                        a4[i] += v * x4
+                        a5[i] += v * x5
+                        a6[i] += v * x6
+                        a7[i] += v * x7
+                        s0, s1, s2, s3, s4, s5, s6, s7 = a0[i], a1[i], a2[i], a3[i], a4[i], a5[i], a6[i], a7[i]
+                        lb[i] = min(lb[i], min(min(min(s0, s1), min(s2, s3)), min(min(s4, s5), min(s6, s7))))
+                        hb[i] = max(hb[i], max(max(max(s0, s1), max(s2, s3)), max(max(s4, s5), max(s6, s7))))
+            for k in range(min(ROW_BLOCK, r1 - rb)):
+                row = rows[rb + k]
+                h_row = absorb(absorb(h_layer, row // (T * P)), (row // P) % T)
+                _activate_row(acc[k, :gb], y, rb + k, ib, kind, table, shift, half, out_max, rng_bits, h_row,
+                              (col0 + ib) * P + row % P, P)
+
+
+@njit
+def _extremes(bias, pieces, acc_like):
+    """Per-piece running extremes, started at the bias and at 0 (the empty sum)."""
+    lo = np.empty((pieces, bias.shape[0]), acc_like.dtype)
+    hi = np.empty((pieces, bias.shape[0]), acc_like.dtype)
+    for p in range(pieces):
+        for i in range(bias.shape[0]):
+            lo[p, i] = min(np.int64(0), bias[i])
+            hi[p, i] = max(np.int64(0), bias[i])
+    return lo, hi
+
+
+@njit
+def _merge(lo, hi, acc_min, acc_max):
+    for i in range(acc_min.shape[0]):
+        acc_min[i] = lo[:, i].min()
+        acc_max[i] = hi[:, i].max()
+
+
+@njit
+def _tile_serial(xs, wT, bias, select, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P, rows,
+                 col0, y, acc_min, acc_max, acc_like):
+    lo, hi = _extremes(bias, 1, acc_like)
+    half = np.int64(1) << (table_bits - 1)
+    out_max = (np.int64(1) << out_bits) - 1
+    _block(xs, wT, bias, select, kind, table, shift, half, out_max, rng_bits, absorb(stream(seed, TAG_PDNN), layer),
+           T, P, rows, col0, 0, xs.shape[0], 0, wT.shape[1], y, lo[0], hi[0])
+    _merge(lo, hi, acc_min, acc_max)
 
 
 @njit(parallel=True)
+def _tile_parallel(xs, wT, bias, select, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P,
+                   rows, col0, y, acc_min, acc_max, acc_like, row_pieces, out_pieces):
+    """One coarse piece per thread: a grid of row_pieces x out_pieces; extremes kept per row piece (the output
+    ranges of one row piece are disjoint)."""
+    R, g = xs.shape[0], wT.shape[1]
+    lo, hi = _extremes(bias, row_pieces, acc_like)
+    half = np.int64(1) << (table_bits - 1)
+    out_max = (np.int64(1) << out_bits) - 1
+    h_layer = absorb(stream(seed, TAG_PDNN), layer)
+    for c in prange(row_pieces * out_pieces):
+        pr, po = c // out_pieces, c % out_pieces
+        _block(xs, wT, bias, select, kind, table, shift, half, out_max, rng_bits, h_layer, T, P, rows, col0,
+               pr * R // row_pieces, (pr + 1) * R // row_pieces, po * g // out_pieces, (po + 1) * g // out_pieces,
+               y, lo[pr], hi[pr])
+    _merge(lo, hi, acc_min, acc_max)
+
+
 def dense_tile(x, w, bias, binary, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P, rows,
                col0, y, acc_min, acc_max):
     """y[r, i] = act(bias[i] + sum_j w[i, j] * x[r, j]) for x's rows (global indices `rows`) and outputs
-    col0 + i; acc_min/acc_max[i] get the extreme running sums (bias first, then inputs j = 0, 1, ...)."""
+    col0 + i; acc_min/acc_max[i] get the extreme running sums (bias first, then inputs j = 0, 1, ...).
+    x: (R, n) int64; w: (g, n) int64; bias: (g,) int64; binary: 1-bit inputs select weights (w & -x)."""
     R, n = x.shape
     g = w.shape[0]
-    half = np.int64(1) << (table_bits - 1)
-    out_max = (np.int64(1) << out_bits) - 1
-    for i in prange(g):
-        lo = min(np.int64(0), bias[i])
-        hi = max(np.int64(0), bias[i])
-        for r in range(R):
-            acc = bias[i]
-            if binary:  # accumulate-only: add the weights selected by 1-bit inputs (w & -1 = w, w & 0 = 0)
-                for j in range(n):
-                    acc += w[i, j] & -x[r, j]
-                    if acc < lo:
-                        lo = acc
-                    elif acc > hi:
-                        hi = acc
-            else:
-                for j in range(n):
-                    acc += w[i, j] * x[r, j]
-                    if acc < lo:
-                        lo = acc
-                    elif acc > hi:
-                        hi = acc
-            row = rows[r]
-            pos = row % P
-            y[r, i] = activate(acc, kind, table, shift, half, out_max, rng_bits, seed, layer,
-                               row // (T * P), (row // P) % T, (col0 + i) * P + pos)
-        acc_min[i] = lo
-        acc_max[i] = hi
+    ops = R * n * g
+    data, acc_t, select = _types(x, w, bias, binary) if ops >= NARROW_MIN_OPS else (np.int64, np.int64, binary)
+    xs = np.ascontiguousarray(x, dtype=data)
+    wT = np.ascontiguousarray(w.T, dtype=data)
+    args = (xs, wT, bias, select, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P, rows, col0,
+            y, acc_min, acc_max, np.empty(0, acc_t))
+    pieces = n_chunks(ops)
+    if pieces == 1:
+        _tile_serial(*args)
+    elif R >= 4 * ROW_BLOCK * pieces:
+        _tile_parallel(*args, pieces, 1)
+    else:
+        _tile_parallel(*args, 1, pieces)

@@ -1,16 +1,15 @@
 """Pooling over NHWC activation maps: max, or sum ('avgpool': the division by the window is folded into the
-next layer's gain, so the result stays an exact integer)."""
+next layer's gain, so the result stays an exact integer). One thread unless the call is large (jit.n_chunks)."""
 import numpy as np
 
-from .jit import njit, prange
+from .jit import n_chunks, njit, prange
 
 
-@njit(parallel=True)
-def pool2d(a, kh, kw, stride, is_max, out):
-    """a: (N, H, W, C) int64; out: (N, Ho, Wo, C)."""
-    N, _, _, C = a.shape
+@njit
+def _pool_items(a, kh, kw, stride, is_max, out, b0, b1):
+    _, _, _, C = a.shape
     _, Ho, Wo, _ = out.shape
-    for b in prange(N):
+    for b in range(b0, b1):
         for oy in range(Ho):
             for ox in range(Wo):
                 for c in range(C):
@@ -24,3 +23,19 @@ def pool2d(a, kh, kw, stride, is_max, out):
                             else:
                                 v += e
                     out[b, oy, ox, c] = v
+
+
+@njit(parallel=True)
+def _pool_parallel(a, kh, kw, stride, is_max, out, pieces):
+    N = a.shape[0]
+    for p in prange(pieces):
+        _pool_items(a, kh, kw, stride, is_max, out, p * N // pieces, (p + 1) * N // pieces)
+
+
+def pool2d(a, kh, kw, stride, is_max, out):
+    """a: (N, H, W, C) int64; out: (N, Ho, Wo, C)."""
+    pieces = min(n_chunks(out.size * kh * kw), a.shape[0])
+    if pieces <= 1:
+        _pool_items(a, kh, kw, stride, is_max, out, 0, a.shape[0])
+    else:
+        _pool_parallel(a, kh, kw, stride, is_max, out, pieces)

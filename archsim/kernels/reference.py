@@ -41,14 +41,16 @@ def _activate(acc, kind, table, table_bits, shift, out_bits, rng_bits, seed, lay
     return np.minimum((table[idx] + u) >> rng_bits, (1 << out_bits) - 1)
 
 
-def dense_layer(x, w, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, bias=None):
+def dense_layer(x, w, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, bias=None, select=False):
     """Whole-layer reference: returns (y, acc_min, acc_max) exactly as the kernel over all rows and outputs.
-    x: (R, n) int64 rows (item-major, sample-minor); w: (m, n) int64; bias: (m,) int64 or None."""
+    x: (R, n) int64 rows (item-major, sample-minor); w: (m, n) int64; bias: (m,) int64 or None;
+    select: terms are w & -x (the accumulate-only synapse's selection) instead of w * x."""
     x = np.asarray(x, dtype=np.int64)
     w = np.asarray(w, dtype=np.int64)
     R, m = x.shape[0], w.shape[0]
     b = np.zeros(m, np.int64) if bias is None else np.asarray(bias, dtype=np.int64)
-    terms = np.concatenate([np.broadcast_to(b[None, :, None], (R, m, 1)), x[:, None, :] * w[None, :, :]], axis=2)
+    synapses = (w[None, :, :] & -x[:, None, :]) if select else x[:, None, :] * w[None, :, :]
+    terms = np.concatenate([np.broadcast_to(b[None, :, None], (R, m, 1)), synapses], axis=2)
     partial = np.cumsum(terms, axis=2)  # (R, m, 1 + n) running sums: bias, then inputs in order
     acc = partial[:, :, -1]
     acc_min = np.minimum(partial.min(axis=(0, 2)), 0) if R else np.minimum(b, 0)

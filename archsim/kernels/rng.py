@@ -30,12 +30,25 @@ def mix64(z):
 
 
 @njit
+def absorb(h, key):
+    """One link of the chain: the state after absorbing `key`. A draw is absorb over (tag, a, b, c, d), so a
+    kernel may absorb a row's common keys once and only the last key per neuron (same bits)."""
+    return mix64(h ^ (np.uint64(key) + _G))
+
+
+@njit
+def stream(seed, tag):
+    """The chain's state after the seed and the domain tag."""
+    return absorb(mix64(np.uint64(seed) ^ _G), tag)
+
+
+@njit
+def finish(h, bits):
+    """The top `bits` bits of a chain state: a uniform integer in [0, 2**bits)."""
+    return np.int64(h >> (_S64 - np.uint64(bits)))
+
+
+@njit
 def draw(seed, tag, a, b, c, d, bits):
     """A uniform integer in [0, 2**bits), 1 <= bits <= 32, at position (a, b, c, d) of stream (seed, tag)."""
-    h = mix64(np.uint64(seed) ^ _G)
-    h = mix64(h ^ (np.uint64(tag) + _G))
-    h = mix64(h ^ (np.uint64(a) + _G))
-    h = mix64(h ^ (np.uint64(b) + _G))
-    h = mix64(h ^ (np.uint64(c) + _G))
-    h = mix64(h ^ (np.uint64(d) + _G))
-    return np.int64(h >> (_S64 - np.uint64(bits)))
+    return finish(absorb(absorb(absorb(absorb(stream(seed, tag), a), b), c), d), bits)
