@@ -34,17 +34,21 @@ class EOInputs:
     aM: str = "act_mem"
 
 
+WEIGHT_READ, ACT_READ = "n*bw*eps_wM", "T*n*ba*eps_aM"
+
+
 def eo_counts(p: EOInputs):
-    """The counts eps_EO assumes, summed over the layer's EOs."""
-    return {
-        (p.wM, "read_bits"): p.eos * p.n * p.bw,
-        (p.aM, "read_bits"): p.eos * p.T * p.n * p.ba_in,
-        (p.aM, "write_bits"): p.eos * p.T * p.ba_out,
-        ("synapse", "adds"): p.selected if p.op == "adds" else 0,
-        ("synapse", "macs"): p.eos * p.T * p.n if p.op == "macs" else 0,
-        ("neuron", "samples"): p.eos * p.T,
-        ("rng", "draws"): p.eos * p.T if p.stochastic else 0,
-    }
+    """[(term, component, action, count)]: the counts eps_EO assumes, summed over the layer's EOs (one level
+    may serve two terms, when it holds weights and activations)."""
+    return [
+        (WEIGHT_READ, p.wM, "read_bits", p.eos * p.n * p.bw),
+        (ACT_READ, p.aM, "read_bits", p.eos * p.T * p.n * p.ba_in),
+        ("T*ba*eps_aM", p.aM, "write_bits", p.eos * p.T * p.ba_out),
+        ("T*eps_S", "synapse", "adds", p.selected if p.op == "adds" else 0),
+        ("T*eps_S", "synapse", "macs", p.eos * p.T * p.n if p.op == "macs" else 0),
+        ("T*eps_N", "neuron", "samples", p.eos * p.T),
+        ("T*eps_N", "rng", "draws", p.eos * p.T if p.stochastic else 0),
+    ]
 
 
 def eps_eo_pj(p: EOInputs, e):
@@ -89,13 +93,13 @@ def _weight_reads(lp, plan):
     return count, causes
 
 
-def _mapping_prediction(arch, lp, plan, p, comp, action, formula):
+def _mapping_prediction(arch, lp, plan, term, formula):
     """(count the mapping predicts, cause) for a term the mapping changes; (formula, "") where it does not."""
     groups = -(-lp.m // lp.group)
-    if (comp, action) == (p.wM, "read_bits"):
+    if term == WEIGHT_READ:
         count, causes = _weight_reads(lp, plan)
         return count, "; ".join(causes)
-    if (comp, action) == (p.aM, "read_bits") and arch.mapping.input_broadcast:
+    if term == ACT_READ and arch.mapping.input_broadcast:
         return plan.items * groups * plan.samples * lp.P * lp.n * lp.ba_in, \
             f"input broadcast: one activation read feeds the {lp.group} synapse units of a tile " \
             f"({groups} tiles instead of {lp.m} outputs per position)"
@@ -123,11 +127,16 @@ def compare(arch, plan, ledger, kernel_inputs):
     for lp, p in layer_inputs(plan, kernel_inputs):
         e = {k: v[0] for k, v in unit_energies(arch, lp).items()}
         energy += eps_eo_pj(p, e)
-        terms = [(lp.index, comp, action, formula, *_mapping_prediction(arch, lp, plan, p, comp, action, formula))
-                 for (comp, action), formula in eo_counts(p).items()]
+        terms = [(lp.index, comp, action, formula, *_mapping_prediction(arch, lp, plan, term, formula))
+                 for term, comp, action, formula in eo_counts(p)]
+        merged = {}  # a level serving two terms (weights and activations) has one simulated count
         for layer, comp, action, formula, pred, cause in terms + _stream_rows(lp, plan):
+            f0, p0, c0 = merged.get((layer, comp, action), (0, 0, []))
+            merged[(layer, comp, action)] = (f0 + formula, p0 + pred, c0 + [cause] * bool(cause))
+        for (layer, comp, action), (formula, pred, causes) in merged.items():
             sim = ledger.get(comp, action, layer)
-            rows.append((layer, comp, action, formula, pred, sim, sim == formula, sim == pred, cause))
+            rows.append((layer, comp, action, formula, pred, sim, sim == formula, sim == pred,
+                         "; ".join(dict.fromkeys(causes))))
     table = pd.DataFrame(rows, columns=["layer", "component", "action", "eps_eo_count", "mapping_count",
                                         "simulated_count", "match", "explained", "cause"])
     return table, energy
