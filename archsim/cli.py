@@ -183,8 +183,10 @@ def parser():
     rep.set_defaults(handler=_replay)
     from .sweep import register as register_sweep
     from .validate import register as register_validate
+    from .mapper_cli import register as register_map
     register_sweep(sub)
     register_validate(sub)
+    register_map(sub)
     imp = sub.add_parser("import", help="turn an ONNX model into a workload YAML + weights .npz")
     imp.add_argument("model", metavar="MODEL.onnx")
     imp.add_argument("--out", default=".", help="output folder (default: .)")
