@@ -165,7 +165,9 @@ def _bad(name, text):
 # (tests/test_startup.py keeps these help texts equal to the modules' own).
 LAZY_COMMANDS = {"sweep": "run a design-space sweep, or `archsim sweep plot DIR`",
                  "validate": "check the simulator against published figures",
+                 "map": "search mappings (tilings, loop orders, unrolling) for each layer",
                  "trace": "trace utilities"}
+LAZY_MODULES = {"sweep": "sweep", "validate": "validate", "map": "mapper_cli"}
 
 
 def _lazy(sub, name, command):
@@ -175,7 +177,7 @@ def _lazy(sub, name, command):
     elif name == "trace":
         _trace_parser(sub)
     else:
-        importlib.import_module(f".{name}", __package__).register(sub)
+        importlib.import_module(f".{LAZY_MODULES[name]}", __package__).register(sub)
 
 
 def _trace_parser(sub):
@@ -213,6 +215,7 @@ def parser(command=None):
     rep.set_defaults(handler=_replay)
     _lazy(sub, "sweep", command)
     _lazy(sub, "validate", command)
+    _lazy(sub, "map", command)
     imp = sub.add_parser("import", help="turn an ONNX model into a workload YAML + weights .npz")
     imp.add_argument("model", metavar="MODEL.onnx")
     imp.add_argument("--out", default=".", help="output folder (default: .)")

@@ -25,7 +25,7 @@ from .config.fields import Strict
 from .config.loader import arch_from_data, read_yaml, resolve_arch_path, validate
 from .errors import ArchsimError, ConfigError
 
-_INDEX = re.compile(r"^(\w+)\[(\*|\d+)\]$")
+_INDEX = re.compile(r"^(\w+)\[(\*|\d+|[A-Za-z_]\w*)\]$")
 
 
 class Sweep(Strict):
@@ -57,7 +57,8 @@ class Sweep(Strict):
 
 
 def set_path(data, path, value):
-    """Set a dotted path (with [i] / [*] list steps) in a nested dict; KeyError names the missing step."""
+    """Set a dotted path (with [i] / [*] / [name] list steps; [name] picks the element whose `name` is name, e.g.
+    levels[act_mem].capacity) in a nested dict; KeyError names the missing step."""
     parts = path.split(".")
     nodes = [data]
     for depth, part in enumerate(parts):
@@ -77,7 +78,11 @@ def set_path(data, path, value):
             seq = node[key]
             if not isinstance(seq, list):
                 raise KeyError(f"{'.'.join(parts[:depth]) + '.' if depth else ''}{key!r} is not a list")
-            picks = range(len(seq)) if index == "*" else [int(index)]
+            picks = range(len(seq)) if index == "*" else [int(index)] if index.isdigit() else \
+                [i for i, e in enumerate(seq) if isinstance(e, dict) and e.get("name") == index]
+            if not picks:
+                names = [e.get("name") for e in seq if isinstance(e, dict)]
+                raise KeyError(f"{key}[{index}] does not exist (names: {names})")
             for i in picks:
                 if i >= len(seq):
                     raise KeyError(f"{key}[{i}] does not exist ({len(seq)} elements)")

@@ -67,7 +67,9 @@ def _simulate(entry, base):
     if method == "config_energy":
         node = _arch(entry, base)
         for part in entry["field"].split("."):
-            node = getattr(node, part)
+            key, _, name = part.partition("[")  # levels[weight_mem]: the level of that name
+            node = getattr(node, key)
+            node = node if not name else next(e for e in node if e.name == name.rstrip("]"))
         return node.value * entry["scale"]
     raise ArchsimError(f"validation entry {entry['id']}: unknown method {method!r}")
 

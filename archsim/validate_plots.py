@@ -24,9 +24,10 @@ def _arch(base, name, kind):
     d = read_yaml(resolve_arch_path(name if name == "default" else base / name))
     d["synapse"]["kind"] = kind
     d["synapse"]["accumulator_bits"] = 40
-    d["act_mem"]["capacity"] = "1MiB"
-    if d["weight_mem"]["kind"] != "dram":
-        d["weight_mem"]["capacity"] = "1MiB"
+    levels = {lv["name"]: lv for lv in d["levels"]}
+    levels["act_mem"]["capacity"] = "1MiB"
+    if levels["weight_mem"]["kind"] != "dram":
+        levels["weight_mem"]["capacity"] = "1MiB"
     return arch_from_data(d, name)
 
 

@@ -4,20 +4,18 @@ import copy
 import yaml
 
 from archsim.config.loader import arch_from_data, default_arch_path
+from archsim.sweep import set_path
 from archsim.workload.loader import workload_from_data
 
 DEFAULT_ARCH = yaml.safe_load(default_arch_path().read_text())
 
 
 def arch(**changes):
-    """The default architecture with dotted-path changes, e.g. arch(**{'synapse.count': 4})."""
+    """The default architecture with dotted-path changes, e.g. arch(**{'synapse.count': 4,
+    'levels[act_mem].capacity': '1MiB'})."""
     data = copy.deepcopy(DEFAULT_ARCH)
     for path, value in changes.items():
-        node = data
-        *parents, leaf = path.split(".")
-        for p in parents:
-            node = node[p]
-        node[leaf] = value
+        set_path(data, path, value)
     return arch_from_data(data, "<test arch>")
 
 

@@ -42,7 +42,7 @@ def machine(draw):
 
 
 def kernel_run(bm, rng_bits=16):
-    sp = stage_plan(arch(**{"neuron.rng.bits_per_draw": rng_bits}), bm, 0)
+    sp = stage_plan(arch(**{"rng.bits_per_draw": rng_bits}), bm, 0)
     states = bm.initial_states()
     s = bm.spec
     records = len(range(s.burn_in, s.sweeps, s.record_every))
@@ -89,7 +89,7 @@ def test_independent_of_thread_count_and_chain_path(bm):
 @settings(max_examples=15)
 @given(machine(), st.booleans())
 def test_modes_agree_and_counts_match_the_closed_form(bm, small_buffer):
-    a = arch(**{"weight_buffer.capacity": 16 if small_buffer else "8Kib"})
+    a = arch(**{"levels[weight_buf].capacity": 16 if small_buffer else "8Kib"})
     f, t = simulate_boltzmann(a, bm, "functional"), simulate_boltzmann(a, bm, "timing")
     assert f.cycles == t.cycles and f.ledger.items() == t.ledger.items()
     np.testing.assert_array_equal(f.samples, t.samples)
@@ -107,9 +107,10 @@ def test_wired_cell_array_updates_one_colour_per_clock(bm):
     """A cell per node with combinational register files (neighbour states on wires): the clock rule of the
     published FPGA p-computers, one clock per colour block, so a sweep takes as many cycles as the graph has
     colours (counted here from the colouring, not from the timing model); both modes agree."""
-    cells = {"synapse.count": bm.n, "neuron.count": bm.n, "neuron.latency_cycles": 0, "synapse.inputs_per_cycle": 16}
-    for mem in ("weight_mem", "act_mem"):
-        cells.update({f"{mem}.kind": "register_file", f"{mem}.cycles_per_access": 0,
+    cells = {"synapse.count": bm.n, "neuron.count": bm.n, "neuron.latency_cycles": 0, "synapse.inputs_per_cycle": 16,
+             "rng.count": bm.n}  # one RNG per cell
+    for mem in ("levels[weight_mem]", "levels[act_mem]"):
+        cells.update({f"{mem}.kind": "regfile", f"{mem}.cycles_per_access": 0,
                       f"{mem}.read_latency_cycles": 0, f"{mem}.write_latency_cycles": 0})
     a = arch(**cells)
     f, t = simulate_boltzmann(a, bm, "functional"), simulate_boltzmann(a, bm, "timing")
@@ -150,7 +151,7 @@ def test_samples_follow_the_exact_boltzmann_distribution(data, tmp_path):
         J[0, 1] = J[1, 0] = J[1, 2] = J[2, 1] = J[0, 2] = J[2, 0] = -2
         np.savez(tmp_path / "J.npz", J=J, h=np.array([1, 0, -1]))
         bm = boltzmann_from_data({**data, "couplings": "J.npz"}, tmp_path / "w.yaml")
-    result = simulate_boltzmann(arch(**{"neuron.rng.bits_per_draw": 24}), bm, "functional")
+    result = simulate_boltzmann(arch(**{"rng.bits_per_draw": 24}), bm, "functional")
     states, p = exact_distribution(bm, bm.spec.beta)
     n_eff = result.samples.shape[0] * result.samples.shape[1] / 4
     bound = 2 * 0.5 * np.sqrt(p / n_eff).sum()

@@ -106,24 +106,24 @@ def test_weights_from_file_are_used(tmp_path):
 
 def test_bad_arch_names_field(tmp_path):
     data = yaml.safe_load((ROOT / "archsim" / "config" / "default.yaml").read_text())
-    data["weight_mem"]["capacity"] = "12 parsecs"
+    data["levels"][1]["capacity"] = "12 parsecs"  # weight_mem
     data["synapse"]["kind"] = "multiply"
     path = tmp_path / "a.yaml"
     path.write_text(yaml.safe_dump(data))
     r = archsim("run", "--arch", str(path), "--out", str(tmp_path / "o"))
     assert r.returncode == 2 and "Traceback" not in r.stderr
-    assert "weight_mem.capacity" in r.stderr and "KiB" in r.stderr
+    assert "levels[weight_mem].capacity" in r.stderr and "KiB" in r.stderr
     assert "synapse.kind" in r.stderr and "'accumulate' or 'mac'" in r.stderr
 
 
 def test_combinational_access_only_for_register_files(tmp_path):
     data = yaml.safe_load((ROOT / "archsim" / "config" / "default.yaml").read_text())
-    data["act_mem"]["cycles_per_access"] = 0
+    data["levels"][2]["cycles_per_access"] = 0  # act_mem
     path = tmp_path / "a.yaml"
     path.write_text(yaml.safe_dump(data))
     r = archsim("run", "--arch", str(path), "--out", str(tmp_path / "o"))
     assert r.returncode == 2 and "Traceback" not in r.stderr
-    assert "act_mem" in r.stderr and "'register_file'" in r.stderr and "'sram'" in r.stderr
+    assert "levels[act_mem]" in r.stderr and "'regfile'" in r.stderr and "'sram'" in r.stderr
 
 
 def test_missing_file_and_bad_yaml(tmp_path):

@@ -90,19 +90,19 @@ def test_functional_and_timing_agree(net, variant):
 def small_arch(draw):
     act_cpa, weight_cpa = draw(st.integers(0, 3)), draw(st.integers(0, 3))  # 0: a combinational register file
     return arch(**{
-        "act_mem.kind": "register_file" if act_cpa == 0 else "sram",
-        "act_mem.cycles_per_access": act_cpa,
-        "weight_mem.kind": "register_file" if weight_cpa == 0 else "sram",
-        "weight_mem.cycles_per_access": weight_cpa,
-        "weight_mem.word_bits": draw(st.sampled_from([8, 16, 32, 64])),
-        "weight_mem.banks": draw(st.integers(1, 3)),
-        "weight_mem.read_latency_cycles": draw(st.integers(0, 4)),
-        "act_mem.word_bits": draw(st.sampled_from([8, 16, 32, 64])),
-        "act_mem.banks": draw(st.integers(1, 3)),
-        "act_mem.read_latency_cycles": draw(st.integers(0, 3)),
-        "act_mem.write_latency_cycles": draw(st.integers(0, 3)),
-        "weight_buffer.capacity": draw(st.integers(64, 4096)),
-        "weight_buffer.double_buffered": draw(st.booleans()),
+        "levels[act_mem].kind": "regfile" if act_cpa == 0 else "sram",
+        "levels[act_mem].cycles_per_access": act_cpa,
+        "levels[weight_mem].kind": "regfile" if weight_cpa == 0 else "sram",
+        "levels[weight_mem].cycles_per_access": weight_cpa,
+        "levels[weight_mem].word_bits": draw(st.sampled_from([8, 16, 32, 64])),
+        "levels[weight_mem].banks": draw(st.integers(1, 3)),
+        "levels[weight_mem].read_latency_cycles": draw(st.integers(0, 4)),
+        "levels[act_mem].word_bits": draw(st.sampled_from([8, 16, 32, 64])),
+        "levels[act_mem].banks": draw(st.integers(1, 3)),
+        "levels[act_mem].read_latency_cycles": draw(st.integers(0, 3)),
+        "levels[act_mem].write_latency_cycles": draw(st.integers(0, 3)),
+        "levels[weight_buf].capacity": draw(st.integers(64, 4096)),
+        "levels[weight_buf].double_buffered": draw(st.booleans()),
         "synapse.count": draw(st.integers(1, 6)),
         "synapse.inputs_per_cycle": draw(st.integers(1, 9)),
         "neuron.count": draw(st.integers(1, 6)),
@@ -133,7 +133,7 @@ def test_broadcast_departure_is_named_and_predicted():
 
 def test_samples_outer_rereads_weights_and_says_why():
     net = dict(layers=[{"type": "dense", "outputs": 4, "weight_bits": 8, "activation": "pbit"}], n_in=64, T=5)
-    a = arch(**{"weight_buffer.capacity": 256})  # one neuron's weights (512 bits) exceed a 128-bit slot
+    a = arch(**{"levels[weight_buf].capacity": 256})  # one neuron's weights (512 bits) exceed a 128-bit slot
     result = simulate(a, pdnn(**net), "timing")
     assert result.plan.layers[0].loop_order == "samples_outer"
     assert result.ledger.get("weight_mem", "read_bits") == 5 * 4 * 64 * 8
@@ -143,7 +143,7 @@ def test_samples_outer_rereads_weights_and_says_why():
 
 def test_tile_shrinks_to_fit_buffer():
     net = dict(layers=[{"type": "dense", "outputs": 16, "weight_bits": 4, "activation": "pbit"}], n_in=32, T=2)
-    a = arch(**{"weight_buffer.capacity": 1024, "weight_buffer.double_buffered": False})  # 8 rows of 128 bits
+    a = arch(**{"levels[weight_buf].capacity": 1024, "levels[weight_buf].double_buffered": False})  # 8 rows of 128 bits
     lp = simulate(a, pdnn(**net), "functional").plan.layers[0]
     assert (lp.group, lp.loop_order) == (8, "samples_inner")
 
@@ -162,26 +162,65 @@ def test_linear_output_overflow_is_an_error():
         simulate(arch(), pdnn(**net), "functional")
 
 
-def test_multibit_inputs_need_mac_synapses():
-    net = dict(layers=[{"type": "dense", "outputs": 4, "weight_bits": 4, "activation": "pbit"}], n_in=8, in_bits=4)
-    with pytest.raises(MappingError, match="synapse.kind 'mac'"):
-        simulate(arch(), pdnn(**net))
-    result = simulate(arch(**{"synapse.kind": "mac"}), pdnn(**net))
-    assert result.ledger.get("synapse", "macs") == 4 * 4 * 8  # T * m * n
+def test_multibit_inputs_on_accumulate_synapses_are_bit_serial():
+    """ba-bit inputs on accumulate-only synapses: ba passes of selected adds; the adds are the set bits of the
+    inputs (counted here from their binary strings), the outputs those of the reference's integer sums."""
+    from archsim.kernels import reference
+    net = dict(layers=[{"type": "dense", "outputs": 5, "weight_bits": 4, "activation": "linear",
+                        "output_bits": 24}], n_in=9, in_bits=4, T=2, batch=3)
+    w = pdnn(**net)
+    result = simulate(arch(), w, "timing")
+    ones = sum(bin(int(v)).count("1") for v in w.inputs.reshape(-1))
+    assert result.ledger.get("synapse", "adds") == 2 * 5 * ones  # T x outputs x set input bits
+    assert result.ledger.get("synapse", "macs") == 0
+    lp = result.plan.layers[0]
+    want, _, _ = reference.dense_layer(np.repeat(w.inputs, 2, axis=0), w.weights[0], lp.kind_code, lp.table,
+                                       result.plan.table_bits, lp.shift, lp.ba_out, result.plan.rng_bits,
+                                       result.plan.seed, 0, 2)
+    np.testing.assert_array_equal(result.outputs, want)
     assert summarize(result)[0]["counts_match_analytic"]
+    mac = simulate(arch(**{"synapse.kind": "mac"}), w)
+    assert mac.ledger.get("synapse", "macs") == 3 * 2 * 5 * 9  # items * T * m * n
+    np.testing.assert_array_equal(mac.outputs, result.outputs)
 
 
-def test_weights_that_exceed_memory_are_rejected():
+def test_bit_serial_passes_cost_cycles():
+    net = dict(layers=[{"type": "dense", "outputs": 4, "weight_bits": 4, "activation": "pbit"}], n_in=64, T=3)
+    one, four = (simulate(arch(), pdnn(**net, in_bits=b), "timing") for b in (1, 4))
+    assert four.cycles > one.cycles
+    assert four.cycles == stepped_cycles(four.arch, four.plan)
+
+
+def test_weights_beyond_every_level_are_rejected_naming_them():
     net = dict(layers=[{"type": "dense", "outputs": 64, "weight_bits": 8, "activation": "pbit"}], n_in=1024)
-    with pytest.raises(ArchsimError, match="weight_mem.capacity"):
-        simulate(arch(), pdnn(**net))
+    with pytest.raises(ArchsimError, match=r"levels\[dram\]\.capacity = 65536 bits, levels\[weight_mem\]"):
+        simulate(arch(**{"levels[dram].capacity": "8KiB"}), pdnn(**net))
+
+
+def test_weights_too_big_for_sram_stream_from_dram():
+    """80 x 512 8-bit weights exceed weight_mem: every tile (one row fits a weight_buf slot) moves DRAM ->
+    weight_mem -> weight_buf once per item; weight_mem is read exactly as eps_EO reads its weight memory; the
+    extra traffic is a named departure."""
+    net = dict(layers=[{"type": "dense", "outputs": 80, "weight_bits": 8, "activation": "pbit"}], n_in=512, T=3,
+               batch=2)
+    result = simulate(arch(), pdnn(**net), "timing")
+    bits = 2 * 80 * 512 * 8
+    led = result.ledger
+    assert (led.get("dram", "read_bits"), led.get("weight_mem", "write_bits"), led.get("weight_mem", "read_bits")) \
+        == (bits, bits, bits)
+    assert result.plan.weight_home == "dram"
+    assert simulate(arch(), pdnn(**net), "functional").cycles == result.cycles
+    summary, tables = summarize(result)
+    assert not summary["counts_match_analytic"] and summary["departures_explained"]
+    assert any("stream from dram" in d for d in summary["departures"])
+    assert any(d.startswith("dram read_bits") and "% of the energy" in d for d in summary["departures"])
 
 
 def test_energy_is_counts_times_table():
     result = simulate(arch(), pdnn(**dense_net_example()), "functional")
     frame = energy_frame(result.arch, result.plan, result.ledger)
     reads = frame.query("component == 'weight_mem' and action == 'read_bits'")
-    assert np.allclose(reads.energy_pj, reads["count"] * result.arch.weight_mem.read_pj_per_bit.value)
+    assert np.allclose(reads.energy_pj, reads["count"] * result.arch.level("weight_mem").read_pj_per_bit.value)
 
 
 def dense_net_example():

@@ -36,7 +36,7 @@ def test_mlp_gemm_sigmoid_matches_float_onnx(tmp_path):
                                      input_bits=1, samples=1)
     assert warnings == []
     w = load_workload(yml)
-    result = simulate(arch(**{"synapse.kind": "mac", "synapse.accumulator_bits": 40, "weight_mem.capacity": "1MiB",
+    result = simulate(arch(**{"synapse.kind": "mac", "synapse.accumulator_bits": 40, "levels[weight_mem].capacity": "1MiB",
                               "neuron.table_bits": 14}), w)
     x = w.inputs.astype(float)                                     # 1-bit inputs: x_real = x_int
     want = sigmoid(x @ W1.T + b1) @ W2.T + b2                      # the ONNX graph, in float
@@ -52,8 +52,8 @@ def test_pbit_mean_over_samples_approaches_float_sigmoid(tmp_path):
                  {"W1t": W1.T, "W2t": W2.T}, [1, 12], [1, 3], tmp_path / "m.onnx")
     yml, npz, _ = import_onnx(path, tmp_path, weight_bits=10, activation="pbit", samples=4000)
     w = load_workload(yml)
-    result = simulate(arch(**{"neuron.table_bits": 12, "neuron.rng.bits_per_draw": 20,
-                              "act_mem.capacity": "1MiB", "synapse.accumulator_bits": 32}), w)
+    result = simulate(arch(**{"neuron.table_bits": 12, "rng.bits_per_draw": 20,
+                              "levels[act_mem].capacity": "1MiB", "synapse.accumulator_bits": 32}), w)
     want = sigmoid(w.inputs.astype(float) @ W1.T) @ W2.T
     got = result.output_mean * float(np.load(npz)["output_scale"])
     assert np.max(np.abs(got - want)) < 0.15  # T = 4000 p-bit samples: std of the mean ~ 0.5*|W2|/sqrt(T)
@@ -79,7 +79,7 @@ def test_conv_relu_pool_flatten_tanh_nodes(tmp_path):
     assert [l.type for l in w.spec.layers] == ["conv2d", "maxpool", "avgpool", "flatten", "dense", "dense"]
     assert w.weights[0].shape == (4, 3, 3, 2) and w.weights[4].shape == (6, 36)
     assert w.spec.layers[5].bias  # the Tanh output's -1 offset folded into the last layer's bias
-    result = simulate(arch(**{"synapse.kind": "mac", "weight_mem.capacity": "64KiB"}), w, "timing")
+    result = simulate(arch(**{"synapse.kind": "mac", "levels[weight_mem].capacity": "64KiB"}), w, "timing")
     assert result.outputs.shape == (8, 3)
 
 

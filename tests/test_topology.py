@@ -12,7 +12,7 @@ from archsim.workload.topology import topology_workloads
 from helpers import arch
 
 ROOT = Path(__file__).resolve().parents[1]
-BIG = {"weight_mem.capacity": "4MiB", "act_mem.capacity": "4MiB", "synapse.kind": "mac",
+BIG = {"levels[weight_mem].capacity": "4MiB", "levels[act_mem].capacity": "4MiB", "synapse.kind": "mac",
        "synapse.accumulator_bits": 40}
 
 

@@ -62,7 +62,7 @@ def test_exports(tmp_path):
     simulate(load_arch(), load_workload(), "timing", trace=str(tmp_path / "t.parquet"))
     n = export(tmp_path / "t.parquet", tmp_path / "r.trace", "ramulator2")
     lines = (tmp_path / "r.trace").read_text().splitlines()
-    words = load_arch().weight_mem.word_bits
+    words = load_arch().level("weight_mem").word_bits
     total_words = simulate(load_arch(), load_workload()).ledger.get("weight_mem", "read_words")
     assert n == len(lines) == total_words and all(l.startswith("LD 0x") for l in lines)
     assert int(lines[1].split()[1], 16) - int(lines[0].split()[1], 16) == words // 8

@@ -19,8 +19,8 @@ from helpers import arch  # noqa: E402
 DS = data.digits()
 X = data.quantize_inputs(DS.x_train, 4) / 15
 XT = data.quantize_inputs(DS.x_test, 4)
-HW = arch(**{"synapse.kind": "mac", "synapse.accumulator_bits": 48, "act_mem.capacity": "1MiB",
-             "weight_mem.capacity": "1MiB"})
+HW = arch(**{"synapse.kind": "mac", "synapse.accumulator_bits": 48, "levels[act_mem].capacity": "1MiB",
+             "levels[weight_mem].capacity": "1MiB"})
 
 
 def test_split_is_fixed_and_stratified():

@@ -7,7 +7,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..errors import ConfigError
-from .schema import Arch
+from .schema import Arch, ArchV1, convert_v1
 
 DEFAULT_ARCH = "default"
 
@@ -32,14 +32,23 @@ def read_yaml(path):
     return data
 
 
-def dotted(loc):
-    out = ""
+def dotted(loc, data=None):
+    """pydantic's location as a dotted path; an element of a list of named entries (memory levels) is shown by
+    its name, levels[act_mem], as set_path selects it."""
+    out, node = "", data
     for part in loc:
+        named = isinstance(node, list) and isinstance(part, int) and part < len(node) and \
+            isinstance(node[part], dict) and isinstance(node[part].get("name"), str)
+        node = node[part] if isinstance(node, (dict, list)) and _has(node, part) else None
         if isinstance(part, int):
-            out += f"[{part}]"
+            out += f"[{node['name']}]" if named else f"[{part}]"
         else:
             out += ("." if out else "") + str(part)
     return out or "(top level)"
+
+
+def _has(node, part):
+    return part in node if isinstance(node, dict) else isinstance(part, int) and part < len(node)
 
 
 def _model_at(model, loc):
@@ -91,11 +100,11 @@ def _tag(model):
     return args[0] if len(args) == 1 else None
 
 
-def format_errors(err: ValidationError, model):
+def format_errors(err: ValidationError, model, data=None):
     problems = []
     for e in err.errors(include_url=False):
         loc = [p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
-        where = dotted(_without_tags(model, loc))
+        where = dotted(_without_tags(model, loc), data)
         value = e.get("input")
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
@@ -113,7 +122,7 @@ def validate(model, data, file):
     try:
         return model.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(file, format_errors(err, model)) from None
+        raise ConfigError(file, format_errors(err, model, data)) from None
 
 
 def default_arch_path():
@@ -121,10 +130,16 @@ def default_arch_path():
 
 
 def arch_from_data(data, path="<arch>") -> Arch:
-    """Validate an architecture given as a dict (as read from YAML); `path` names it in errors."""
+    """Validate an architecture given as a dict (as read from YAML); `path` names it in errors. A version 1 file
+    is validated as version 1 (errors name its own fields) and converted by schema.convert_v1."""
     if data.get("kind", "arch") != "arch":
         raise ConfigError(path, [f"kind: this is not an architecture file (got {data.get('kind')!r}); "
                                  "allowed: 'arch'"])
+    version = data.get("schema_version", 2)
+    if version == 1:
+        return validate(Arch, convert_v1(validate(ArchV1, data, path)), path)
+    if version != 2:
+        raise ConfigError(path, [f"schema_version: {version!r} is not supported; allowed: 1 (converted), 2"])
     return validate(Arch, data, path)
 
 

@@ -3,9 +3,13 @@
     eps_EO = n*bw*eps_wM + T*[(n*ba_in + ba_out)*eps_aM + eps_S(n, ba, bw) + eps_N]
 
 per elementary operation (one output neuron of fan-in n, T samples); with ba_in = ba_out = ba this is the paper's
-(n+1)*ba. eps_S is n MACs, or for 1-bit inputs on accumulate-only synapses, one add per selected (1) input.
+(n+1)*ba. eps_S is n MACs, or on accumulate-only synapses one add per selected input bit (1-bit inputs: the ones;
+ba-bit inputs: the set bits of every bit-serial pass).
+The weight memory wM is the level the synapses' weight registers are filled from (the source of a tile's last
+transfer); the activation memory aM is the level holding the layer's activations.
 This module predicts the counts the formula assumes; compare() sets them beside the simulator's ledger and names
-the cause of every departure (input broadcast, samples-outer re-reads), predicting the departed count too.
+the cause of every departure (input broadcast, samples-outer re-reads, weights streaming from an outer level
+through the staging levels), predicting the departed count too.
 """
 from dataclasses import dataclass
 
@@ -25,64 +29,94 @@ class EOInputs:
     eos: int             # elementary operations = outputs x input items
     op: str              # 'adds' or 'macs'
     stochastic: bool
-    selected: int        # total selected inputs over all EOs and samples (accumulate-only synapses)
+    selected: int        # total selected input bits over all EOs and samples (accumulate-only synapses)
+    wM: str = "weight_mem"  # the level names of the weight and activation memories
+    aM: str = "act_mem"
+
+
+WEIGHT_READ, ACT_READ = "n*bw*eps_wM", "T*n*ba*eps_aM"
 
 
 def eo_counts(p: EOInputs):
-    """The counts eps_EO assumes, summed over the layer's EOs."""
-    return {
-        ("weight_mem", "read_bits"): p.eos * p.n * p.bw,
-        ("act_mem", "read_bits"): p.eos * p.T * p.n * p.ba_in,
-        ("act_mem", "write_bits"): p.eos * p.T * p.ba_out,
-        ("synapse", "adds"): p.selected if p.op == "adds" else 0,
-        ("synapse", "macs"): p.eos * p.T * p.n if p.op == "macs" else 0,
-        ("neuron", "samples"): p.eos * p.T,
-        ("rng", "draws"): p.eos * p.T if p.stochastic else 0,
-    }
+    """[(term, component, action, count)]: the counts eps_EO assumes, summed over the layer's EOs (one level
+    may serve two terms, when it holds weights and activations)."""
+    return [
+        (WEIGHT_READ, p.wM, "read_bits", p.eos * p.n * p.bw),
+        (ACT_READ, p.aM, "read_bits", p.eos * p.T * p.n * p.ba_in),
+        ("T*ba*eps_aM", p.aM, "write_bits", p.eos * p.T * p.ba_out),
+        ("T*eps_S", "synapse", "adds", p.selected if p.op == "adds" else 0),
+        ("T*eps_S", "synapse", "macs", p.eos * p.T * p.n if p.op == "macs" else 0),
+        ("T*eps_N", "neuron", "samples", p.eos * p.T),
+        ("T*eps_N", "rng", "draws", p.eos * p.T if p.stochastic else 0),
+    ]
 
 
 def eps_eo_pj(p: EOInputs, e):
     """Total energy (pJ) of the layer by the formula, e = {(component, action): pJ per unit}."""
-    eps_wM, eps_aM_r, eps_aM_w = e[("weight_mem", "read_bits")], e[("act_mem", "read_bits")], \
-        e[("act_mem", "write_bits")]
+    eps_wM, eps_aM_r, eps_aM_w = e[(p.wM, "read_bits")], e[(p.aM, "read_bits")], e[(p.aM, "write_bits")]
     eps_S_total = p.selected * e[("synapse", "adds")] if p.op == "adds" else p.T * p.n * p.eos * e[("synapse", "macs")]
     eps_N = e[("neuron", "samples")] + (e[("rng", "draws")] if p.stochastic else 0.0)
     return p.eos * (p.n * p.bw * eps_wM + p.T * (p.n * p.ba_in * eps_aM_r + p.ba_out * eps_aM_w + eps_N)) \
         + eps_S_total
 
 
+def _set_bits(x, bits):
+    """Ones in the `bits`-bit two's-complement codes of x, one bit plane at a time."""
+    x = np.asarray(x, np.int64)
+    return sum(int(np.count_nonzero((x >> b) & 1)) for b in range(bits))
+
+
 def layer_inputs(plan, kernel_inputs):
-    """EOInputs for every EO layer (dense, conv2d) of a planned run; `selected` counts the ones in each layer's
-    kernel input rows (for a convolution, every window of every position)."""
+    """EOInputs for every EO layer (dense, conv2d) of a planned run; `selected` counts the set input bits in each
+    layer's kernel input rows (for a convolution, every window of every position)."""
     out = []
     for lp in (lp for lp in plan.layers if lp.is_eo):
-        selected = int(np.count_nonzero(kernel_inputs[lp.index])) * lp.m if lp.op == "adds" else 0
+        selected = _set_bits(kernel_inputs[lp.index], lp.ba_in) * lp.m if lp.op == "adds" else 0
         out.append((lp, EOInputs(lp.n, lp.bw, lp.ba_in, lp.ba_out, plan.samples, lp.m * lp.P * plan.items,
-                                 lp.op, lp.stochastic, selected)))
+                                 lp.op, lp.stochastic, selected, lp.hops[-1][0], lp.act_level)))
     return out
 
 
-def _mapping_prediction(arch, lp, plan, comp, action, formula):
+def _weight_reads(lp, plan):
+    """(bits of weights read per tile transfer, summed over the layer, as the mapping predicts; causes)."""
+    causes, count = [], plan.items * lp.m * lp.row_bits
+    if lp.bias_bits:
+        causes.append(f"bias: {lp.bias_bits} bits per output read with its weights")
+    if lp.type == "conv2d" and not lp.stationary:
+        count *= lp.P
+    elif lp.type == "conv2d":
+        causes.append(f"weight stationary: each channel's weights read once per item and reused over "
+                      f"{lp.P} output positions")
+    if lp.loop_order == "samples_outer":
+        count *= plan.samples
+        causes.append(f"samples outer: weights re-read for each of T = {plan.samples} samples ({lp.reason})")
+    return count, causes
+
+
+def _mapping_prediction(arch, lp, plan, term, formula):
     """(count the mapping predicts, cause) for a term the mapping changes; (formula, "") where it does not."""
     groups = -(-lp.m // lp.group)
-    if (comp, action) == ("weight_mem", "read_bits"):
-        causes, count = [], plan.items * lp.m * lp.row_bits
-        if lp.bias_bits:
-            causes.append(f"bias: {lp.bias_bits} bits per output read with its weights")
-        if lp.type == "conv2d" and not lp.stationary:
-            count *= lp.P
-        elif lp.type == "conv2d":
-            causes.append(f"weight stationary: each channel's weights read once per item and reused over "
-                          f"{lp.P} output positions")
-        if lp.loop_order == "samples_outer":
-            count *= plan.samples
-            causes.append(f"samples outer: weights re-read for each of T = {plan.samples} samples ({lp.reason})")
+    if term == WEIGHT_READ:
+        count, causes = _weight_reads(lp, plan)
         return count, "; ".join(causes)
-    if (comp, action) == ("act_mem", "read_bits") and arch.mapping.input_broadcast:
+    if term == ACT_READ and arch.mapping.input_broadcast:
         return plan.items * groups * plan.samples * lp.P * lp.n * lp.ba_in, \
             f"input broadcast: one activation read feeds the {lp.group} synapse units of a tile " \
             f"({groups} tiles instead of {lp.m} outputs per position)"
     return formula, ""
+
+
+def _stream_rows(lp, plan):
+    """Rows for the transfers eps_EO does not have: a tile's hops before the last (weights streaming from an
+    outer home level through staging levels), each a read of its source and a write of its destination."""
+    count, causes = _weight_reads(lp, plan)
+    rows = []
+    for src, dst in lp.hops[:-1]:
+        why = f"weights stream from {lp.hops[0][0]} (the workload's weights exceed every inner weight level) " \
+              f"through {dst}: eps_EO reads them from {lp.hops[-1][0]} only"
+        why = "; ".join([why] + causes)
+        rows += [(lp.index, src, "read_bits", 0, count, why), (lp.index, dst, "write_bits", 0, count, why)]
+    return rows
 
 
 def compare(arch, plan, ledger, kernel_inputs):
@@ -93,23 +127,29 @@ def compare(arch, plan, ledger, kernel_inputs):
     for lp, p in layer_inputs(plan, kernel_inputs):
         e = {k: v[0] for k, v in unit_energies(arch, lp).items()}
         energy += eps_eo_pj(p, e)
-        for (comp, action), formula in eo_counts(p).items():
-            sim = ledger.get(comp, action, lp.index)
-            pred, cause = _mapping_prediction(arch, lp, plan, comp, action, formula)
-            rows.append((lp.index, comp, action, formula, pred, sim, sim == formula, sim == pred, cause))
+        terms = [(lp.index, comp, action, formula, *_mapping_prediction(arch, lp, plan, term, formula))
+                 for term, comp, action, formula in eo_counts(p)]
+        merged = {}  # a level serving two terms (weights and activations) has one simulated count
+        for layer, comp, action, formula, pred, cause in terms + _stream_rows(lp, plan):
+            f0, p0, c0 = merged.get((layer, comp, action), (0, 0, []))
+            merged[(layer, comp, action)] = (f0 + formula, p0 + pred, c0 + [cause] * bool(cause))
+        for (layer, comp, action), (formula, pred, causes) in merged.items():
+            sim = ledger.get(comp, action, layer)
+            rows.append((layer, comp, action, formula, pred, sim, sim == formula, sim == pred,
+                         "; ".join(dict.fromkeys(causes))))
     table = pd.DataFrame(rows, columns=["layer", "component", "action", "eps_eo_count", "mapping_count",
                                         "simulated_count", "match", "explained", "cause"])
     return table, energy
 
 
-def gibbs_counts(degrees, coupling_bits, bias_bits, sweeps, chains, stationary):
+def gibbs_counts(degrees, coupling_bits, bias_bits, sweeps, chains, stationary, wM="weight_mem", aM="act_mem"):
     """The counts block Gibbs must make, from the updated nodes' degrees alone: per update, deg couplings and
     one bias read (once per stage when stationary), deg neighbour spins read and +-J adds, one draw, one
     compare and one spin written."""
     reps, updates, reads = sweeps * chains, len(degrees), int(np.sum(degrees))
     rows = reads * coupling_bits + updates * bias_bits
-    return {("weight_mem", "read_bits"): rows if stationary else reps * rows,
-            ("act_mem", "read_bits"): reps * reads, ("act_mem", "write_bits"): reps * updates,
+    return {(wM, "read_bits"): rows if stationary else reps * rows,
+            (aM, "read_bits"): reps * reads, (aM, "write_bits"): reps * updates,
             ("synapse", "adds"): reps * reads, ("neuron", "samples"): reps * updates,
             ("rng", "draws"): reps * updates}
 

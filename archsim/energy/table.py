@@ -4,25 +4,23 @@ import pandas as pd
 
 
 def unit_energies(arch, lp):
-    """{(component, action): (pJ per unit, source)} for one layer (synapse energies depend on its widths)."""
+    """{(component, action): (pJ per unit, source)} for one layer (synapse energies depend on its widths): each
+    memory level's bits read and written, the synapse's adds (bit-serial adds cost one accumulator-width add
+    each) or MACs, neuron evaluations, RNG draws and pooling operations."""
     s, n = arch.synapse, arch.neuron
     add = s.add_pj_per_bit.value * s.accumulator_bits
     mac = s.mul_pj_per_bit2.value * lp.ba_in * lp.bw + add
+    out = {}
+    for lv in arch.levels:
+        out[(lv.name, "read_bits")] = (lv.read_pj_per_bit.value, lv.read_pj_per_bit.source)
+        out[(lv.name, "write_bits")] = (lv.write_pj_per_bit.value, lv.write_pj_per_bit.source)
     return {
-        ("weight_mem", "read_bits"): (arch.weight_mem.read_pj_per_bit.value, arch.weight_mem.read_pj_per_bit.source),
-        ("weight_mem", "write_bits"): (arch.weight_mem.write_pj_per_bit.value,
-                                       arch.weight_mem.write_pj_per_bit.source),
-        ("act_mem", "read_bits"): (arch.act_mem.read_pj_per_bit.value, arch.act_mem.read_pj_per_bit.source),
-        ("act_mem", "write_bits"): (arch.act_mem.write_pj_per_bit.value, arch.act_mem.write_pj_per_bit.source),
-        ("weight_buf", "read_bits"): (arch.weight_buffer.read_pj_per_bit.value,
-                                      arch.weight_buffer.read_pj_per_bit.source),
-        ("weight_buf", "write_bits"): (arch.weight_buffer.write_pj_per_bit.value,
-                                       arch.weight_buffer.write_pj_per_bit.source),
+        **out,
         ("synapse", "adds"): (add, f"{s.accumulator_bits}-bit add: {s.add_pj_per_bit.source}"),
         ("synapse", "macs"): (mac, f"{lp.ba_in}x{lp.bw}-bit multiply + {s.accumulator_bits}-bit add: "
                                    f"{s.mul_pj_per_bit2.source}; {s.add_pj_per_bit.source}"),
         ("neuron", "samples"): (n.compare_pj.value, n.compare_pj.source),
-        ("rng", "draws"): (n.rng.draw_pj.value, n.rng.draw_pj.source),
+        ("rng", "draws"): arch.rng.draw_energy,
         ("pool", "ops"): (s.add_pj_per_bit.value * lp.ba_out, f"{lp.ba_out}-bit compare/add: "
                                                               f"{s.add_pj_per_bit.source}"),
     }

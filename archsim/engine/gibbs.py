@@ -47,9 +47,9 @@ def stage_plan(arch, bm, stage):
     rounds = [[nodes[ptr[c] + k:min(ptr[c] + k + units, ptr[c + 1])] for k in range(0, ptr[c + 1] - ptr[c], units)]
               for c in range(len(ptr) - 1)]
     updated = nodes
-    stationary = int(row_bits[updated].sum()) <= arch.weight_buffer.capacity
+    stationary = int(row_bits[updated].sum()) <= arch.holders("couplings")[-1].capacity
     I_max = int((np.abs(bm.J).sum(axis=1) + np.abs(bm.h)).max()) if bm.n else 0
-    thr = ising.field_table(spec.beta, -I_max, I_max, arch.neuron.rng.bits_per_draw)
+    thr = ising.field_table(spec.beta, -I_max, I_max, arch.rng.bits_per_draw)
     lp = LayerPlan(stage, "gibbs", (bm.n,), (bm.n,), int(degrees.max()) if bm.n else 0, bm.n, 1,
                    spec.coupling_bits, 1, 1, "pbit", reason="couplings stationary in the weight buffer"
                    if stationary else "couplings re-read for every round (they exceed the weight buffer)")
@@ -65,24 +65,24 @@ def _functional(arch, bm, sp, accel, stage, states, out):
     spec = bm.spec
     indptr, indices, weights = adjacency(bm.n, bm.edges, bm.J)
     ising.run(states, indptr, indices, weights, bm.h, sp.thr, sp.I_min, sp.ptr, sp.nodes, spec.seed,
-              arch.neuron.rng.bits_per_draw, 0, spec.sweeps, spec.burn_in, spec.record_every, out)
+              arch.rng.bits_per_draw, 0, spec.sweeps, spec.burn_in, spec.record_every, out)
     times = spec.sweeps * spec.chains
     cycles = accel.couplings_load(stage, sp.row_bits[sp.updated]) if sp.stationary else 0
     per_sweep = 0
     for colour in sp.rounds:
         loads = [accel.gibbs_load(stage, sp.row_bits[r], sp.stationary, times) for r in colour]
         computes = [accel.gibbs_compute(stage, sp.row_bits[r], sp.degrees[r], sp.stationary, times) for r in colour]
-        per_sweep += flow_shop(loads, computes, 2 if arch.weight_buffer.double_buffered else 1)
+        per_sweep += flow_shop(loads, computes, 2 if arch.holders("couplings")[-1].double_buffered else 1)
     return cycles + times * per_sweep
 
 
 def _timing(arch, bm, sp, accel, stage, states, out):
     spec = bm.spec
     env = simpy.Environment()
-    slots = simpy.Resource(env, capacity=2 if arch.weight_buffer.double_buffered else 1)
+    slots = simpy.Resource(env, capacity=2 if arch.holders("couplings")[-1].double_buffered else 1)
     port, datapath = simpy.Resource(env, capacity=1), simpy.Resource(env, capacity=1)
     indptr, indices, weights = adjacency(bm.n, bm.edges, bm.J)
-    rng_bits = arch.neuron.rng.bits_per_draw
+    rng_bits = arch.rng.bits_per_draw
 
     def round_chain(r, block_nodes, chain, sweep):
         with slots.request() as slot:

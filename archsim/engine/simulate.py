@@ -1,9 +1,11 @@
 """simulate(): run a planned workload through the kernels, counting every access, in one of two modes.
 
-functional: each layer's kernel runs once over all rows; every tile's load/compute is still accounted by the
-            components, and cycles come from the flow-shop recurrence (hw/timing.py).
-timing:     a SimPy model with one event chain per tile (buffer slot -> weight-memory port -> datapath); the
-            kernel runs per tile inside the chain. Same counts, same outputs, cycles from the event model.
+functional: each layer's kernel runs once over all rows; every tile's transfers and compute are still
+            accounted by the components, and cycles come from the pipeline recurrence (hw/timing.py).
+timing:     a SimPy model: each level's slots and ports are Resources; one process per tile walks its stages
+            (one event per hop between levels, then one per compute phase) and stalls while a slot, a port or
+            the previous tile is late; the kernel runs per tile inside the chain. Same counts, same outputs,
+            cycles from the event model.
 """
 import time
 from dataclasses import dataclass, field
@@ -12,8 +14,9 @@ import numpy as np
 import simpy
 
 from ..errors import ArchsimError, OverflowError_
+from ..trace.records import COMPONENTS
 from ..hw.accelerator import Accelerator
-from ..hw.timing import flow_shop
+from ..hw.timing import pipeline
 from ..kernels.dense import dense_tile
 from ..kernels.pool import pool2d
 from ..ledger import Ledger
@@ -108,6 +111,11 @@ class _Layers:
         return self.x[lp.index][tile.rows(self.plan.samples, lp.P)] if lp.is_eo else None
 
 
+def _stage_slots(arch, lp):
+    """Slots of each hop's destination (the synapses, when a hop feeds them directly, hold one tile)."""
+    return [arch.level(dst).slots if dst is not None else 1 for _, dst in lp.hops]
+
+
 def _functional(plan, workload, accel, layers):
     everything = layers.item_rows(0, plan.items)
     for lp in plan.layers:
@@ -118,17 +126,15 @@ def _functional(plan, workload, accel, layers):
             layers.pool(lp, everything)
     cycles = 0
     for _, lp, tiles in plan.passes():
-        loads = [accel.load(t, lp) for t in tiles]
-        computes = [accel.compute(t, lp, layers.tile_inputs(lp, t)) for t in tiles]
-        cycles += flow_shop(loads, computes, plan.slots)
+        hops = range(len(lp.hops))
+        durations = [[accel.transfer(t, lp, k) for k in hops] + [accel.compute(t, lp, layers.tile_inputs(lp, t))]
+                     for t in tiles]
+        cycles += pipeline(durations, _stage_slots(accel.arch, lp), [u for *_, u in accel.stage_ports(lp)])
     return cycles
 
 
 def _timing(plan, workload, accel, layers, tracer=None):
     env = simpy.Environment()
-    slots = simpy.Resource(env, capacity=plan.slots)
-    weight_port = simpy.Resource(env, capacity=1)
-    datapath = simpy.Resource(env, capacity=1)
     T = plan.samples
 
     def record(where, phase, tile, lp, cycles):
@@ -136,33 +142,86 @@ def _timing(plan, workload, accel, layers, tracer=None):
             for rec in accel.take_pending():
                 tracer.add(*where, phase, env.now, env.now + cycles, lp.index, tile.item, *rec)
 
-    def tile_chain(where, tile, lp, w):
-        with slots.request() as slot:
-            yield slot
-            with weight_port.request() as port:
-                yield port
-                cycles = accel.load(tile, lp)
-                record(where, "load", tile, lp, cycles)
-                yield env.timeout(cycles)
-            with datapath.request() as dp:
-                yield dp
-                if lp.is_eo:
-                    layers.run(lp, w, tile.rows(T, lp.P), tile.o0, tile.o1)
-                else:
-                    layers.pool(lp, layers.item_rows(tile.item))
-                cycles = accel.compute(tile, lp, layers.tile_inputs(lp, tile))
-                record(where, "compute", tile, lp, cycles)
-                yield env.timeout(cycles)
+    def stage(where, tile, lp, w, s):
+        """One stage of one tile: hop s, or compute; returns its cycles (counted as it runs)."""
+        if s < len(lp.hops):
+            cycles = accel.transfer(tile, lp, s)
+            record(where, "load", tile, lp, cycles)
+            return cycles
+        if lp.is_eo:
+            layers.run(lp, w, tile.rows(T, lp.P), tile.o0, tile.o1)
+        else:
+            layers.pool(lp, layers.item_rows(tile.item))
+        cycles = accel.compute(tile, lp, layers.tile_inputs(lp, tile))
+        record(where, "compute", tile, lp, cycles)
+        return cycles
+
+    def tile_chain(where, j, tile, lp, w, slots, ports, done):
+        """Tile j through its stages in order: wait for tile j-1 to leave the stage, take a slot at the
+        destination (held until the tile leaves that level), the stage's ports in program order, then spend
+        the stage's cycles."""
+        held = None
+        for s in range(len(done[j])):
+            if j:
+                yield done[j - 1][s]
+            slot = slots[s].request() if s < len(slots) else None
+            if slot is not None:
+                yield slot
+            mine = [p for p in ports if s in p.users]
+            for p in mine:
+                yield p.turn(j, s)
+            requests = [p.resource.request() for p in mine]
+            for req in requests:
+                yield req
+            yield env.timeout(stage(where, tile, lp, w, s))
+            for p, req in zip(mine, requests):
+                p.resource.release(req)
+                p.served(j, s)
+            if held is not None:
+                slots[s - 1].release(held)
+            held = slot
+            done[j][s].succeed()
 
     def run_all():
         for pass_id, (item, lp, tiles) in enumerate(plan.passes()):  # passes are separated by a barrier
             layers.prepare(lp, layers.item_rows(item))
             w = workload.weights.get(lp.index)
-            yield simpy.AllOf(env, [env.process(tile_chain((pass_id, k), t, lp, w)) for k, t in enumerate(tiles)])
+            slots = [simpy.Resource(env, capacity=n) for n in _stage_slots(accel.arch, lp)]
+            ports = [_Port(env, users, len(lp.hops) + 1) for *_, users in accel.stage_ports(lp)]
+            done = [[env.event() for _ in range(len(lp.hops) + 1)] for _ in tiles]
+            yield simpy.AllOf(env, [env.process(tile_chain((pass_id, j), j, t, lp, w, slots, ports, done))
+                                    for j, t in enumerate(tiles)])
 
     env.process(run_all())
     env.run()
     return int(env.now)
+
+
+class _Port:
+    """A level's port as a SimPy Resource that serves its stages in program order (tile, then stage): an
+    operation waits for the port's previous operation to finish before it requests it."""
+
+    def __init__(self, env, users, stages):
+        self.env, self.users, self.stages = env, sorted(users), stages
+        self.resource = simpy.Resource(env, capacity=1)
+        self.finished = {}
+
+    def _previous(self, j, s):
+        earlier = [u for u in self.users if u < s]
+        if earlier:
+            return j, earlier[-1]
+        return (j - 1, self.users[-1]) if j else None
+
+    def turn(self, j, s):
+        prev = self._previous(j, s)
+        if prev is None:
+            return self.env.timeout(0)
+        return self.finished.setdefault(prev, self.env.event())
+
+    def served(self, j, s):
+        event = self.finished.setdefault((j, s), self.env.event())
+        event.succeed()
+        self.finished.pop(self._previous(j, s) or (-1, -1), None)
 
 
 def _check_overflow(arch, plan, layers):
@@ -185,6 +244,15 @@ def _check_overflow(arch, plan, layers):
         raise OverflowError_("overflow detected:\n  - " + "\n  - ".join(problems))
 
 
+def _check_traceable(plan):
+    """Traces name the components weight_mem and act_mem (trace/records.py) and one load per tile."""
+    if (plan.weight_home, plan.act_level) != COMPONENTS or any(len(lp.hops) > 1 for lp in plan.layers):
+        raise ArchsimError(f"traces cover a weight memory and an activation memory named {COMPONENTS} with one "
+                           f"transfer per tile; this run keeps its weights in {plan.weight_home!r} and activations "
+                           f"in {plan.act_level!r} with {max(len(lp.hops) for lp in plan.layers)} transfer(s) "
+                           f"per tile")
+
+
 def simulate(arch, workload, mode="functional", trace=None) -> RunResult:
     """Plan and run `workload` on `arch`; a fresh ledger and state per call. `trace`: a .parquet or .csv path
     to stream every memory transaction to (timing mode only)."""
@@ -202,11 +270,14 @@ def simulate(arch, workload, mode="functional", trace=None) -> RunResult:
     if mode == "functional":
         cycles = _functional(plan, workload, accel, layers)
     else:
-        tracer = TraceWriter(trace) if trace is not None else None
-        accel.trace(tracer is not None)
+        tracer = None
+        if trace is not None:
+            _check_traceable(plan)
+            tracer = TraceWriter(trace)
+            accel.trace([plan.weight_home, plan.act_level])
         cycles = _timing(plan, workload, accel, layers, tracer)
         if tracer is not None:
-            tracer.close({"arch": arch.model_dump(mode="json"), "cycles": int(cycles), "slots": plan.slots,
+            tracer.close({"arch": arch.model_dump(mode="json"), "cycles": int(cycles),
                           "workload": workload.spec.name})
     t2 = time.perf_counter()
     _check_overflow(arch, plan, layers)

@@ -1,10 +1,14 @@
 """A cycle-stepped reference of the micro-architecture (small cases only): a plain loop that advances one
-cycle at a time, moving words and inputs, with no closed-form timing. It shares no arithmetic with hw/timing.py
-and the event model; tests require the same total cycles from all three.
+cycle at a time, moving words, inputs and random bits, with no closed-form timing. It shares no arithmetic with
+hw/timing.py and the event model (it takes only the port assignment, a structural fact, from hw); tests require
+the same total cycles from all three.
 
-Each layer pass (one item through one layer) runs to completion before the next (barrier). Inside a pass, a
-load engine (weight memory -> buffer) and a compute engine process the tiles in order; a load needs a free
-buffer slot, freed when that tile's compute ends."""
+Each layer pass (one item through one layer) runs to completion before the next (barrier). Inside a pass, one
+engine per stage (a transfer engine per hop between memory levels, then the compute engine) processes the tiles
+in order. A hop starts when the tile has arrived at its source, its destination has a free slot (freed when the
+tile leaves that level) and each of its ports is free and at this operation in its program order (tile, then
+stage)."""
+from ..hw.memory import READ, WRITE, assign_ports
 
 
 class _Transfer:
@@ -31,93 +35,170 @@ class _Transfer:
                 self.tick_in_access = 0
 
 
-class _Sample:
-    """One sample of a compute phase: read latency, then the input stream and the accumulation side by side,
-    then the neuron latency, then the output write."""
+def _mem_transfer(spec, action, words):
+    latency = spec.read_latency_cycles if action == READ else spec.write_latency_cycles
+    return _Transfer(words, latency, spec.banks, spec.occupancy_cycles)
 
-    def __init__(self, arch, in_words, n, out_words, neuron_cycles):
-        a = arch.act_mem
-        self.wait = a.read_latency_cycles
-        self.stream = _Transfer(in_words, 0, a.banks, a.cycles_per_access)
-        self.inputs, self.per_cycle = n, arch.synapse.inputs_per_cycle
-        self.neuron = neuron_cycles
-        self.write = _Transfer(out_words, a.write_latency_cycles, a.banks, a.cycles_per_access)
-        self.ticks = 0  # a sample occupies at least one cycle, even when every part of it is combinational
+
+class _Hop:
+    """A tile's weights leaving one level and entering the next at once."""
+
+    def __init__(self, parts):
+        self.parts = parts
 
     def done(self):
-        return self.ticks > 0 and self.wait == 0 and self.stream.done() and self.inputs == 0 and \
-            self.neuron == 0 and self.write.done()
+        return all(p.done() for p in self.parts)
+
+    def step(self):
+        for p in self.parts:
+            p.step()
+
+
+class _Sample:
+    """One sample of a compute phase: read latency, then the input stream, the accumulation (one pass per input
+    bit when bit-serial) and the RNGs' random bits side by side, then the neuron latency, then the output write."""
+
+    def __init__(self, arch, act, in_words, n, passes, random_bits, out_words, neuron_cycles):
+        self.wait = act.read_latency_cycles
+        self.stream = _Transfer(in_words, 0, act.banks, act.occupancy_cycles)  # after the wait above
+        self.n, self.inputs, self.passes, self.per_cycle = n, n, passes, arch.synapse.inputs_per_cycle
+        self.random_bits, self.rng_rate = random_bits, arch.rng.count * arch.rng.bits_per_cycle
+        self.neuron = neuron_cycles
+        self.write = _mem_transfer(act, WRITE, out_words)
+        self.ticks = 0  # a sample occupies at least one cycle, even when every part of it is combinational
+
+    def _accumulating(self):
+        return not self.stream.done() or self.inputs or self.random_bits
+
+    def done(self):
+        return self.ticks > 0 and self.wait == 0 and not self._accumulating() and self.neuron == 0 and \
+            self.write.done()
 
     def step(self):
         self.ticks += 1
         if self.wait:
             self.wait -= 1
-        elif not self.stream.done() or self.inputs:
+        elif self._accumulating():
             self.stream.step()
-            self.inputs = max(0, self.inputs - self.per_cycle)
+            self.random_bits = max(0, self.random_bits - self.rng_rate)
+            if self.inputs:
+                self.inputs = max(0, self.inputs - self.per_cycle)
+                if self.inputs == 0 and self.passes > 1:
+                    self.passes -= 1
+                    self.inputs = self.n
         elif self.neuron:
             self.neuron -= 1
         else:
             self.write.step()
 
 
-def _ceil(a, b):
-    return -(-a // b)
+class _Compute:
+    """The tile's samples (x positions) one after another."""
+
+    def __init__(self, make_sample, repeats):
+        self.make, self.left = make_sample, repeats
+        self.current = make_sample()
+
+    def done(self):
+        return self.current is None
+
+    def step(self):
+        self.current.step()
+        if self.current.done():
+            self.left -= 1
+            self.current = self.make() if self.left else None
 
 
-def _tile_work(arch, lp, tile):
-    """(weight words to load, input words, inputs, output words, neuron cycles) of one (sample, position)."""
-    W = arch.act_mem.word_bits
+def _words(bits, word_bits, rows=1):
+    return rows * (-(-bits // word_bits))
+
+
+def _hop(arch, lp, tile, k):
+    src, dst = lp.hops[k]
+    g, row = tile.outputs, lp.row_bits
+    source = arch.level(src)
+    parts = [_mem_transfer(source, READ, _words(row, source.word_bits, g))]
+    feeds_synapses = dst is None or (k == len(lp.hops) - 1 and lp.loop_order == "samples_outer")
+    if not feeds_synapses:
+        dest = arch.level(dst)
+        parts.append(_mem_transfer(dest, WRITE, _words(row, dest.word_bits, g)))
+    return _Hop(parts)
+
+
+def _compute(arch, lp, tile):
+    act = arch.level(lp.act_level)
+    W = act.word_bits
     if not lp.is_eo:  # pooling: read every window element, no weights, no accumulation, no neuron
         outputs = lp.P * lp.m
-        return 0, _ceil(outputs * lp.kernel ** 2 * lp.ba_in, W), 0, _ceil(outputs * lp.ba_out, W), 0
+        args = (_words(outputs * lp.kernel ** 2 * lp.ba_in, W), 0, 1, 0, _words(outputs * lp.ba_out, W), 0)
+        return _Compute(lambda: _Sample(arch, act, *args), tile.samples)
     g = tile.outputs
     readers = 1 if arch.mapping.input_broadcast else g
-    load_words = g * _ceil(lp.row_bits, arch.weight_mem.word_bits)
-    return load_words, readers * _ceil(lp.n * lp.ba_in, W), lp.n, _ceil(g * lp.ba_out, W), \
-        arch.neuron.latency_cycles
+    passes = lp.ba_in if arch.synapse.kind == "accumulate" else 1
+    random_bits = g * arch.rng.bits_per_draw if lp.activation in ("pbit", "noisy") else 0
+    args = (readers * _words(lp.n * lp.ba_in, W), lp.n, passes, random_bits, _words(g * lp.ba_out, W),
+            arch.neuron.latency_cycles)
+    return _Compute(lambda: _Sample(arch, act, *args), tile.repeats)
 
 
-def _repeats(lp, tile):
-    return tile.repeats if lp.is_eo else tile.samples
+def _port_needs(lp):
+    needs = []
+    for k, (src, dst) in enumerate(lp.hops):
+        needs.append((k, src, READ))
+        if dst is not None and not (k == len(lp.hops) - 1 and lp.loop_order == "samples_outer"):
+            needs.append((k, dst, WRITE))
+    S = len(lp.hops)
+    return needs + [(S, lp.act_level, READ), (S, lp.act_level, WRITE)]
 
 
-def _pass_cycles(arch, plan, lp, tiles):
-    w = arch.weight_mem
-    work = [_tile_work(arch, lp, t) for t in tiles]
-    k_load = k_comp = comp_done = 0
-    load = comp = None
-    samples_left = 0
+def _pass_cycles(arch, lp, tiles):
+    S = len(lp.hops) + 1
+    n = len(tiles)
+    ports = [sorted(users) for *_, users in assign_ports({lv.name: lv for lv in arch.levels}, _port_needs(lp))]
+    order = [[(j, s) for j in range(n) for s in users] for users in ports]  # each port's program order
+    at = [0] * len(ports)
+    capacity = [arch.level(dst).slots if dst is not None else 1 for _, dst in lp.hops]
+    resident = [0] * (S - 1)
+    finished = [[False] * S for _ in range(n)]
+    running = [None] * S   # (tile, work) per stage
+    nxt = [0] * S          # next tile per stage
     t = 0
-    while comp_done < len(tiles):
+
+    def ready(j, s):
+        if s and not finished[j][s - 1]:
+            return False
+        if s < S - 1 and resident[s] >= capacity[s]:
+            return False
+        return all(order[p][at[p]] == (j, s) for p, users in enumerate(ports) if s in users)
+
+    while n and not finished[n - 1][S - 1]:
         progressed = True
         while progressed:  # settle every transition that happens at cycle t
             progressed = False
-            if load is not None and load.done():
-                load, k_load, progressed = None, k_load + 1, True
-            if load is None and k_load < len(tiles) and k_load - comp_done < plan.slots:
-                load, progressed = _Transfer(work[k_load][0], w.read_latency_cycles, w.banks,
-                                             w.cycles_per_access), True
-            if comp is not None and comp.done():
-                samples_left -= 1
-                comp, progressed = None, True
-                if samples_left == 0:
-                    k_comp, comp_done = k_comp + 1, comp_done + 1
-                else:
-                    comp = _Sample(arch, *work[k_comp][1:])
-            if comp is None and k_comp < k_load and samples_left == 0 and k_comp < len(tiles):
-                samples_left = _repeats(lp, tiles[k_comp])
-                comp, progressed = _Sample(arch, *work[k_comp][1:]), True
-        if comp_done == len(tiles):
+            for s in range(S):
+                if running[s] is not None and running[s][1].done():
+                    j = running[s][0]
+                    finished[j][s], running[s], progressed = True, None, True
+                    if s:
+                        resident[s - 1] -= 1  # the tile has left the level hop s-1 filled
+                    for p, users in enumerate(ports):
+                        if s in users:
+                            at[p] += 1
+                j = nxt[s]
+                if running[s] is None and j < n and ready(j, s):
+                    work = _hop(arch, lp, tiles[j], s) if s < S - 1 else _compute(arch, lp, tiles[j])
+                    if s < S - 1:
+                        resident[s] += 1
+                    running[s], nxt[s], progressed = (j, work), j + 1, True
+        if finished[n - 1][S - 1]:
             break
-        if load is not None:
-            load.step()
-        if comp is not None:
-            comp.step()
+        for r in running:
+            if r is not None:
+                r[1].step()
         t += 1
     return t
 
 
 def stepped_cycles(arch, plan):
     """Total cycles of a planned run, one cycle at a time."""
-    return sum(_pass_cycles(arch, plan, lp, tiles) for _, lp, tiles in plan.passes())
+    return sum(_pass_cycles(arch, lp, tiles) for _, lp, tiles in plan.passes())

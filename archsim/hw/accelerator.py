@@ -1,109 +1,144 @@
-"""The accelerator: composes the memories, buffer, synapse units, neurons and pooling unit; turns one tile's
-load and compute phases into component calls (which count) and returns the phase's cycles."""
-import numpy as np
-
-from .memory import Memory
-from .timing import sample_cycles
-from .units import NeuronArray, PoolUnit, SynapseArray, WeightBuffer
+"""The accelerator: composes the memory levels, synapse units, neurons, RNGs and pooling unit; turns one tile's
+transfers between levels (hops) and its compute phase into component calls (which count) and returns each
+phase's cycles; gives the pipeline's stages their ports."""
+from .memory import READ, WRITE, Memory, assign_ports
+from .timing import hop_cycles, sample_cycles
+from .units import NeuronArray, PoolUnit, RngArray, SynapseArray, selected_inputs
 
 
 class Accelerator:
     def __init__(self, arch, ledger):
         self.arch = arch
-        self.weight_mem = Memory("weight_mem", arch.weight_mem, ledger)
-        self.act_mem = Memory("act_mem", arch.act_mem, ledger)
-        self.buffer = WeightBuffer(arch.weight_buffer, ledger)
+        self.mem = {lv.name: Memory(lv, ledger) for lv in arch.levels}
+        couplings = arch.holders("couplings")
+        self.buffer = self.mem[couplings[-1].name]  # Gibbs: couplings stationary in the innermost level
+        self.weight_mem = self.mem[couplings[-2].name] if len(couplings) > 1 else self.buffer
+        self.act_mem = self.mem[arch.holders("states")[-1].name]
         self.synapse = SynapseArray(arch.synapse, ledger)
         self.neuron = NeuronArray(arch.neuron, ledger)
+        self.rng = RngArray(arch.rng, ledger)
         self.pool_unit = PoolUnit(ledger)
         self.weight_base = {}
+        self.traced = ()
 
     def map_addresses(self, plan):
-        """Word addresses: each EO layer's weight rows contiguous in weight memory, in layer order; activation
-        memory split in two halves used ping-pong (layer l reads half l % 2, writes the other)."""
+        """Word addresses: each EO layer's weight rows contiguous in the weights' home level, in layer order;
+        the activation level split in two halves used ping-pong (layer l reads half l % 2, writes the other)."""
         base = 0
+        home = self.mem.get(plan.weight_home)
         for lp in plan.layers:
             if lp.is_eo:
                 self.weight_base[lp.index] = base
-                base += self.weight_mem.words(lp.row_bits, lp.m)
+                base += home.words(lp.row_bits, lp.m)
 
-    def trace(self, on):
-        for mem in (self.weight_mem, self.act_mem):
-            mem.pending = [] if on else None
+    def trace(self, names):
+        """Record the transactions of the levels `names` (the weights' home and the activation level)."""
+        self.traced = tuple(self.mem[n] for n in dict.fromkeys(names))
+        for mem in self.traced:
+            mem.pending = []
 
     def take_pending(self):
-        out = self.weight_mem.pending + self.act_mem.pending
-        self.weight_mem.pending.clear()
-        self.act_mem.pending.clear()
+        out = [rec for mem in self.traced for rec in mem.pending]
+        for mem in self.traced:
+            mem.pending.clear()
         return out
 
-    def _act_region(self, half):
-        return half * (self.act_mem.spec.capacity // self.act_mem.spec.word_bits // 2)
+    @staticmethod
+    def _writes_destination(lp, k):
+        """Does hop k write its destination? Not when it feeds the synapses directly (samples outer)."""
+        src, dst = lp.hops[k]
+        return dst is not None and not (k == len(lp.hops) - 1 and lp.loop_order == "samples_outer")
 
-    def load(self, tile, lp):
-        """Weight memory -> weight buffer (samples inner) or straight to the synapses (samples outer).
-        Pooling tiles load nothing."""
+    def stage_ports(self, lp):
+        """[(level, port kind, index, stages using it)] for a layer pass: hop k = stage k, compute = the last."""
+        needs = []
+        for k, (src, dst) in enumerate(lp.hops):
+            needs.append((k, src, READ))
+            if self._writes_destination(lp, k):
+                needs.append((k, dst, WRITE))
+        needs += [(len(lp.hops), lp.act_level, READ), (len(lp.hops), lp.act_level, WRITE)]
+        return assign_ports({lv.name: lv for lv in self.arch.levels}, needs)
+
+    def _act_region(self, act, half):
+        return half * (act.spec.capacity // act.spec.word_bits // 2)
+
+    def transfer(self, tile, lp, k):
+        """Hop k of a tile's weights: read from the source level, written to the destination (or fed to the
+        synapses). Pooling tiles move nothing."""
         if not lp.is_eo:
             return 0
+        src, dst = lp.hops[k]
         g, row = tile.outputs, lp.row_bits
-        address = self.weight_base.get(lp.index, 0) + self.weight_mem.words(row, tile.o0)
-        cycles = self.weight_mem.read(lp.index, g * row, self.weight_mem.words(row, g), address=address, rows=g)
-        if lp.loop_order == "samples_inner":
-            self.buffer.fill(lp.index, g * row)
-        return cycles
+        source = self.mem[src]
+        address = self.weight_base.get(lp.index, 0) + source.words(row, tile.o0) if k == 0 else 0
+        read = source.read(lp.index, g * row, source.words(row, g), address=address, rows=g)
+        write = 0
+        if self._writes_destination(lp, k):
+            dest = self.mem[dst]
+            write = dest.write(lp.index, g * row, dest.words(row, g), rows=g)
+        return hop_cycles(read, write)
 
     def compute(self, tile, lp, x_rows):
-        """The tile's (sample, position) pairs one after another: activation reads, synapse accumulation,
-        neurons, activation writes. x_rows: the tile's kernel input rows (for data-dependent adds)."""
+        """The tile's (sample, position) pairs one after another: activation reads, synapse accumulation (with
+        the weights from the tile level), RNG draws, neurons, activation writes. x_rows: the tile's kernel input
+        rows (for data-dependent adds)."""
         if not lp.is_eo:
             return self._pool(tile, lp)
+        act = self.mem[lp.act_level]
         g, reps, layer = tile.outputs, tile.repeats, lp.index
         readers = 1 if self.arch.mapping.input_broadcast else g
-        in_words = self.act_mem.words(lp.n * lp.ba_in, readers)
-        out_words = self.act_mem.words(g * lp.ba_out)
+        in_words = act.words(lp.n * lp.ba_in, readers)
+        out_words = act.words(g * lp.ba_out)
         first = tile.s0 * lp.P + tile.p0  # the tile's first (sample, position) row within its item
-        read = self.act_mem.read(layer, readers * lp.n * lp.ba_in, in_words, repeat=reps, rows=readers,
-                                 address=self._act_region(layer % 2) + first * self.act_mem.words(lp.n * lp.ba_in))
-        if lp.loop_order == "samples_inner":
-            self.buffer.serve(layer, reps * g * lp.row_bits)
-        n_ops = g * int(np.count_nonzero(x_rows)) if lp.op == "adds" else reps * g * lp.n
-        acc = self.synapse.run(layer, lp.n, reps * g, lp.op, n_ops)
-        neuron = self.neuron.fire(layer, reps * g, lp.stochastic)
-        write = self.act_mem.write(layer, g * lp.ba_out, out_words, repeat=reps, address=self._act_region(
-            (layer + 1) % 2) + first * self.act_mem.words(lp.m * lp.ba_out) + self.act_mem.words(tile.o0 * lp.ba_out))
-        latency = self.act_mem.spec.read_latency_cycles
-        return reps * sample_cycles(latency, read - latency, acc, neuron, write)
+        read = act.read(layer, readers * lp.n * lp.ba_in, in_words, repeat=reps, rows=readers,
+                        address=self._act_region(act, layer % 2) + first * act.words(lp.n * lp.ba_in))
+        if lp.loop_order == "samples_inner":  # the synapses read their weight registers each sample
+            registers = self.mem[lp.hops[-1][1]]
+            registers.read(layer, g * lp.row_bits, registers.words(lp.row_bits, g), repeat=reps, rows=g)
+        bit_serial = lp.op == "adds"
+        n_ops = g * selected_inputs(x_rows, lp.ba_in) if bit_serial else reps * g * lp.n
+        acc = self.synapse.run(layer, lp.n, reps * g, lp.op, n_ops, lp.ba_in if bit_serial else 1)
+        rng = self.rng.draw(layer, g, repeat=reps) if lp.stochastic else 0
+        neuron = self.neuron.fire(layer, reps * g)
+        write = act.write(layer, g * lp.ba_out, out_words, repeat=reps, address=self._act_region(
+            act, (layer + 1) % 2) + first * act.words(lp.m * lp.ba_out) + act.words(tile.o0 * lp.ba_out))
+        latency = act.spec.read_latency_cycles
+        return reps * sample_cycles(latency, read - latency, acc, rng, neuron, write)
 
     def _pool(self, tile, lp):
         """Per sample: read every window element of every output (overlapping windows re-read), reduce,
         write the pooled map."""
+        act = self.mem[lp.act_level]
         window = lp.kernel * lp.kernel
         outputs = lp.P * lp.m
         in_bits, out_bits = outputs * window * lp.ba_in, outputs * lp.ba_out
-        read = self.act_mem.read(lp.index, in_bits, self.act_mem.words(in_bits), repeat=tile.samples,
-                                 address=self._act_region(lp.index % 2))
+        read = act.read(lp.index, in_bits, act.words(in_bits), repeat=tile.samples,
+                        address=self._act_region(act, lp.index % 2))
         self.pool_unit.reduce(lp.index, tile.samples * outputs * (window - 1))
-        write = self.act_mem.write(lp.index, out_bits, self.act_mem.words(out_bits), repeat=tile.samples,
-                                   address=self._act_region((lp.index + 1) % 2))
-        latency = self.act_mem.spec.read_latency_cycles
-        return tile.samples * sample_cycles(latency, read - latency, 0, 0, write)
+        write = act.write(lp.index, out_bits, act.words(out_bits), repeat=tile.samples,
+                          address=self._act_region(act, (lp.index + 1) % 2))
+        latency = act.spec.read_latency_cycles
+        return tile.samples * sample_cycles(latency, read - latency, 0, 0, 0, write)
 
     # Gibbs sampling: a round updates up to min(synapses, neurons) nodes of one colour in parallel.
 
+    def _rows(self, mem, row_bits):
+        return sum(mem.words(int(b)) for b in row_bits)
+
     def couplings_load(self, stage, row_bits):
         """Stationary couplings: every updated node's row (its couplings, then its bias) read once into the
-        buffer at the start of a stage."""
-        words = sum(self.weight_mem.words(int(b)) for b in row_bits)
-        cycles = self.weight_mem.read(stage, int(row_bits.sum()), words, rows=len(row_bits))
-        self.buffer.fill(stage, int(row_bits.sum()))
+        innermost coupling level at the start of a stage."""
+        bits = int(row_bits.sum())
+        cycles = self.weight_mem.read(stage, bits, self._rows(self.weight_mem, row_bits), rows=len(row_bits))
+        self.buffer.write(stage, bits, self._rows(self.buffer, row_bits), rows=len(row_bits))
         return cycles
 
     def gibbs_load(self, stage, row_bits, stationary, times=1):
-        """Couplings of one round's nodes, re-read from weight memory when they are not stationary."""
+        """Couplings of one round's nodes, re-read from the coupling memory when they are not stationary."""
         if stationary:
             return 0
-        words = sum(self.weight_mem.words(int(b)) for b in row_bits)
-        return self.weight_mem.read(stage, int(row_bits.sum()), words, repeat=times, rows=len(row_bits))
+        return self.weight_mem.read(stage, int(row_bits.sum()), self._rows(self.weight_mem, row_bits),
+                                    repeat=times, rows=len(row_bits))
 
     def gibbs_compute(self, stage, row_bits, degrees, stationary, times=1):
         """One round: neighbour spins read (one scattered 1-bit read per neighbour), +-J accumulated (no
@@ -111,9 +146,11 @@ class Accelerator:
         g, reads = len(degrees), int(degrees.sum())
         read = self.act_mem.read(stage, reads, reads, repeat=times, rows=reads)
         if stationary:
-            self.buffer.serve(stage, times * int(row_bits.sum()))
+            self.buffer.read(stage, int(row_bits.sum()), self._rows(self.buffer, row_bits), repeat=times,
+                             rows=len(row_bits))
         acc = self.synapse.run(stage, int(degrees.max()) if g else 0, times * g, "adds", times * reads)
-        neuron = self.neuron.fire(stage, times * g, True)
+        rng = self.rng.draw(stage, g, repeat=times)
+        neuron = self.neuron.fire(stage, times * g)
         write = self.act_mem.write(stage, g, g, repeat=times, rows=g)
         latency = self.act_mem.spec.read_latency_cycles
-        return sample_cycles(latency, read - latency, acc, neuron, write)
+        return sample_cycles(latency, read - latency, acc, rng, neuron, write)

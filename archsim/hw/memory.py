@@ -1,11 +1,15 @@
-"""A word-organised, banked memory (register file, SRAM or DRAM) that counts bits and words per access and,
-when tracing, records each transaction (word address, bank) for the trace writer."""
+"""A word-organised, banked memory level (register file, SRAM or DRAM) that counts bits and words per access
+and, when tracing, records each transaction (word address, bank) for the trace writer; and the assignment of
+the pipeline's stages to a level's ports."""
+from ..errors import MappingError
 from .timing import ceil_div, transfer_cycles
+
+READ, WRITE = "read", "write"
 
 
 class Memory:
-    def __init__(self, name, spec, ledger):
-        self.name, self.spec, self.ledger = name, spec, ledger
+    def __init__(self, spec, ledger):
+        self.name, self.spec, self.ledger = spec.name, spec, ledger
         self.pending = None  # a list while tracing: transactions not yet stamped with their phase's cycles
 
     def words(self, row_bits, rows=1):
@@ -17,14 +21,42 @@ class Memory:
         self.ledger.add(layer, self.name, f"{action}_words", repeat * words)
         if self.pending is not None:
             self.pending.append((self.name, action, address % self.spec.banks, address, bits, words, rows, repeat))
+        return self.cycles(action, words)
+
+    def cycles(self, action, words):
+        """Cycles of one transaction of `words` words."""
         s = self.spec
-        latency = s.read_latency_cycles if action == "read" else s.write_latency_cycles
-        return transfer_cycles(words, latency, s.banks, s.cycles_per_access)
+        latency = s.read_latency_cycles if action == READ else s.write_latency_cycles
+        return transfer_cycles(words, latency, s.banks, s.occupancy_cycles)
 
     def read(self, layer, bits, words, repeat=1, address=0, rows=1):
         """Count `repeat` read transactions of `bits` bits in `words` words; return the cycles of one."""
-        return self._access(layer, "read", bits, words, repeat, address, rows)
+        return self._access(layer, READ, bits, words, repeat, address, rows)
 
     def write(self, layer, bits, words, repeat=1, address=0, rows=1):
         """Count `repeat` write transactions of `bits` bits in `words` words; return the cycles of one."""
-        return self._access(layer, "write", bits, words, repeat, address, rows)
+        return self._access(layer, WRITE, bits, words, repeat, address, rows)
+
+
+def assign_ports(levels, needs):
+    """Ports of each level given to the stages that use it. levels: {name: Level}; needs: [(stage, level name,
+    READ or WRITE)] in stage order. A need takes a free port of its own direction, else a free read_write port,
+    else a compatible port the same stage already holds, else it shares the compatible port with the fewest
+    stages (shared ports serve their stages in program order). Returns [(level, port kind, index, {stages})]."""
+    ports = {name: [[kind, k, set()] for kind in ("read", "write", "read_write")
+                    for k in range(getattr(lv.ports, kind))] for name, lv in levels.items()}
+
+    def fits(port, direction):
+        return port[0] in (direction, "read_write")
+
+    for stage, name, direction in sorted(needs, key=lambda n: n[0]):
+        mine = ports[name]
+        options = ([p for p in mine if p[0] == direction and not p[2]] or
+                   [p for p in mine if p[0] == "read_write" and not p[2]] or
+                   [p for p in mine if fits(p, direction) and stage in p[2]] or
+                   sorted((p for p in mine if fits(p, direction)), key=lambda p: len(p[2])))
+        if not options:
+            raise MappingError(f"levels[{name}].ports: this run must {direction} the level but none of its "
+                               f"ports can; give it ports.{direction} or ports.read_write")
+        options[0][2].add(stage)
+    return [(name, kind, k, users) for name, mine in ports.items() for kind, k, users in mine if users]

@@ -1,20 +1,15 @@
-"""Datapath components: the weight buffer, the synapse units and the neurons with their RNGs."""
-from .timing import accumulate_cycles
+"""Datapath components: the synapse units, the neurons, the RNGs they share, and the pooling unit."""
+import numpy as np
+
+from .timing import accumulate_cycles, rng_cycles
 
 
-class WeightBuffer:
-    name = "weight_buf"
-
-    def __init__(self, spec, ledger):
-        self.spec, self.ledger = spec, ledger
-        self.slots = 2 if spec.double_buffered else 1
-        self.slot_bits = spec.capacity // self.slots
-
-    def fill(self, layer, bits):
-        self.ledger.add(layer, self.name, "write_bits", bits)
-
-    def serve(self, layer, bits):
-        self.ledger.add(layer, self.name, "read_bits", bits)
+def selected_inputs(x, bits):
+    """Inputs that select a weight: the set bits of each input's `bits`-bit two's-complement code (one add per
+    set bit: bit-serial passes for multi-bit inputs; for 1-bit inputs, the ones)."""
+    if bits == 1:
+        return int(np.count_nonzero(x))
+    return int(np.bitwise_count(np.asarray(x, np.int64) & ((1 << bits) - 1)).sum())
 
 
 class SynapseArray:
@@ -23,12 +18,27 @@ class SynapseArray:
     def __init__(self, spec, ledger):
         self.spec, self.ledger = spec, ledger
 
-    def run(self, layer, n_inputs, unit_samples, op, n_ops):
-        """unit_samples = units x samples evaluated; op 'adds' (accumulate-only) or 'macs'. Returns the cycles
-        of one sample's accumulation (units work in parallel)."""
+    def run(self, layer, n_inputs, unit_samples, op, n_ops, passes=1):
+        """unit_samples = units x samples evaluated; op 'adds' (accumulate-only, `passes` bit-serial passes) or
+        'macs'. Returns the cycles of one sample's accumulation (units work in parallel)."""
         self.ledger.add(layer, self.name, "samples", unit_samples)
         self.ledger.add(layer, self.name, op, n_ops)
-        return accumulate_cycles(n_inputs, self.spec.inputs_per_cycle)
+        return accumulate_cycles(n_inputs, self.spec.inputs_per_cycle, passes)
+
+
+class RngArray:
+    """The RNGs: `count` units of `bits_per_cycle` bits each, shared by the neurons."""
+    name = "rng"
+
+    def __init__(self, spec, ledger):
+        self.spec, self.ledger = spec, ledger
+
+    def draw(self, layer, draws, repeat=1):
+        """Count `repeat` x `draws` draws; return the cycles the RNGs take to produce one repeat's bits."""
+        bits = draws * self.spec.bits_per_draw
+        self.ledger.add(layer, self.name, "draws", repeat * draws)
+        self.ledger.add(layer, self.name, "bits", repeat * bits)
+        return rng_cycles(bits, self.spec.count, self.spec.bits_per_cycle)
 
 
 class NeuronArray:
@@ -37,12 +47,9 @@ class NeuronArray:
     def __init__(self, spec, ledger):
         self.spec, self.ledger = spec, ledger
 
-    def fire(self, layer, evaluations, stochastic):
-        """Count neuron evaluations (and one RNG draw each when stochastic); return the neuron latency."""
+    def fire(self, layer, evaluations):
+        """Count neuron evaluations; return the neuron latency."""
         self.ledger.add(layer, self.name, "samples", evaluations)
-        if stochastic:
-            self.ledger.add(layer, "rng", "draws", evaluations)
-            self.ledger.add(layer, "rng", "bits", evaluations * self.spec.rng.bits_per_draw)
         return self.spec.latency_cycles
 
 

@@ -11,7 +11,7 @@ import yaml
 
 from .. import __version__
 from ..energy.analytic import compare
-from ..energy.table import energy_by_component, energy_frame
+from ..energy.table import energy_by_component, energy_frame, unit_energies
 
 
 def outputs_sha256(outputs):
@@ -29,22 +29,46 @@ def accuracy(output_mean, labels):
 
 
 def plan_frame(plan):
+    """One row per layer; weight_path: the levels a weight tile passes, outermost first (home first);
+    level_tiles: level:role:tile bits for each weight level (role home, stage, tile or bypassed)."""
     return pd.DataFrame([(lp.index, lp.type, "x".join(map(str, lp.in_shape)), "x".join(map(str, lp.out_shape)),
                           lp.n, lp.m, lp.P, lp.bw, lp.ba_in, lp.ba_out, lp.activation, lp.op, lp.group,
-                          lp.loop_order, lp.stationary, lp.gain, lp.shift, lp.reason) for lp in plan.layers],
+                          lp.loop_order, lp.stationary,
+                          ">".join([lp.hops[0][0]] + [d or "synapse" for _, d in lp.hops]) if lp.hops else "",
+                          " ".join(f"{name}:{role}:{bits}" for name, role, bits in lp.level_tiles), lp.act_level,
+                          lp.gain, lp.shift, lp.reason) for lp in plan.layers],
                         columns=["layer", "type", "in_shape", "out_shape", "fan_in", "outputs", "positions",
                                  "weight_bits", "in_bits", "out_bits", "activation", "synapse_op",
-                                 "outputs_per_tile", "loop_order", "weight_stationary", "gain", "table_shift",
-                                 "reason"])
+                                 "outputs_per_tile", "loop_order", "weight_stationary", "weight_path",
+                                 "level_tiles", "act_level", "gain", "table_shift", "reason"])
 
 
-def _outside_eps_eo(plan, energy):
-    """Layers that are not elementary operations (pooling) and the energy they add beyond eps_EO."""
+def _outside_eps_eo(arch, plan, energy, analytic):
+    """Every priced count eps_EO does not have, by component, with its energy and share of the run's energy:
+    pooling layers (not elementary operations), and in EO layers every count above (or below) the formula's,
+    e.g. the weight buffer / synapse registers, weights streaming from DRAM, bias bits, re-reads."""
+    total = float(energy["energy_pj"].sum()) or 1.0
+    out = []
     pools = [lp.index for lp in plan.layers if lp.type in ("maxpool", "avgpool")]
-    if not pools:
-        return []
-    pj = float(energy[energy["layer"].isin(pools)]["energy_pj"].sum())
-    return [f"pooling layers {pools} are not elementary operations: {pj:.6g} pJ outside eps_EO"]
+    if pools:
+        pj = float(energy[energy["layer"].isin(pools)]["energy_pj"].sum())
+        out.append(f"pooling layers {pools} are not elementary operations: {pj:.6g} pJ "
+                   f"({100 * pj / total:.3g} % of the energy) outside eps_EO")
+    formula = {(r.layer, r.component, r.action): r.eps_eo_count for r in analytic.itertuples()}
+    priced = {lp.index: unit_energies(arch, lp) for lp in plan.layers if lp.is_eo}
+    extra = {}
+    for r in energy[energy["layer"].isin(list(priced))].itertuples():
+        if (r.component, r.action) not in priced[r.layer]:
+            continue
+        beyond = r.count - formula.get((r.layer, r.component, r.action), 0)
+        if beyond:
+            key = (r.component, r.action)
+            n, pj = extra.get(key, (0, 0.0))
+            extra[key] = (n + beyond, pj + beyond * r.pj_per_unit)
+    for (comp, action), (n, pj) in sorted(extra.items()):
+        out.append(f"{comp} {action}: {n} beyond eps_EO's count, {pj:.6g} pJ ({100 * pj / total:.3g} % of the "
+                   f"energy)")
+    return out
 
 
 def summarize(result):
@@ -69,7 +93,8 @@ def summarize(result):
         "energy_rel_diff_vs_analytic": (total - analytic_pj) / analytic_pj if analytic_pj else 0.0,
         "counts_match_analytic": bool(analytic["match"].all()),
         "departures_explained": bool(analytic["explained"].all()),
-        "departures": sorted(set(c for c in analytic["cause"] if c)) + _outside_eps_eo(plan, energy),
+        "departures": sorted(set(c for c in analytic["cause"] if c)) + _outside_eps_eo(result.arch, plan, energy,
+                                                                                      analytic),
         "loop_order": {f"layer{lp.index}": lp.loop_order for lp in plan.layers if lp.is_eo},
         "outputs_sha256": outputs_sha256(result.outputs),
         "output_mean_first_item": [float(v) for v in result.output_mean[0]],

@@ -27,7 +27,8 @@ def _bursts(r):
 def export(path, out, fmt, component="weight_mem", dram_clock_hz=800e6, banks=16):
     """Write `component`'s transactions of trace `path` to `out` in `fmt`; returns the number of lines."""
     meta = read_meta(path)
-    word_bytes = max(1, meta["arch"][component]["word_bits"] // 8)
+    level = next(lv for lv in meta["arch"]["levels"] if lv["name"] == component)
+    word_bytes = max(1, level["word_bits"] // 8)
     ratio = dram_clock_hz / float(meta["arch"]["clock"])
     lines = 0
     with open(out, "w") as f:

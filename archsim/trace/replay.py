@@ -18,7 +18,7 @@ from .reader import read_chunks, read_meta
 
 def _duration(spec, action, words):
     latency = spec.read_latency_cycles if action == "read" else spec.write_latency_cycles
-    return transfer_cycles(words, latency, spec.banks, spec.cycles_per_access)
+    return transfer_cycles(words, latency, spec.banks, spec.occupancy_cycles)
 
 
 def _pass_cycles(tiles, slots):
@@ -31,7 +31,7 @@ def replay(path, arch):
     """-> (summary dict, counts DataFrame [layer, component, action, count], energy DataFrame)."""
     meta = read_meta(path)
     old = arch_from_data(meta["arch"], f"{path} (recorded architecture)")
-    slots = 2 if arch.weight_buffer.double_buffered else 1
+    slots = arch.holders("weights")[-1].slots
     counts = defaultdict(int)
     cycles, current, tiles = 0, None, {}
     for chunk in read_chunks(path):
@@ -39,7 +39,7 @@ def replay(path, arch):
             if r.pass_id != current:
                 cycles += _pass_cycles(tiles, slots) if tiles else 0
                 current, tiles = r.pass_id, {}
-            new_spec, old_spec = getattr(arch, r.component), getattr(old, r.component)
+            new_spec, old_spec = arch.level(r.component), old.level(r.component)
             words = r.rows * ceil_div(r.bits // r.rows, new_spec.word_bits)
             counts[(r.layer, r.component, f"{r.action}_bits")] += r.bits * r.repeat
             counts[(r.layer, r.component, f"{r.action}_words")] += words * r.repeat
@@ -54,7 +54,7 @@ def replay(path, arch):
     frame = pd.DataFrame([(l, c, a, v) for (l, c, a), v in sorted(counts.items())],
                          columns=["layer", "component", "action", "count"])
     energy = frame[frame.action.str.endswith("_bits")].copy()
-    energy["pj_per_unit"] = [getattr(getattr(arch, c), f"{a.split('_')[0]}_pj_per_bit").value
+    energy["pj_per_unit"] = [getattr(arch.level(c), f"{a.split('_')[0]}_pj_per_bit").value
                              for c, a in zip(energy.component, energy.action)]
     energy["energy_pj"] = energy["count"] * energy["pj_per_unit"]
     summary = {"trace": str(path), "recorded_arch": old.name, "arch": arch.name, "recorded_cycles": meta["cycles"],

@@ -15,8 +15,8 @@ from ..workload.loader import resolve_workload_path
 from . import data as datasets
 from .train import ModelSpec, export, train
 
-ARCH_OVERRIDES = {"synapse.kind": "mac", "synapse.accumulator_bits": 48, "act_mem.capacity": "4MiB",
-                  "weight_mem.capacity": "4MiB"}
+ARCH_OVERRIDES = {"synapse.kind": "mac", "synapse.accumulator_bits": 48, "levels[act_mem].capacity": "4MiB",
+                  "levels[weight_mem].capacity": "4MiB"}
 
 
 def _arch(path):

@@ -1,0 +1,40 @@
+"""`archsim map`: search each layer's mapping on an architecture's levels and write the candidates."""
+from .errors import ArchsimError
+
+
+def register(subparsers):
+    p = subparsers.add_parser("map", help="search mappings (tilings, loop orders, unrolling) for each layer")
+    p.add_argument("--arch", default="default", help="architecture YAML ('default': the packaged one)")
+    p.add_argument("--workload", default="default", help="p-DNN workload YAML ('default': the packaged one)")
+    p.add_argument("--objective", choices=["energy", "cycles", "edp"], default="energy")
+    p.add_argument("--budget", type=int, default=2000, help="candidates enumerated (exhaustive below it) or "
+                   "sampled before the climbs (default 2000)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the sampled search")
+    p.add_argument("--out", default="archsim-map", help="output folder (default: ./archsim-map)")
+    p.add_argument("--no-plot", action="store_true", help="skip mappings.png")
+    p.set_defaults(handler=_cli)
+
+
+def _cli(args, argv):
+    from . import load_arch, load_workload
+    from .engine.mapper import map_workload
+    from .report.mappings import mapping_text, write_mappings
+    if args.budget < 1:
+        raise ArchsimError(f"--budget {args.budget}: allowed: an integer >= 1")
+    arch = load_arch(args.arch)
+    workload = load_workload(args.workload)
+    levels, results = map_workload(arch, workload, args.objective, args.budget, args.seed)
+    if not results:
+        raise ArchsimError(f"{args.workload}: no dense or conv2d layer to map")
+    frame = write_mappings(levels, results, args.objective, args.out, plot=not args.no_plot)
+    print(f"archsim map: {workload.spec.name} on {arch.name}, objective {args.objective}")
+    for r in results:
+        if r.best is None:
+            print(f"  layers[{r.layer}]: no mapping fits the levels' capacities ({len(r.candidates)} tried)")
+            continue
+        print(f"  layers[{r.layer}]: {r.method}, {len(r.candidates):,} candidates in {r.seconds:.2f} s; "
+              f"{r.best.energy_pj:,.1f} pJ memory energy, >= {r.best.cycles:,} cycles")
+        print(f"    {mapping_text(r.best.mapping, levels)}")
+    print(f"  {len(frame):,} candidates -> {args.out}/mappings.csv, mapping.yaml"
+          f"{'' if args.no_plot else ', mappings.png'}")
+    return 0
