@@ -9,10 +9,13 @@ as median [min, max] over the repeats.
          8-bit weights: the engine's im2col + dense_tile against the same im2col + the GEMM.
   small  one 8-row x 64 x 64 tile, as the engine calls it per tile, against the same call forced into a
          parallel region (what every tile paid before): microseconds per call.
+  1 thread   dense and conv again with one Numba thread each, timed in CPU seconds: the ratio that the load
+             of other processes changes least (the wall-time figures above need a quiet machine).
 --busy: the same with one competing Numba-parallel process running throughout.
 Run: python benchmarks/bench_kernel.py [--busy] [--repeats 7]
 """
 import argparse
+import time
 import types
 from unittest import mock
 
@@ -21,6 +24,7 @@ from benchlib import alternate, busy, fmt, gemm_i8, machine, rates, ratios
 
 from archsim.engine.simulate import im2col
 from archsim.kernels import dense, jit, tables
+from archsim.kernels.jit import threads
 
 
 def _layer(n, weight_bits):
@@ -78,6 +82,19 @@ def small_tile():
     return as_shipped, forced_parallel, calls
 
 
+def report(t, repeats_note):
+    R = n = m = 1024
+    ops = R * n * m
+    print(f"dense {R} rows x {n} x {m} (G synaptic ops/s; ratio to the int8 GEMM, target >= 0.5x){repeats_note}")
+    for name, label in (("acc", "accumulate, 1-bit inputs"), ("mac", "MAC, 4-bit inputs")):
+        print(f"  {label:28s} kernel {fmt(rates(t[name], ops), 1e-9)}  GEMM {fmt(rates(t[name + '_gemm'], ops), 1e-9)}"
+              f"  ratio {fmt(ratios(t, name + '_gemm', name))}")
+    conv_ops = 56 * 56 * 64 * 9 * 64
+    print(f"conv ResNet-18 conv2_1a, im2col included on both sides (G MAC/s; ratio to im2col + GEMM){repeats_note}")
+    print(f"  {'1-bit inputs, 8-bit weights':28s} kernel {fmt(rates(t['conv'], conv_ops), 1e-9)}  "
+          f"GEMM {fmt(rates(t['conv_gemm'], conv_ops), 1e-9)}  ratio {fmt(ratios(t, 'conv_gemm', 'conv'))}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--busy", action="store_true", help="run one competing Numba-parallel process throughout")
@@ -86,27 +103,22 @@ def main():
     print(f"bench_kernel ({'busy: one competing Numba-parallel process' if args.busy else 'no competitor started'})")
     print(f"  {machine()}")
     print("  median [min, max] over alternating repeats")
-    R = n = m = 1024
-    acc_k, acc_g = dense_candidates(R, n, m, 1)
-    mac_k, mac_g = dense_candidates(R, n, m, 4)
+    acc_k, acc_g = dense_candidates(1024, 1024, 1024, 1)
+    mac_k, mac_g = dense_candidates(1024, 1024, 1024, 4)
     conv_k, conv_g = conv2_1a()
     small, small_par, calls = small_tile()
+    big = {"acc": acc_k, "acc_gemm": acc_g, "mac": mac_k, "mac_gemm": mac_g, "conv": conv_k, "conv_gemm": conv_g}
     with busy(args.busy):
-        t = alternate({"acc": acc_k, "acc_gemm": acc_g, "mac": mac_k, "mac_gemm": mac_g, "conv": conv_k,
-                       "conv_gemm": conv_g, "small": small, "small_par": small_par}, args.repeats)
-    ops = R * n * m
-    print(f"dense {R} rows x {n} x {m} (G synaptic ops/s; ratio to the int8 GEMM, target >= 0.5x)")
-    for name, label in (("acc", "accumulate, 1-bit inputs"), ("mac", "MAC, 4-bit inputs")):
-        print(f"  {label:28s} kernel {fmt(rates(t[name], ops), 1e-9)}  GEMM {fmt(rates(t[name + '_gemm'], ops), 1e-9)}"
-              f"  ratio {fmt(ratios(t, name + '_gemm', name))}")
-    conv_ops = 56 * 56 * 64 * 9 * 64
-    print("conv ResNet-18 conv2_1a, im2col included on both sides (G MAC/s; ratio to im2col + GEMM)")
-    print(f"  {'1-bit inputs, 8-bit weights':28s} kernel {fmt(rates(t['conv'], conv_ops), 1e-9)}  "
-          f"GEMM {fmt(rates(t['conv_gemm'], conv_ops), 1e-9)}  ratio {fmt(ratios(t, 'conv_gemm', 'conv'))}")
+        t = alternate({**big, "small": small, "small_par": small_par}, args.repeats)
+        with threads(1):
+            cpu = alternate(big, args.repeats, clock=time.process_time)
+    report(t, "")
     print("small tile 8 x 64 x 64 (us per call; ratio: forced parallel region / as shipped)")
     print(f"  {'one thread (as shipped)':28s} {fmt([s / calls for s in t['small']], 1e6)}   "
           f"forced parallel {fmt([s / calls for s in t['small_par']], 1e6)}   "
           f"ratio {fmt(ratios(t, 'small_par', 'small'))}")
+    print("the same on one Numba thread each, in CPU seconds (what the load of other processes changes least)")
+    report(cpu, ", 1 thread, CPU time")
 
 
 if __name__ == "__main__":

@@ -30,15 +30,15 @@ while time.time() < end:
 """
 
 
-def alternate(candidates, repeats):
+def alternate(candidates, repeats, clock=time.perf_counter):
     """{name: [seconds per repeat]}: each repeat runs every candidate once, in turn, so a change of machine load
-    falls on all of them alike. Candidates return None, or their own measured seconds (subprocess timings)."""
+    falls on all of them alike. clock: wall time, or time.process_time for CPU seconds."""
     times = {k: [] for k in candidates}
     for _ in range(repeats):
         for k, fn in candidates.items():
-            t0 = time.perf_counter()
-            own = fn()
-            times[k].append(own if own is not None else time.perf_counter() - t0)
+            t0 = clock()
+            fn()
+            times[k].append(clock() - t0)
     return times
 
 
@@ -80,8 +80,10 @@ def run_timed(argv, **kwargs):
     """Wall seconds and child CPU seconds (user + sys) of one command; raises if it fails."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, **kwargs)
+    r = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, **kwargs)
     wall = time.perf_counter() - t0
+    if r.returncode:
+        raise RuntimeError(f"{' '.join(argv)} failed ({r.returncode}): {r.stderr[-2000:]}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 

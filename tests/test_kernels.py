@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from archsim.kernels import dense, jit, pool, reference, rng, tables
+from archsim.kernels.jit import threads
 
 KINDS = list(tables.KIND_CODES)
 
@@ -26,16 +27,6 @@ def path(name):
         if "parallel" in name:
             stack.enter_context(mock.patch.object(jit, "PARALLEL_MIN_OPS", 0))
         yield
-
-
-@contextlib.contextmanager
-def threads(n):
-    before = numba.get_num_threads()
-    numba.set_num_threads(n)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(before)
 
 
 def make_case(r, T, items, n, m, ba, bw, kind, table_bits, rng_bits, seed, layer, signed=False, bias=False,
@@ -136,7 +127,7 @@ def test_dense_kernel_wide_tiles_at_each_type(types, rows, name):
     c = make_case(np.random.default_rng(rows), T=rows, items=1, n=n, m=dense.OUT_BLOCK * 2 + 6, ba=ba, bw=bw,
                   kind="noisy", table_bits=6, rng_bits=12, seed=7, layer=3, signed=signed, bias=True)
     assert dense._types(c["x"], c["w"], np.asarray(c["bias"]), c["binary"])[:2] == types
-    with path(name), threads(2 if numba.config.NUMBA_NUM_THREADS >= 2 else 1):
+    with path(name), threads(2):
         assert_matches_reference(c)
 
 
@@ -147,6 +138,20 @@ def test_a_bias_past_int32_keeps_int64_sums():
     assert dense._types(c["x"], c["w"], c["bias"], c["binary"])[:2] == (np.int8, np.int64)
     with path("narrow"):
         assert_matches_reference(c)
+
+
+def test_strided_inputs_and_weights():
+    c = make_case(np.random.default_rng(3), T=12, items=1, n=60, m=40, ba=3, bw=5, kind="quantized", table_bits=5,
+                  rng_bits=8, seed=2, layer=1, bias=True)
+    c["x"], c["w"] = c["x"][:, ::2], c["w"][:, ::3]  # views, not contiguous
+    y, lo, hi = (np.zeros((12, 40), np.int64), np.zeros(40, np.int64), np.zeros(40, np.int64))
+    with path("narrow"):
+        dense.dense_tile(c["x"][:, :20], c["w"], c["bias"], False, c["kind"], c["table"], c["table_bits"],
+                         c["shift"], c["out_bits"], c["rng_bits"], c["seed"], c["layer"], c["T"], 1, np.arange(12), 0,
+                         y, lo, hi)
+    c["x"] = c["x"][:, :20]
+    for got, want in zip((y, lo, hi), run_reference(c)):
+        np.testing.assert_array_equal(got, want)
 
 
 def test_inputs_flagged_binary_that_are_not_0_or_1_are_selected_literally():
@@ -164,7 +169,7 @@ def test_pool_kernel_in_pieces_matches_reference(n, H, C, k, is_max, seed):
     want = reference.pool2d(a, min(k, H), min(k, H), 1, is_max)
     for t in (1, 2):
         got = np.zeros_like(want)
-        with path("parallel"), threads(min(t, numba.config.NUMBA_NUM_THREADS)):
+        with path("parallel"), threads(t):
             pool.pool2d(a, min(k, H), min(k, H), 1, is_max, got)
         np.testing.assert_array_equal(got, want)
 

@@ -35,11 +35,12 @@ _INT32_MAX = (1 << 31) - 1
 
 @njit
 def _extent(a):
-    """(min, max) of an integer array, 0 included."""
+    """(min, max) of a 2-d integer array, 0 included."""
     lo, hi = np.int64(0), np.int64(0)
-    for v in a.ravel():
-        lo = min(lo, np.int64(v))
-        hi = max(hi, np.int64(v))
+    for r in range(a.shape[0]):
+        for v in a[r]:
+            lo = min(lo, np.int64(v))
+            hi = max(hi, np.int64(v))
     return lo, hi
 
 

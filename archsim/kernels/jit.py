@@ -1,5 +1,7 @@
 """The one njit policy of the project: cached compilation, no fastmath (bit-exactness), no silent object mode;
 and the one parallelism policy: threads only for work large enough to pay for waking them."""
+import contextlib
+
 import numba
 
 JIT_OPTIONS = dict(cache=True, fastmath=False, nogil=True)
@@ -19,6 +21,17 @@ def n_chunks(ops):
     """How many coarse pieces a call of `ops` elementary operations is split into: 1 (no parallel region at all)
     below PARALLEL_MIN_OPS, else one per Numba thread."""
     return 1 if ops < PARALLEL_MIN_OPS else numba.get_num_threads()
+
+
+@contextlib.contextmanager
+def threads(n):
+    """Run a block with n Numba threads (at most NUMBA_NUM_THREADS), then restore the count."""
+    before = numba.get_num_threads()
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
 
 
 prange = numba.prange
