@@ -1,5 +1,6 @@
 """Loading a workload file: schema validation, then weights and inputs from .npz files (paths relative to the
 workload file) or generated from the seed with the counter-based RNG (reproducible on any machine)."""
+import os
 from dataclasses import dataclass
 from typing import Optional
 from importlib import resources
@@ -172,3 +173,36 @@ def load_workload(path=DEFAULT_WORKLOAD, samples=None, seed=None, before_arrays=
     if seed is not None:
         data["seed"] = seed
     return workload_from_data(data, path, before_arrays=before_arrays)
+
+
+MAX_UPDATES_ENV = "ARCHSIM_MAX_UPDATES"
+DEFAULT_MAX_UPDATES = 10 ** 11  # p-bit updates in one run: about 20 minutes at the kernel's ~1e8 updates/s
+
+
+def check_gibbs_budget(data, path):
+    """Refuse a Boltzmann / DTM workload (given as a dict) planned to need more memory than the limit, or more
+    p-bit updates than ARCHSIM_MAX_UPDATES, before its graph or couplings are built; both with the estimate.
+    Memory: the coupling matrix (n x n int64 per stage, as the loader stores it), the edge set while building
+    a grid (~200 bytes per edge) and the recorded samples (records x chains x n int8)."""
+    from .boltzmann import Boltzmann, Dtm
+    spec = validate(Boltzmann if data.get("kind") == "boltzmann" else Dtm, data, path)
+    g = spec.graph
+    if g.type == "grid":
+        n = g.rows * g.cols
+        degree = 2 * (len(g.neighbourhood) if isinstance(g.neighbourhood, list) else g.neighbourhood // 2)
+        edges = n * degree // 2
+    else:
+        n, edges = g.nodes, len(g.edges)
+    stages = [spec.sweeps] if isinstance(spec, Boltzmann) else [st.sweeps or spec.sweeps for st in spec.stages]
+    sweeps = sum(stages)
+    records = len(range(spec.burn_in, spec.sweeps, spec.record_every)) if isinstance(spec, Boltzmann) else 1
+    n_bytes = 8 * n * n * len(stages) + 200 * edges + records * spec.chains * n + 2 * spec.chains * n
+    check_memory(path, f"workload {spec.name!r} ({n:,} nodes, {spec.chains} chain(s), {records:,} recorded "
+                       f"sweep(s))", n_bytes)
+    updates = sweeps * spec.chains * n
+    text = os.environ.get(MAX_UPDATES_ENV, "")
+    limit = int(text) if text.isdigit() else DEFAULT_MAX_UPDATES
+    if updates > limit:
+        raise ConfigError(path, [f"sweeps: {sweeps:,} sweep(s) x {spec.chains} chain(s) x {n:,} nodes = "
+                                 f"{updates:,} p-bit updates, more than the limit of {limit:,} (set "
+                                 f"{MAX_UPDATES_ENV} to raise it)"])
