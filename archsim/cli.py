@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import ArchsimError
+from .errors import ArchsimError, ConfigError
 
 
 def _run_topology(args, argv):
@@ -50,7 +50,6 @@ def _run_gibbs(args, argv, kind):
     from . import load_arch
     from .config.loader import read_yaml
     from .engine.gibbs import simulate_boltzmann, simulate_dtm
-    from .errors import ConfigError
     from .report.gibbs import write_gibbs
     from .workload.boltzmann import boltzmann_from_data, dtm_from_data
     from .workload.loader import check_gibbs_budget
@@ -254,6 +253,20 @@ def _memory_limit(args):
             raise ArchsimError(f"--memory-limit: {str(e).split(': ', 1)[1]}") from None
 
 
+INPUT_FLAGS = (("workload", "--workload"), ("arch", "--arch"), ("trace_file", "TRACE"), ("model", "MODEL"),
+               ("file", "--file"), ("data", "--data"))
+
+
+def with_inputs(err, args):
+    """The message of an error, prefixed with the command's input files when it names none of them (a mapping
+    or overflow error found deep in a run names the field, the files come from here)."""
+    msg = str(err)
+    given = [(flag, str(getattr(args, key))) for key, flag in INPUT_FLAGS if getattr(args, key, None) is not None]
+    if isinstance(err, ConfigError) or not given or any(file in msg for _, file in given):
+        return msg
+    return ", ".join(f"{flag} {file}" for flag, file in given) + f": {msg}"
+
+
 def add_memory_limit(p):
     p.add_argument("--memory-limit", metavar="SIZE", help="refuse runs planned to need more memory than this, "
                    "e.g. 4GiB (default: half the machine's memory; env ARCHSIM_MEMORY_LIMIT)")
@@ -326,7 +339,7 @@ def main(argv=None):
         _memory_limit(args)
         return args.handler(args, argv)
     except ArchsimError as e:
-        print(f"archsim: error: {e}", file=sys.stderr)
+        print(f"archsim: error: {with_inputs(e, args)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("archsim: interrupted", file=sys.stderr)

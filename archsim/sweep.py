@@ -152,8 +152,8 @@ def expand(sweep, base):
 
 def _validate_points(points, base):
     problems = []
-    for index, label, a, w, _, _ in points:
-        for check in (lambda: arch_from_data(a, f"point {index}"), lambda: _validate_workload(w, index)):
+    for index, label, a, w, wbase, _ in points:
+        for check in (lambda: arch_from_data(a, f"point {index}"), lambda: _validate_workload(w, index, wbase)):
             try:
                 check()
             except ConfigError as e:
@@ -163,14 +163,14 @@ def _validate_points(points, base):
                                                  else []))
 
 
-def _validate_workload(w, index):
+def _validate_workload(w, index, wbase):
     kind = w.get("kind")
     if kind == "pdnn":
         from .workload.schema import Pdnn
         validate(Pdnn, w, f"point {index}")
     elif kind in ("boltzmann", "dtm"):
         from .workload.loader import check_gibbs_budget
-        check_gibbs_budget(w, f"point {index}")
+        check_gibbs_budget(w, f"point {index}", wbase)
     else:
         raise ConfigError(f"point {index}", [f"kind: unknown workload kind {kind!r}"])
 
@@ -283,7 +283,13 @@ def _executor(kind, scheduler, workers):
         raise ArchsimError("--executor dask needs Dask: pip install 'archsim[dask]'") from None
     cluster = None if scheduler else LocalCluster(n_workers=workers or os.cpu_count(), threads_per_worker=1,
                                                   processes=True, dashboard_address=None)
-    client = Client(scheduler or cluster)
+    try:
+        client = Client(scheduler or cluster, timeout="20s")
+    except (ValueError, OSError) as e:
+        if cluster is not None:
+            cluster.close()
+        raise ArchsimError(f"--scheduler {scheduler}: cannot connect ({e}); allowed: an address such as "
+                           f"tcp://10.0.0.5:8786 of a running Dask scheduler") from None
     return client, cluster
 
 

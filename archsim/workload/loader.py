@@ -179,13 +179,24 @@ MAX_UPDATES_ENV = "ARCHSIM_MAX_UPDATES"
 DEFAULT_MAX_UPDATES = 10 ** 11  # p-bit updates in one run: about 20 minutes at the kernel's ~1e8 updates/s
 
 
-def check_gibbs_budget(data, path):
+def check_gibbs_budget(data, path, base=None):
     """Refuse a Boltzmann / DTM workload (given as a dict) planned to need more memory than the limit, or more
     p-bit updates than ARCHSIM_MAX_UPDATES, before its graph or couplings are built; both with the estimate.
     Memory: the coupling matrix (n x n int64 per stage, as the loader stores it), the edge set while building
-    a grid (~200 bytes per edge) and the recorded samples (records x chains x n int8)."""
+    a grid (~200 bytes per edge) and the recorded samples (records x chains x n int8). Coupling files are read
+    through the boundary first (corrupt or object-array archives refused, named)."""
     from .boltzmann import Boltzmann, Dtm
     spec = validate(Boltzmann if data.get("kind") == "boltzmann" else Dtm, data, path)
+    base = Path(base if base is not None else Path(str(path)).parent)
+    files = [("couplings", spec.couplings)] if isinstance(spec, Boltzmann) else [
+        (f"stages[{k}].couplings", st.couplings) for k, st in enumerate(spec.stages)]
+    for field, file in files:
+        if file is not None:
+            npz = load_npz(base / file, path, field)
+            for name in ("J", "h"):  # reading each member now surfaces a corrupt one here, named
+                if name in npz:
+                    npz[name]
+
     g = spec.graph
     if g.type == "grid":
         n = g.rows * g.cols
