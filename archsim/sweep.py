@@ -5,10 +5,12 @@ finished point written at once and atomically (a killed sweep resumes without re
 Paths: `arch.synapse.count`, `workload.samples`, `workload.layers[*].weight_bits` ([*]: every element, [2]:
 one), and the axes `arch` / `workload` themselves, whose values are files (relative to the sweep file) or
 `default`. Every point is a pure function of its resolved architecture, workload, seed and mode."""
+import argparse
 import copy
 import hashlib
 import itertools
 import json
+import math
 import os
 import re
 import signal
@@ -26,6 +28,7 @@ from .config.loader import arch_from_data, read_yaml, resolve_arch_path, validat
 from .errors import ArchsimError, ConfigError
 
 _INDEX = re.compile(r"^(\w+)\[(\*|\d+|[A-Za-z_]\w*)\]$")
+MAX_POINTS = 100_000  # points of one sweep: each is validated and written to its own file
 
 
 class Sweep(Strict):
@@ -53,6 +56,15 @@ class Sweep(Strict):
         for k in axes:
             if k not in ("arch", "workload") and not k.startswith(("arch.", "workload.")):
                 raise ValueError(f"axis {k!r} must start with 'arch.' or 'workload.' (or be 'arch' / 'workload')")
+        for k in ("arch", "workload"):
+            bad = [v for v in axes.get(k, []) if not isinstance(v, str) or not v]
+            if bad:
+                raise ValueError(f"axis {k!r}: {bad[0]!r} is not a file name; allowed: file names or 'default'")
+        n_zip = len(next(iter(self.zip.values()))) if self.zip else 1
+        n_points = math.prod(len(v) for v in (self.grid or {}).values()) * n_zip * len(self.seeds or [None])
+        if n_points > MAX_POINTS:
+            raise ValueError(f"the sweep has {n_points:,} points, more than the limit of {MAX_POINTS:,}; split it "
+                             f"into several sweeps")
         return self
 
 
@@ -110,13 +122,15 @@ def expand(sweep, base):
     combos = [dict(zip(grid, values)) for values in itertools.product(*grid.values())] if grid else [{}]
     pairs = [dict(zip(zipped, values)) for values in zip(*zipped.values())] if zipped else [{}]
     seeds = sweep.seeds or [None]
-    points, problems = [], []
+    points, problems, files = [], [], {}
     for axes in ({**a, **b} for a in combos for b in pairs):
         arch_file = _file(base, axes.get("arch", sweep.arch))
         work_file = axes.get("workload", sweep.workload)
         work_path = _workload_path(work_file if work_file == "default" else base / work_file)
-        arch = read_yaml(resolve_arch_path(arch_file))
-        work = read_yaml(work_path)
+        for file in (resolve_arch_path(arch_file), work_path):
+            if str(file) not in files:
+                files[str(file)] = read_yaml(file)
+        arch, work = files[str(resolve_arch_path(arch_file))], files[str(work_path)]
         for seed in seeds:
             label = {k: v for k, v in axes.items()}
             a, w = copy.deepcopy(arch), copy.deepcopy(work)
@@ -143,8 +157,8 @@ def expand(sweep, base):
 
 def _validate_points(points, base):
     problems = []
-    for index, label, a, w, _, _ in points:
-        for check in (lambda: arch_from_data(a, f"point {index}"), lambda: _validate_workload(w, index)):
+    for index, label, a, w, wbase, _ in points:
+        for check in (lambda: arch_from_data(a, f"point {index}"), lambda: _validate_workload(w, index, wbase)):
             try:
                 check()
             except ConfigError as e:
@@ -154,14 +168,14 @@ def _validate_points(points, base):
                                                  else []))
 
 
-def _validate_workload(w, index):
+def _validate_workload(w, index, wbase):
     kind = w.get("kind")
     if kind == "pdnn":
         from .workload.schema import Pdnn
         validate(Pdnn, w, f"point {index}")
     elif kind in ("boltzmann", "dtm"):
-        from .workload.boltzmann import Boltzmann, Dtm
-        validate(Boltzmann if kind == "boltzmann" else Dtm, w, f"point {index}")
+        from .workload.loader import check_gibbs_budget
+        check_gibbs_budget(w, f"point {index}", wbase)
     else:
         raise ConfigError(f"point {index}", [f"kind: unknown workload kind {kind!r}"])
 
@@ -178,6 +192,7 @@ def run_point(index, label, arch, work, wbase, seed, mode, threads=None):
         import numba
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     from . import simulate
+    from .engine.plan import capacity_check
     from .report.gibbs import summarize_gibbs
     from .report.run import summarize
     from .workload.loader import workload_from_data
@@ -188,7 +203,8 @@ def run_point(index, label, arch, work, wbase, seed, mode, threads=None):
         a = arch_from_data(arch, f"point {index}")
         kind = work.get("kind")
         if kind == "pdnn":
-            summary, _ = summarize(simulate(a, workload_from_data(work, f"point {index}", wbase), mode))
+            workload = workload_from_data(work, f"point {index}", wbase, before_arrays=capacity_check(a))
+            summary, _ = summarize(simulate(a, workload, mode))
         else:
             from .engine.gibbs import simulate_boltzmann, simulate_dtm
             from .workload.boltzmann import boltzmann_from_data, dtm_from_data
@@ -230,6 +246,25 @@ def _read_point(path):
         return None
 
 
+def _done(path):
+    """A point counts as finished only when its file is intact and it succeeded: failures are retried."""
+    row = _read_point(path)
+    return row is not None and row.get("status") == "ok"
+
+
+def _die_with_driver(driver_pid):
+    """Pool worker initializer: exit as soon as the driver is gone (even after SIGKILL, which runs no
+    clean-up in the driver), so no worker outlives the sweep that started it."""
+    import threading
+
+    def watch():
+        while os.getppid() == driver_pid:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="archsim-driver-watch").start()
+
+
 def _executor(kind, scheduler, workers):
     if kind == "serial":
         return None, None
@@ -237,11 +272,21 @@ def _executor(kind, scheduler, workers):
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
         return ProcessPoolExecutor(max_workers=workers or os.cpu_count(),
-                                   mp_context=multiprocessing.get_context("spawn")), None
-    from dask.distributed import Client, LocalCluster
+                                   mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_die_with_driver, initargs=(os.getpid(),)), None
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise ArchsimError("--executor dask needs Dask: pip install 'archsim[dask]'") from None
     cluster = None if scheduler else LocalCluster(n_workers=workers or os.cpu_count(), threads_per_worker=1,
                                                   processes=True, dashboard_address=None)
-    client = Client(scheduler or cluster)
+    try:
+        client = Client(scheduler or cluster, timeout="20s")
+    except (ValueError, OSError) as e:
+        if cluster is not None:
+            cluster.close()
+        raise ArchsimError(f"--scheduler {scheduler}: cannot connect ({e}); allowed: an address such as "
+                           f"tcp://10.0.0.5:8786 of a running Dask scheduler") from None
     return client, cluster
 
 
@@ -258,7 +303,7 @@ def run_sweep(path, out_dir, executor="local", scheduler=None, workers=None, pro
     (out / "points").mkdir(parents=True, exist_ok=True)
     keyed = [(point_key(a, w, seed, sweep.mode), (i, label, a, w, wbase, seed, sweep.mode))
              for i, label, a, w, wbase, seed in points]
-    todo = [(k, args) for k, args in keyed if _read_point(out / "points" / f"{k}.parquet") is None]
+    todo = [(k, args) for k, args in keyed if not _done(out / "points" / f"{k}.parquet")]
     computed = 0
     stop = {"signal": None}
 
@@ -272,8 +317,12 @@ def run_sweep(path, out_dir, executor="local", scheduler=None, workers=None, pro
         if progress and todo:
             from tqdm import tqdm
             bar = tqdm(total=len(keyed), initial=len(keyed) - len(todo), desc=f"sweep {sweep.name}", unit="pt")
-        if todo:
-            run_point(*todo[0][1][:2], *todo[0][1][2:])  # warm Numba's on-disk cache once, in the driver
+        if todo and executor != "serial":  # the first point in the driver warms Numba's on-disk cache for all
+            key, args = todo.pop(0)
+            _write_atomic(out / "points" / f"{key}.parquet", run_point(*args))
+            computed += 1
+            if bar:
+                bar.update(1)
         pool, cluster = _executor(executor, scheduler, workers)
         try:
             if pool is None:
@@ -343,10 +392,14 @@ def sweep_plot(out_dir):
     out = Path(out_dir)
     if not (out / "results.parquet").exists():
         raise ArchsimError(f"{out}: no results.parquet (run `archsim sweep FILE --out {out}` first)")
-    table = pd.read_parquet(out / "results.parquet")
-    ok = table[table.status == "ok"]
+    from .inputs import read_parquet
+    table = read_parquet(out / "results.parquet", "sweep results file")
     fixed = {"point", "seed", "cycles", "energy_pj", "analytic_energy_pj", "counts_match_analytic",
              "outputs_sha256", "accuracy", "status", "error", "wall_s"}
+    missing = sorted(fixed - {"accuracy", "seed"} - set(table.columns))
+    if missing:
+        raise ConfigError(out / "results.parquet", [f"missing column(s) {missing}; not written by `archsim sweep`"])
+    ok = table[table.status == "ok"]
     axes = [c for c in table.columns if c not in fixed and not c.startswith("energy_pj.")]
     written = []
     for axis in axes:
@@ -362,7 +415,7 @@ def sweep_plot(out_dir):
         fig.savefig(name, dpi=110)
         plt.close(fig)
         written.append(name)
-    fronts = [("cycles", "energy_pj")] + ([("energy_pj", "error_rate")] if ok["accuracy"].notna().any() else [])
+    fronts = [("cycles", "energy_pj")] + ([("energy_pj", "error_rate")] if "accuracy" in ok and ok["accuracy"].notna().any() else [])
     if len(fronts) == 2:
         ok = ok.assign(error_rate=1 - ok["accuracy"])
     front_tables = []
@@ -392,8 +445,10 @@ def register(subparsers):
     p.add_argument("--out", help="output folder (default: sweep-<name> beside the current folder)")
     p.add_argument("--executor", choices=["serial", "local", "dask"], default="local")
     p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a LocalCluster)")
-    p.add_argument("--workers", type=int, help="processes for local/LocalCluster (default: all cores)")
+    from .cli import POSITIVE, add_memory_limit
+    p.add_argument("--workers", type=POSITIVE, help="processes for local/LocalCluster (default: all cores)")
     p.add_argument("--no-progress", action="store_true")
+    add_memory_limit(p)
     p.set_defaults(handler=_cli)
 
 
@@ -406,8 +461,16 @@ def _cli(args, argv):
         return 0
     if len(args.target) != 1:
         raise ArchsimError("usage: archsim sweep FILE [--out DIR] [--executor serial|local|dask]")
+    if args.scheduler and args.executor != "dask":
+        raise ArchsimError(f"--scheduler is a Dask scheduler address: it needs --executor dask (got --executor "
+                           f"{args.executor})")
+    if args.workers and args.scheduler:
+        raise ArchsimError("--workers sizes a local pool or LocalCluster; with --scheduler the cluster has its own")
     path = Path(args.target[0])
     out = Path(args.out or f"sweep-{path.stem}")
+    if args.out is None:
+        from .cli import check_outputs
+        check_outputs(argparse.Namespace(out=out))
     try:
         table, computed = run_sweep(path, out, args.executor, args.scheduler, args.workers, not args.no_progress)
     except SweepInterrupted as e:
@@ -416,13 +479,13 @@ def _cli(args, argv):
     failed = table[table.status != "ok"] if not table.empty else table
     print(f"archsim sweep: {len(table)} points ({computed} computed now, {len(table) - computed} from earlier "
           f"runs) -> {out}/results.parquet, results.csv")
-    for _, row in failed.iterrows():
-        print(f"  FAILED point {row.point}: {row.error.splitlines()[0] if row.error else ''}", file=sys.stderr)
+    for _, row in failed.iterrows():  # the whole cause: a ConfigError's first line only counts its problems
+        cause = "\n    ".join(str(row.error).splitlines()) or "(no message)"
+        print(f"  FAILED point {row.point}: {cause}", file=sys.stderr)
     return 1 if len(failed) else 0
 
 
 if __name__ == "__main__":  # python -m archsim.sweep FILE ... (the same as `archsim sweep`)
-    import argparse
     parser = argparse.ArgumentParser(prog="python -m archsim.sweep")
     register(parser.add_subparsers(dest="command", required=True))
     ns = parser.parse_args(["sweep", *sys.argv[1:]])

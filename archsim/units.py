@@ -1,5 +1,6 @@
 """The only place that parses unit strings: sizes ("256KiB", "64b"), energies ("0.12pJ"), frequencies ("200MHz"),
 bandwidths ("12.8GB/s"). Each parser accepts a plain number (already in the base unit) or a string."""
+import math
 import re
 
 _NUM = r"([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
@@ -19,16 +20,30 @@ def _split(text, table, what):
     value, unit = float(m.group(1)), m.group(2)
     if unit not in table:
         raise ValueError(f"{text!r}: unknown unit {unit!r} for a {what}; allowed: {', '.join(sorted(table))}")
-    return value * table[unit]
+    return _finite(value * table[unit], text, what)
+
+
+def _finite(value, text, what):
+    if not math.isfinite(value):
+        raise ValueError(f"{text!r} is not a finite {what}")
+    return value
+
+
+def _plain(text, what):
+    """A plain number (already in the base unit), or None for a string to parse; bools are not numbers."""
+    if isinstance(text, bool):
+        raise ValueError(f"{text!r} is not a {what}")
+    if isinstance(text, (int, float)):
+        return _finite(float(text), text, what) if isinstance(text, float) else text
+    return None
 
 
 def parse_bits(text):
     """'256KiB' -> 2097152 (bits). Integers are taken as bits. Fractional bit counts are rejected."""
-    if isinstance(text, bool):
-        raise ValueError(f"{text!r} is not a size")
-    if isinstance(text, int):
-        return text
-    bits = _split(text, _SIZE_BITS, "size")
+    plain = _plain(text, "size")
+    if isinstance(plain, int):
+        return plain
+    bits = _split(text, _SIZE_BITS, "size") if plain is None else plain
     if bits != int(bits):
         raise ValueError(f"{text!r} is not a whole number of bits")
     return int(bits)
@@ -36,22 +51,21 @@ def parse_bits(text):
 
 def parse_pj(text):
     """'0.12pJ' -> 0.12; '350aJ' -> 0.00035. Plain numbers are taken as pJ."""
-    if isinstance(text, (int, float)) and not isinstance(text, bool):
-        return float(text)
-    return _split(text, _ENERGY_PJ, "energy")
+    plain = _plain(text, "energy")
+    return float(plain) if plain is not None else _split(text, _ENERGY_PJ, "energy")
 
 
 def parse_hz(text):
     """'200MHz' -> 2e8. Plain numbers are taken as Hz."""
-    if isinstance(text, (int, float)) and not isinstance(text, bool):
-        return float(text)
-    return _split(text, _FREQ_HZ, "frequency")
+    plain = _plain(text, "frequency")
+    return float(plain) if plain is not None else _split(text, _FREQ_HZ, "frequency")
 
 
 def parse_bits_per_s(text):
     """'12.8GB/s' -> 1.024e11 bits/s. Plain numbers are taken as bits/s."""
-    if isinstance(text, (int, float)) and not isinstance(text, bool):
-        return float(text)
+    plain = _plain(text, "bandwidth")
+    if plain is not None:
+        return float(plain)
     m = re.fullmatch(r"\s*(.*?)\s*/s\s*", str(text))
     if not m:
         raise ValueError(f"{text!r} is not a bandwidth; expected e.g. '12.8GB/s' or '25.6Gb/s'")

@@ -9,6 +9,7 @@ Each entry names a method; the simulator computes its own figure, never the publ
   not_modelled           kept in the report with its reason
 A row whose figure was consumed by a config is labelled `identity` (calibration is not validation)."""
 import copy
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -85,16 +86,23 @@ def _within(tolerance, published, simulated):
 
 
 def check_entries(entries, path):
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ConfigError(path, ["entries: must be a list of mappings, one per published figure"])
     problems = []
     for i, e in enumerate(entries):
         missing = [k for k in REQUIRED if k not in e]
+        value = e.get("value")
         if missing:
             problems.append(f"entries[{i}] ({e.get('id', '?')}): missing {missing}")
+        elif not isinstance(e["id"], str):
+            problems.append(f"entries[{i}]: id {e['id']!r}; allowed: text")
+        elif isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            problems.append(f"entries[{i}] ({e['id']}): value {value!r}; allowed: a finite number")
         elif e["method"] == "not_modelled" and not e.get("reason"):
             problems.append(f"entries[{i}] ({e['id']}): not_modelled needs a reason")
         elif e["method"] != "not_modelled" and ("tolerance" not in e or "why" not in e):
             problems.append(f"entries[{i}] ({e['id']}): a modelled entry needs tolerance and why")
-    ids = [e.get("id") for e in entries]
+    ids = [str(e.get("id")) for e in entries]
     problems += [f"id {i!r} appears twice" for i in set(ids) if ids.count(i) > 1]
     if problems:
         raise ConfigError(path, problems)
@@ -105,8 +113,16 @@ def run_validation(path=None, out_dir=None, plots=False, only=None):
     base = path.parent.parent  # configs/ and workloads/ paths are relative to the repository
     entries = read_yaml(path).get("entries", [])
     check_entries(entries, path)
+    if only:  # a subset never replaces the full report beside the file
+        unknown = sorted(set(only) - {e["id"] for e in entries})
+        if unknown:
+            raise ConfigError(path, [f"--only: unknown id(s) {unknown}; allowed: "
+                                     f"{', '.join(sorted(str(e['id']) for e in entries))}"])
+        if out_dir is None:
+            raise ArchsimError("--only runs a subset of the figures: give --out FOLDER for its report (the full "
+                               f"report beside {path} is not overwritten by a subset)")
     rows = []
-    for e in entries:
+    for i, e in enumerate(entries):
         if only and e["id"] not in only:
             continue
         source = f"{e['citation']}; {e['where']} ({e['quality']})"
@@ -115,10 +131,14 @@ def run_validation(path=None, out_dir=None, plots=False, only=None):
         if e["method"] == "not_modelled":
             row["status"] = f"not modelled: {e['reason']}"
         else:
-            sim = _simulate(e, base)
+            try:
+                sim = _simulate(e, base)
+                ok = _within(e["tolerance"], e["value"], sim)
+            except (KeyError, TypeError, AttributeError, ZeroDivisionError) as err:  # a malformed entry
+                raise ConfigError(path, [f"entries[{i}] ({e['id']}): {type(err).__name__}: {err} (see the "
+                                         f"methods at the top of archsim/validate.py)"]) from None
             row["simulated"] = sim
             row["rel_error"] = sim / e["value"] - 1 if e["value"] else None
-            ok = _within(e["tolerance"], e["value"], sim)
             row["status"] = ("identity" if e.get("consumes") else "ok") if ok else "outside"
         rows.append(row)
     table = pd.DataFrame(rows, columns=COLUMNS)

@@ -1,7 +1,7 @@
 """Typed fields shared by the architecture and workload schemas: unit strings are parsed here, via units.py."""
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, AfterValidator, BeforeValidator, ConfigDict, Field
 
 from .. import units
 
@@ -15,15 +15,31 @@ def _wrap(parser):
     return BeforeValidator(parse)
 
 
-Bits = Annotated[int, _wrap(units.parse_bits), Field(gt=0)]
-Picojoules = Annotated[float, _wrap(units.parse_pj), Field(ge=0)]
-Hertz = Annotated[float, _wrap(units.parse_hz), Field(gt=0)]
-BitsPerSecond = Annotated[float, _wrap(units.parse_bits_per_s), Field(gt=0)]
+# Physical bounds, one per quantity: a value beyond them is a typo or a unit slip, never a machine.
+MAX_CAPACITY_BITS = 8 << 50          # 1 PiB
+MAX_PJ_PER_ACTION = 1e12             # 1 J (per bit, per draw, per operation)
+MAX_CLOCK_HZ = 100e9                 # 100 GHz
+MAX_BITS_PER_S = 8e15                # 1 PB/s
+
+
+def _at_most(limit, text):
+    def check(value):
+        if value > limit:
+            raise ValueError(f"{value:g} is above {text}, the largest allowed")
+        return value
+    return AfterValidator(check)
+
+
+Bits = Annotated[int, _wrap(units.parse_bits), Field(gt=0), _at_most(MAX_CAPACITY_BITS, "1 PiB (2**53 bits)")]
+Picojoules = Annotated[float, _wrap(units.parse_pj), Field(ge=0), _at_most(MAX_PJ_PER_ACTION, "1 J (1e12 pJ)")]
+Hertz = Annotated[float, _wrap(units.parse_hz), Field(gt=0), _at_most(MAX_CLOCK_HZ, "100 GHz")]
+BitsPerSecond = Annotated[float, _wrap(units.parse_bits_per_s), Field(gt=0), _at_most(MAX_BITS_PER_S, "1 PB/s")]
 
 
 class Strict(BaseModel):
-    """Base for every schema model: unknown keys are errors, values are validated on assignment too."""
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    """Base for every schema model: unknown keys are errors, values are validated on assignment too, and no
+    float field accepts NaN or infinity."""
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class Energy(Strict):

@@ -3,33 +3,19 @@ the dotted field path, the value found and what is allowed."""
 from importlib import resources
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..errors import ConfigError
+from ..inputs import read_yaml_mapping
 from .schema import Arch, ArchV1, convert_v1
 
 DEFAULT_ARCH = "default"
 
 
 def read_yaml(path):
-    """YAML file -> dict, with file-level errors (missing, unreadable, not a mapping) as ConfigError."""
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise ConfigError(path, ["file not found"]) from None
-    except OSError as e:
-        raise ConfigError(path, [f"cannot read: {e.strerror}"]) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise ConfigError(path, [f"{where}not valid YAML ({getattr(e, 'problem', e)})"]) from None
-    if not isinstance(data, dict):
-        raise ConfigError(path, [f"the top level must be a mapping of fields, got {type(data).__name__}"])
-    return data
+    """YAML file -> dict of fields, read through the input boundary (size, encoding, depth and aliases bounded);
+    every file-level problem is a ConfigError naming the file."""
+    return read_yaml_mapping(path)
 
 
 def dotted(loc, data=None):

@@ -312,3 +312,10 @@ def make_plan(arch, workload) -> Plan:
         ba_in = lp.ba_out
     return Plan(tuple(layers), spec.samples, workload.inputs.shape[0], spec.seed, arch.neuron.table_bits,
                 arch.rng.bits_per_draw, place_.home.name, place_.act.name)
+
+
+def capacity_check(arch):
+    """A `before_arrays` check for the workload loader: the architecture's capacity and mapping errors of a
+    p-DNN, found from its spec before any weight or input is made."""
+    from types import SimpleNamespace
+    return lambda spec, items: make_plan(arch, SimpleNamespace(spec=spec, inputs=np.empty((items, 0))))

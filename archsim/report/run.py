@@ -128,7 +128,7 @@ def write_files(out_dir, summary, tables, arch, spec, arrays, seed, mode, wall_s
     out.mkdir(parents=True, exist_ok=True)
     for name, frame in tables.items():
         frame.to_csv(out / f"{name}.csv", index=False)
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")  # strict JSON
     (out / "arch.yaml").write_text(yaml.safe_dump(arch.model_dump(mode="json"), sort_keys=False))
     (out / "workload.yaml").write_text(yaml.safe_dump(spec.model_dump(mode="json", exclude_none=True),
                                                       sort_keys=False))

@@ -1,23 +1,34 @@
 """Reading traces back in chunks, validated: a bad file is a ConfigError naming the file, and the column or
 line at fault."""
-import json
-
 import numpy as np
 import pandas as pd
+from pyarrow import ArrowException
 
+from ..config.loader import arch_from_data
 from ..errors import ConfigError
+from ..inputs import read_json, regular_file
 from .records import ACTIONS, COLUMNS, COMPONENTS, INT_COLUMNS, PHASES
 from .writer import meta_path
 
 
+MAX_COUNT = 1 << 53  # any integer column, and bits x repeat of a record: far below int64, exact as float64
+
+
 def read_meta(path):
-    try:
-        return json.loads(meta_path(path).read_text())
-    except FileNotFoundError:
-        raise ConfigError(path, [f"no trace metadata {meta_path(path).name} beside the trace (written by "
-                                 f"`archsim run --trace`)"]) from None
-    except json.JSONDecodeError as e:
-        raise ConfigError(meta_path(path), [f"not valid JSON: {e}"]) from None
+    """The sidecar metadata of a trace, checked: its recorded architecture (validated, resolved to numbers) and
+    its cycles."""
+    file = meta_path(path)
+    if not file.exists():
+        raise ConfigError(path, [f"no trace metadata {file.name} beside the trace (written by "
+                                 f"`archsim run --trace`)"])
+    meta = read_json(file, what="trace metadata file")
+    if not isinstance(meta, dict) or not isinstance(meta.get("arch"), dict):
+        raise ConfigError(file, ["arch: the recorded architecture (a mapping of fields) is missing"])
+    cycles = meta.get("cycles")
+    if isinstance(cycles, bool) or not isinstance(cycles, int) or not 0 <= cycles <= MAX_COUNT:
+        raise ConfigError(file, [f"cycles: {cycles!r}; allowed: an integer in [0, 2**53]"])
+    arch = arch_from_data(meta["arch"], f"{file} (recorded architecture)")
+    return {**meta, "arch": arch.model_dump(mode="json")}
 
 
 def _validate(path, frame, first_line):
@@ -31,19 +42,29 @@ def _validate(path, frame, first_line):
             raise ConfigError(path, [f"line {first_line + i}, column {col!r}: {frame[col].iloc[i]!r}; allowed: "
                                      f"{', '.join(allowed)}"])
     for col in INT_COLUMNS:
-        values = pd.to_numeric(frame[col], errors="coerce")
-        bad = values.isna() | (values < 0) | (values != values.round())
-        if bad.any():
-            i = int(np.argmax(bad.to_numpy()))
-            raise ConfigError(path, [f"line {first_line + i}, column {col!r}: {frame[col].iloc[i]!r} is not a "
-                                     f"non-negative integer"])
+        values = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+        bad = values.isna() | (values < 0) | (values != values.round()) | (values > MAX_COUNT)
+        _first_bad(path, frame, first_line, bad, col, "is not an integer in [0, 2**53]")
         frame[col] = values.astype("int64")
+    checks = [(frame.end_cycle < frame.start_cycle, "end_cycle", "ends before its start_cycle"),
+              (frame.rows < 1, "rows", "must be at least 1 (a transaction covers whole rows)"),
+              (frame.repeat < 1, "repeat", "must be at least 1"),
+              (frame.bits.astype("float64") * frame.repeat > MAX_COUNT, "repeat",
+               "times bits exceeds 2**53 bits in one record")]
+    for bad, col, what in checks:
+        _first_bad(path, frame, first_line, bad, col, what)
     return frame
+
+
+def _first_bad(path, frame, first_line, bad, col, what):
+    if bad.any():
+        i = int(np.argmax(bad.to_numpy()))
+        raise ConfigError(path, [f"line {first_line + i}, column {col!r}: {frame[col].iloc[i]!r} {what}"])
 
 
 def read_chunks(path, chunk_rows=100_000):
     """Yield validated DataFrame chunks of a .parquet or .csv trace. CSV line numbers count the header as 1."""
-    path = str(path)
+    path = str(regular_file(path, what="trace"))
     try:
         if path.endswith(".parquet"):
             import pyarrow.parquet as pq
@@ -57,7 +78,5 @@ def read_chunks(path, chunk_rows=100_000):
             for frame in pd.read_csv(path, chunksize=chunk_rows, dtype=str):
                 yield _validate(path, frame, line)
                 line += len(frame)
-    except FileNotFoundError:
-        raise ConfigError(path, ["file not found"]) from None
-    except (ValueError, OSError) as e:
+    except (ValueError, OSError, ArrowException) as e:
         raise ConfigError(path, [f"not a readable trace: {e}"]) from None

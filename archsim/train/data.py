@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ArchsimError, ConfigError
+from ..inputs import load_npz
 
 
 @dataclass
@@ -44,13 +45,12 @@ def digits(test_fraction=0.2, seed=0):
 
 def from_npz(path, test_fraction=0.2, seed=0):
     """A user's .npz with x (items x features, any real range, scaled to [0, 1] by its min and max) and y."""
-    try:
-        npz = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as e:
-        raise ConfigError(path, [f"not a readable .npz ({e})"]) from None
+    npz = load_npz(path, field="--data")  # the input boundary: no pickles, corrupt archives named
     missing = [k for k in ("x", "y") if k not in npz.files]
     if missing:
         raise ConfigError(path, [f"lacks array(s) {missing}; it holds {list(npz.files)}"])
+    if not all(np.issubdtype(npz.headers[k][0], np.number) for k in ("x", "y")) or not np.prod(npz.headers["y"][1]):
+        raise ConfigError(path, ["x and y must be numeric arrays with at least one item"])
     x, y = np.asarray(npz["x"], float), np.asarray(npz["y"])
     if x.ndim != 2 or y.shape != (x.shape[0],) or not np.issubdtype(y.dtype, np.integer) or (y < 0).any():
         raise ConfigError(path, [f"x must be (items, features) and y (items,) non-negative integer labels; got "

@@ -1,5 +1,6 @@
 """Loading a workload file: schema validation, then weights and inputs from .npz files (paths relative to the
 workload file) or generated from the seed with the counter-based RNG (reproducible on any machine)."""
+import os
 from dataclasses import dataclass
 from typing import Optional
 from importlib import resources
@@ -9,6 +10,7 @@ import numpy as np
 
 from ..config.loader import read_yaml, validate
 from ..errors import ConfigError
+from ..inputs import check_integers, check_memory, load_npz
 from ..kernels.reference import draw
 from .schema import Conv2d, Dense, Pdnn, layer_shapes, weight_shape
 
@@ -48,84 +50,89 @@ def generated_inputs(seed, items, size, bits):
     return draw(seed, TAG_INPUTS, np.arange(items)[:, None], np.arange(size)[None, :], 0, 0, bits)
 
 
-def _open_npz(base, name, field, path):
-    file = (base / name)
-    try:
-        return np.load(file, allow_pickle=False)
-    except FileNotFoundError:
-        raise ConfigError(path, [f"{field}: file {name!r} not found (looked for {file})"]) from None
-    except (OSError, ValueError) as e:
-        raise ConfigError(path, [f"{field}: {name!r} is not a readable .npz file ({e})"]) from None
-
-
 def _load_weights(spec, base, path):
-    npz = _open_npz(base, spec.weights, "weights", path)
-    names = list(npz.files)
-    problems, out = [], {}
+    npz = load_npz(base / spec.weights, path, "weights")
+    problems, out, biases = [], {}, {}
     for k, (i, layer, shape) in enumerate(weighted_layers(spec)):
-        key = f"layer{i}" if f"layer{i}" in names else (f"arr_{k}" if f"arr_{k}" in names else None)
+        key = f"layer{i}" if f"layer{i}" in npz else (f"arr_{k}" if f"arr_{k}" in npz else None)
+        half = 1 << (layer.weight_bits - 1)
         if key is None:
             problems.append(f"weights: {spec.weights!r} has no array 'layer{i}' (or 'arr_{k}') for layers[{i}]; "
-                            f"it holds {names}")
-            continue
-        w = npz[key]
-        lo, hi = -(1 << (layer.weight_bits - 1)), (1 << (layer.weight_bits - 1)) - 1
-        if w.shape != shape:
-            what = "(outputs, inputs)" if isinstance(layer, Dense) else "(channels, kernel, kernel, in_channels)"
-            problems.append(f"weights: {spec.weights}:{key} has shape {w.shape}; layers[{i}] needs {shape} {what}")
-        elif not np.issubdtype(w.dtype, np.integer):
-            problems.append(f"weights: {spec.weights}:{key} has dtype {w.dtype}; integer weights are required")
-        elif w.size and (w.min() < lo or w.max() > hi):
-            problems.append(f"weights: {spec.weights}:{key} has values in [{w.min()}, {w.max()}], which do not fit "
-                            f"layers[{i}].weight_bits = {layer.weight_bits} (allowed [{lo}, {hi}])")
+                            f"it holds {npz.files}")
         else:
-            out[i] = w.astype(np.int64)
-    biases = {}
-    for i, layer, shape in weighted_layers(spec):
+            what = "(outputs, inputs)" if isinstance(layer, Dense) else "(channels, kernel, kernel, in_channels)"
+            w, found = check_integers(npz, key, shape, -half, half - 1,
+                                      f"layers[{i}] {what} with weight_bits = {layer.weight_bits}")
+            problems += found
+            if w is not None:
+                out[i] = w
         if not layer.bias:
             continue
-        if f"bias{i}" not in names:
+        if f"bias{i}" not in npz:
             problems.append(f"weights: {spec.weights!r} has no array 'bias{i}' for layers[{i}] (bias: true)")
             continue
-        b = npz[f"bias{i}"]
-        lo, hi = -(1 << (layer.bias_bits - 1)), (1 << (layer.bias_bits - 1)) - 1
-        if b.shape != (shape[0],) or not np.issubdtype(b.dtype, np.integer):
-            problems.append(f"weights: {spec.weights}:bias{i} must be {shape[0]} integers, got shape {b.shape} "
-                            f"dtype {b.dtype}")
-        elif b.size and (b.min() < lo or b.max() > hi):
-            problems.append(f"weights: {spec.weights}:bias{i} has values in [{b.min()}, {b.max()}], which do not "
-                            f"fit layers[{i}].bias_bits = {layer.bias_bits} (allowed [{lo}, {hi}])")
-        else:
-            biases[i] = b.astype(np.int64)
+        half = 1 << (layer.bias_bits - 1)
+        b, found = check_integers(npz, f"bias{i}", (shape[0],), -half, half - 1,
+                                  f"layers[{i}] with bias_bits = {layer.bias_bits}")
+        problems += found
+        if b is not None:
+            biases[i] = b
     if problems:
         raise ConfigError(path, problems)
     return out, biases
 
 
-def _load_inputs(spec, base, path):
-    npz = _open_npz(base, spec.inputs, "inputs", path)
-    if "x" not in npz.files:
-        raise ConfigError(path, [f"inputs: {spec.inputs!r} has no array 'x'; it holds {list(npz.files)}"])
-    x = npz["x"]
-    x = x[None, :] if x.ndim == 1 else x
+def _input_items(spec, npz, path):
+    """Items of the inputs file, from the header of 'x' (nothing read yet)."""
+    if "x" not in npz:
+        raise ConfigError(path, [f"inputs: {spec.inputs!r} has no array 'x'; it holds {npz.files}"])
+    shape = tuple(npz.headers["x"][1])
+    items = 1 if len(shape) == 1 else shape[0]
+    if len(shape) not in (1, 2) or shape[-1] != spec.input.size or items < 1:
+        raise ConfigError(path, [f"inputs: {spec.inputs}:x has shape {shape}; needs (items, {spec.input.size}) "
+                                 f"with at least one item"])
+    return items
+
+
+def _load_inputs(spec, npz, items, path):
     hi = (1 << spec.input.bits) - 1
-    if x.ndim != 2 or x.shape[1] != spec.input.size:
-        raise ConfigError(path, [f"inputs: {spec.inputs}:x has shape {x.shape}; needs (items, {spec.input.size})"])
-    if not np.issubdtype(x.dtype, np.integer) or (x.size and (x.min() < 0 or x.max() > hi)):
-        raise ConfigError(path, [f"inputs: {spec.inputs}:x must hold integers in [0, {hi}] "
-                                 f"(input.bits = {spec.input.bits})"])
+    x, problems = check_integers(npz, "x", npz.headers["x"][1], 0, hi, f"input.bits = {spec.input.bits}")
+    if problems:
+        raise ConfigError(path, problems)
     labels = None
-    if "y" in npz.files:
-        labels = np.asarray(npz["y"]).reshape(-1)
-        if labels.shape[0] != x.shape[0] or not np.issubdtype(labels.dtype, np.integer):
-            raise ConfigError(path, [f"inputs: {spec.inputs}:y must hold one integer label per item "
-                                     f"({x.shape[0]}), got shape {labels.shape} dtype {labels.dtype}"])
-        labels = labels.astype(np.int64)
-    return x.astype(np.int64), labels
+    if "y" in npz:
+        classes = int(np.prod(layer_shapes(spec)[-1][1]))
+        labels, problems = check_integers(npz, "y", (items,), 0, classes - 1,
+                                          f"one class label per item, {classes} classes (the last layer's outputs),")
+        if problems:
+            raise ConfigError(path, problems)
+    return x.reshape(items, spec.input.size), labels
 
 
-def workload_from_spec(spec, path, base=None):
+def estimate_bytes(spec, items):
+    """Memory a run of `spec` on `items` items will allocate, planned before anything is made: int64 weights
+    (and the generator's temporaries of the largest layer), inputs, and every layer's activations for items x T
+    rows (convolutions also their unrolled inputs)."""
+    weights = [int(np.prod(shape, dtype=object)) for _, _, shape in weighted_layers(spec)]
+    rows = items * spec.samples
+    activations = spec.input.size * rows
+    for layer, (in_shape, out_shape) in zip(spec.layers, layer_shapes(spec)):
+        activations += rows * int(np.prod(out_shape, dtype=object))
+        if isinstance(layer, Conv2d):
+            activations += rows * out_shape[0] * out_shape[1] * layer.kernel ** 2 * in_shape[2]
+    return 8 * (sum(weights) + (0 if spec.weights else 4 * max(weights)) + items * spec.input.size + activations)
+
+
+def workload_from_spec(spec, path, base=None, before_arrays=None):
+    """The workload's arrays, after every check that needs none of them: the items, `before_arrays(spec,
+    items)` (e.g. the architecture's capacity) and the memory estimate against the limit."""
     base = Path(base if base is not None else Path(str(path)).parent)
+    npz = load_npz(base / spec.inputs, path, "inputs") if spec.inputs else None
+    items = _input_items(spec, npz, path) if npz is not None else spec.batch
+    if before_arrays is not None:
+        before_arrays(spec, items)
+    check_memory(path, f"workload {spec.name!r} ({items} item(s) x T = {spec.samples} samples)",
+                 estimate_bytes(spec, items))
     if spec.weights:
         weights, biases = _load_weights(spec, base, path)
     else:
@@ -133,30 +140,80 @@ def workload_from_spec(spec, path, base=None):
                    for i, layer, shape in weighted_layers(spec)}
         biases = {i: generated_weights(spec.seed, 1000 + i, (shape[0], 1), layer.weight_bits).reshape(-1)
                   for i, layer, shape in weighted_layers(spec) if layer.bias}
-    inputs, labels = _load_inputs(spec, base, path) if spec.inputs else (generated_inputs(
+    inputs, labels = _load_inputs(spec, npz, items, path) if npz is not None else (generated_inputs(
         spec.seed, spec.batch, spec.input.size, spec.input.bits), None)
     return Workload(spec=spec, weights=weights, biases=biases, inputs=inputs, path=str(path), labels=labels)
 
 
-def workload_from_data(data, path="<workload>", base=None) -> Workload:
-    """Validate a workload given as a dict (as read from YAML) and load its arrays; files named in it are
-    relative to `base` (default: the folder of `path`)."""
+def pdnn_spec(data, path="<workload>") -> Pdnn:
+    """Validate a p-DNN workload given as a dict (as read from YAML)."""
     kind = data.get("kind")
     if kind != "pdnn":
         raise ConfigError(path, [f"kind: unknown workload kind {kind!r}; allowed: 'pdnn', 'boltzmann', 'dtm'"])
-    return workload_from_spec(validate(Pdnn, data, path), path, base)
+    return validate(Pdnn, data, path)
+
+
+def workload_from_data(data, path="<workload>", base=None, before_arrays=None) -> Workload:
+    """Validate a workload given as a dict (as read from YAML) and load its arrays; files named in it are
+    relative to `base` (default: the folder of `path`)."""
+    return workload_from_spec(pdnn_spec(data, path), path, base, before_arrays)
 
 
 def resolve_workload_path(path):
     return default_workload_path() if str(path) == DEFAULT_WORKLOAD else path
 
 
-def load_workload(path=DEFAULT_WORKLOAD, samples=None, seed=None) -> Workload:
-    """Load and validate a workload file ('default' for the packaged one); samples/seed override the file."""
+def load_workload(path=DEFAULT_WORKLOAD, samples=None, seed=None, before_arrays=None) -> Workload:
+    """Load and validate a workload file ('default' for the packaged one); samples/seed override the file;
+    `before_arrays(spec, items)` runs before any weight or input is made (workload_from_spec)."""
     path = resolve_workload_path(path)
     data = read_yaml(path)
     if samples is not None:
         data["samples"] = samples
     if seed is not None:
         data["seed"] = seed
-    return workload_from_data(data, path)
+    return workload_from_data(data, path, before_arrays=before_arrays)
+
+
+MAX_UPDATES_ENV = "ARCHSIM_MAX_UPDATES"
+DEFAULT_MAX_UPDATES = 10 ** 11  # p-bit updates in one run: about 20 minutes at the kernel's ~1e8 updates/s
+
+
+def check_gibbs_budget(data, path, base=None):
+    """Refuse a Boltzmann / DTM workload (given as a dict) planned to need more memory than the limit, or more
+    p-bit updates than ARCHSIM_MAX_UPDATES, before its graph or couplings are built; both with the estimate.
+    Memory: the coupling matrix (n x n int64 per stage, as the loader stores it), the edge set while building
+    a grid (~200 bytes per edge) and the recorded samples (records x chains x n int8). Coupling files are read
+    through the boundary first (corrupt or object-array archives refused, named)."""
+    from .boltzmann import Boltzmann, Dtm
+    spec = validate(Boltzmann if data.get("kind") == "boltzmann" else Dtm, data, path)
+    base = Path(base if base is not None else Path(str(path)).parent)
+    files = [("couplings", spec.couplings)] if isinstance(spec, Boltzmann) else [
+        (f"stages[{k}].couplings", st.couplings) for k, st in enumerate(spec.stages)]
+    for field, file in files:
+        if file is not None:
+            npz = load_npz(base / file, path, field)
+            for name in ("J", "h"):  # reading each member now surfaces a corrupt one here, named
+                if name in npz:
+                    npz[name]
+
+    g = spec.graph
+    if g.type == "grid":
+        n = g.rows * g.cols
+        degree = 2 * (len(g.neighbourhood) if isinstance(g.neighbourhood, list) else g.neighbourhood // 2)
+        edges = n * degree // 2
+    else:
+        n, edges = g.nodes, len(g.edges)
+    stages = [spec.sweeps] if isinstance(spec, Boltzmann) else [st.sweeps or spec.sweeps for st in spec.stages]
+    sweeps = sum(stages)
+    records = len(range(spec.burn_in, spec.sweeps, spec.record_every)) if isinstance(spec, Boltzmann) else 1
+    n_bytes = 8 * n * n * len(stages) + 200 * edges + records * spec.chains * n + 2 * spec.chains * n
+    check_memory(path, f"workload {spec.name!r} ({n:,} nodes, {spec.chains} chain(s), {records:,} recorded "
+                       f"sweep(s))", n_bytes)
+    updates = sweeps * spec.chains * n
+    text = os.environ.get(MAX_UPDATES_ENV, "")
+    limit = int(text) if text.isdigit() else DEFAULT_MAX_UPDATES
+    if updates > limit:
+        raise ConfigError(path, [f"sweeps: {sweeps:,} sweep(s) x {spec.chains} chain(s) x {n:,} nodes = "
+                                 f"{updates:,} p-bit updates, more than the limit of {limit:,} (set "
+                                 f"{MAX_UPDATES_ENV} to raise it)"])

@@ -7,10 +7,10 @@ Rows are independent layers (SCALE-Sim does not chain them), so each becomes a o
 `conv2d` (no padding: SCALE-Sim's IFMAP is already padded), a GEMM row a 1x1 `conv2d` over an M x 1 map with
 K channels. As a deterministic network: `act_bits`-bit inputs and quantized outputs, T = 1; with `pbit`:
 1-bit inputs and p-bit outputs, T = samples."""
-import csv
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..inputs import read_csv_rows
 from .loader import workload_from_data
 
 CONV_HEADER = ["layer name", "ifmap height", "ifmap width", "filter height", "filter width", "channels",
@@ -41,10 +41,7 @@ def _ints(path, line, cells, names):
 def read_topology(path):
     """[(layer name, input shape [H, W, C], kernel, stride, filters)] from a SCALE-Sim CSV."""
     path = Path(path)
-    try:
-        rows = [(i + 1, _cells(r)) for i, r in enumerate(csv.reader(path.read_text().splitlines()))]
-    except FileNotFoundError:
-        raise ConfigError(path, ["file not found"]) from None
+    rows = [(i, _cells(r)) for i, r in read_csv_rows(path)]  # size, encoding and CSV checked at the boundary
     rows = [(i, r) for i, r in rows if r]
     if not rows:
         raise ConfigError(path, ["empty topology file"])
