@@ -15,8 +15,9 @@ import simpy
 from ..hw.accelerator import Accelerator
 from ..hw.timing import flow_shop
 from ..kernels import ising
+from ..errors import OverflowError_
 from ..ledger import Ledger
-from ..workload.graph import adjacency, blocks
+from ..workload import graph
 from .plan import LayerPlan
 
 
@@ -37,18 +38,53 @@ class GibbsResult:
     wall_s: dict = field(default_factory=dict)
 
 
+def signed_bits(lo, hi):
+    """The fewest signed bits that hold every integer in [lo, hi]."""
+    return max(int(-lo - 1).bit_length() if lo < 0 else 0, int(hi).bit_length()) + 1
+
+
+def field_range(bm, nodes, degrees):
+    """(plan, values): the local-field range [lo, hi] the accumulator must hold over the updated nodes, from
+    the declared widths and degrees (plan) and from the couplings' values (the partial sums h_i +- |J_ij| ...
+    of the state that aligns every neighbour with its coupling: a state the chain can be in)."""
+    spec = bm.spec
+    cmax, bmax = 1 << (spec.coupling_bits - 1), 1 << (spec.bias_bits - 1)
+    d = int(degrees[nodes].max()) if len(nodes) else 0
+    plan = (-(d * cmax + bmax), d * (cmax - 1) + bmax - 1)
+    absum = np.bincount(bm.edges.reshape(-1), np.repeat(np.abs(bm.weights), 2), minlength=bm.n).astype(np.int64)
+    if not len(nodes):
+        return plan, (0, 0)
+    h = bm.h[nodes]
+    return plan, (min(0, int((h - absum[nodes]).min())), max(0, int((h + absum[nodes]).max())))
+
+
+def check_field(arch, bm, nodes, degrees):
+    """The Gibbs accumulator check, as the p-DNN's: nothing to check when the widths and degrees cannot
+    overflow the accumulator; else the couplings' values must fit, or the run stops naming the width needed.
+    Returns the values' range (the field table's domain)."""
+    bits = arch.synapse.accumulator_bits
+    plan, (lo, hi) = field_range(bm, nodes, degrees)
+    if signed_bits(*plan) > bits and signed_bits(lo, hi) > bits:
+        raise OverflowError_(
+            f"{bm.path}: overflow: local fields of {bm.spec.name!r} can reach [{lo}, {hi}] (sum of |J| and h over a "
+            f"node's {int(degrees[nodes].max())} neighbours, coupling_bits = {bm.spec.coupling_bits}, bias_bits = "
+            f"{bm.spec.bias_bits}), which needs {signed_bits(lo, hi)} signed bits; synapse.accumulator_bits is {bits}")
+    return lo, hi
+
+
 def stage_plan(arch, bm, stage):
     """The per-stage quantities: updated nodes by colour, rounds, row bits, stationarity, field table."""
     spec = bm.spec
-    degrees = np.bincount(bm.edges.reshape(-1), minlength=bm.n) if len(bm.edges) else np.zeros(bm.n, np.int64)
+    degrees = graph.degrees(bm.n, bm.edges)
     row_bits = degrees * spec.coupling_bits + spec.bias_bits
-    ptr, nodes = blocks(bm.colours, bm.clamped)
+    ptr, nodes = graph.blocks(bm.colours, bm.clamped)
+    lo, hi = check_field(arch, bm, nodes, degrees)
     units = min(arch.synapse.count, arch.neuron.count)
     rounds = [[nodes[ptr[c] + k:min(ptr[c] + k + units, ptr[c + 1])] for k in range(0, ptr[c + 1] - ptr[c], units)]
               for c in range(len(ptr) - 1)]
     updated = nodes
     stationary = int(row_bits[updated].sum()) <= arch.weight_buffer.capacity
-    I_max = int((np.abs(bm.J).sum(axis=1) + np.abs(bm.h)).max()) if bm.n else 0
+    I_max = max(-lo, hi)
     thr = ising.field_table(spec.beta, -I_max, I_max, arch.neuron.rng.bits_per_draw)
     lp = LayerPlan(stage, "gibbs", (bm.n,), (bm.n,), int(degrees.max()) if bm.n else 0, bm.n, 1,
                    spec.coupling_bits, 1, 1, "pbit", reason="couplings stationary in the weight buffer"
@@ -63,7 +99,7 @@ def _records(spec):
 
 def _functional(arch, bm, sp, accel, stage, states, out):
     spec = bm.spec
-    indptr, indices, weights = adjacency(bm.n, bm.edges, bm.J)
+    indptr, indices, weights = bm.adjacency()
     ising.run(states, indptr, indices, weights, bm.h, sp.thr, sp.I_min, sp.ptr, sp.nodes, spec.seed,
               arch.neuron.rng.bits_per_draw, 0, spec.sweeps, spec.burn_in, spec.record_every, out)
     times = spec.sweeps * spec.chains
@@ -81,7 +117,7 @@ def _timing(arch, bm, sp, accel, stage, states, out):
     env = simpy.Environment()
     slots = simpy.Resource(env, capacity=2 if arch.weight_buffer.double_buffered else 1)
     port, datapath = simpy.Resource(env, capacity=1), simpy.Resource(env, capacity=1)
-    indptr, indices, weights = adjacency(bm.n, bm.edges, bm.J)
+    indptr, indices, weights = bm.adjacency()
     rng_bits = arch.neuron.rng.bits_per_draw
 
     def round_chain(r, block_nodes, chain, sweep):
@@ -129,7 +165,8 @@ def stage_info(bm, sp, cycles):
     s = bm.spec
     return {"degrees": sp.degrees[sp.updated], "coupling_bits": s.coupling_bits, "bias_bits": s.bias_bits,
             "sweeps": s.sweeps, "chains": s.chains, "stationary": sp.stationary, "cycles": int(cycles),
-            "updates": int(len(sp.updated)) * s.sweeps * s.chains, "reason": sp.lp.reason}
+            "updates": int(len(sp.updated)) * s.sweeps * s.chains, "reason": sp.lp.reason,
+            "colouring": bm.colouring}
 
 
 def simulate_boltzmann(arch, bm, mode="functional") -> GibbsResult:
