@@ -12,8 +12,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archsim.engine.gibbs import simulate_boltzmann, simulate_dtm, stage_plan
-from archsim.errors import ConfigError
+from archsim.engine.gibbs import field_range, signed_bits, simulate_boltzmann, simulate_dtm, stage_plan
+from archsim.errors import ConfigError, OverflowError_
 from archsim.kernels import ising, reference
 from archsim.report.gibbs import summarize_gibbs
 from archsim.workload import graph
@@ -213,3 +213,61 @@ def test_cli_writes_samples(tmp_path):
     bad.write_text(yaml.safe_dump({**bm_data(), "graph": {"type": "grid", "rows": 0, "cols": 3}}))
     r = subprocess.run([sys.executable, "-m", "archsim", "run", "--workload", str(bad)], capture_output=True, text=True)
     assert r.returncode == 2 and "graph.rows" in r.stderr and "Traceback" not in r.stderr
+
+
+@settings(max_examples=40)
+@given(machine())
+def test_field_range_is_the_brute_force_range_of_partial_sums(bm):
+    """Over every spin state, the partial sums h_i, h_i + J s, ... the kernel forms (CSR order): their range
+    (with 0, where the accumulator starts) is what the overflow check takes from the couplings' values."""
+    if bm.n > 10:
+        return
+    indptr, indices, weights = bm.adjacency()
+    ptr, nodes = graph.blocks(bm.colours, bm.clamped)
+    lo = hi = 0
+    for s in itertools.product([-1, 1], repeat=bm.n):
+        for i in nodes:
+            partial = np.cumsum(np.concatenate([[bm.h[i]], weights[indptr[i]:indptr[i + 1]] *
+                                                np.array(s)[indices[indptr[i]:indptr[i + 1]]]]))
+            lo, hi = min(lo, partial.min()), max(hi, partial.max())
+    plan, values = field_range(bm, nodes, graph.degrees(bm.n, bm.edges))
+    assert values == (lo, hi) and plan[0] <= lo and hi <= plan[1]
+
+
+def test_signed_bits():
+    for lo, hi in [(0, 0), (-1, 0), (-8, 7), (-9, 7), (-8, 8), (0, 1), (-300, 2)]:
+        want = next(b for b in range(1, 64) if -(1 << (b - 1)) <= lo and hi <= (1 << (b - 1)) - 1)
+        assert signed_bits(lo, hi) == want
+
+
+def test_accumulator_overflow_is_checked_from_widths_then_values(tmp_path):
+    """4 neighbours, 4-bit couplings and biases: the widths allow [-40, 39] (7 bits). With 7 bits nothing is
+    checked; with 6 the values decide: couplings of +-1 fit (|field| <= 4 + 8), 4-bit extremes do not."""
+    data = bm_data(4, 4, 4, True, coupling_bits=4, bias_bits=4)
+    plan = field_range(boltzmann_from_data(data), np.arange(16), np.full(16, 4))[0]
+    assert plan == (-40, 39) and signed_bits(*plan) == 7
+    simulate_boltzmann(arch(**{"synapse.accumulator_bits": 7}), boltzmann_from_data(data))
+    edges = graph.grid_edges(4, 4, graph.NEIGHBOURHOODS[4], True)
+    np.savez(tmp_path / "small.npz", edges=edges, J=np.ones(len(edges), int), h=np.full(16, -8))
+    np.savez(tmp_path / "big.npz", edges=edges, J=np.full(len(edges), -8), h=np.full(16, -8))
+    simulate_boltzmann(arch(**{"synapse.accumulator_bits": 6}),
+                       boltzmann_from_data({**data, "couplings": "small.npz"}, tmp_path / "w.yaml"))
+    with pytest.raises(OverflowError_, match=r"w.yaml: overflow: .* can reach \[-40, 24\] .* needs 7 signed bits; "
+                                             r"synapse.accumulator_bits is 6"):
+        simulate_boltzmann(arch(**{"synapse.accumulator_bits": 6}),
+                           boltzmann_from_data({**data, "couplings": "big.npz"}, tmp_path / "w.yaml"))
+
+
+def test_neighbourhood_12_with_16_bit_couplings_on_a_4_bit_accumulator_exits_2(tmp_path):
+    """The hardening issue's case: it used to exit 0, say the counts matched and price adds at 4 bits."""
+    import copy
+    from helpers import DEFAULT_ARCH
+    a = copy.deepcopy(DEFAULT_ARCH)
+    a["synapse"]["accumulator_bits"] = 4
+    (tmp_path / "a.yaml").write_text(yaml.safe_dump(a))
+    (tmp_path / "w.yaml").write_text(yaml.safe_dump(bm_data(8, 8, 12, True, coupling_bits=16, bias_bits=16)))
+    r = subprocess.run([sys.executable, "-m", "archsim", "run", "--arch", str(tmp_path / "a.yaml"), "--workload",
+                        str(tmp_path / "w.yaml"), "--out", str(tmp_path / "o")], capture_output=True, text=True)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert "w.yaml" in r.stderr and "accumulator_bits is 4" in r.stderr and "signed bits" in r.stderr
+    assert not (tmp_path / "o" / "summary.json").exists()

@@ -50,7 +50,7 @@ def field_range(bm, nodes, degrees):
     spec = bm.spec
     cmax, bmax = 1 << (spec.coupling_bits - 1), 1 << (spec.bias_bits - 1)
     d = int(degrees[nodes].max()) if len(nodes) else 0
-    plan = (-(d * cmax + bmax), d * (cmax - 1) + bmax - 1)
+    plan = (-(d * cmax + bmax), d * cmax + bmax - 1)  # |J s| <= cmax: s = -1 turns -cmax into +cmax
     absum = np.bincount(bm.edges.reshape(-1), np.repeat(np.abs(bm.weights), 2), minlength=bm.n).astype(np.int64)
     if not len(nodes):
         return plan, (0, 0)
