@@ -27,13 +27,46 @@ def bm_data(rows=3, cols=3, nb=4, periodic=False, beta=0.5, sweeps=50, burn_in=5
             "graph": {"type": "grid", "rows": rows, "cols": cols, "neighbourhood": nb, "periodic": periodic}, **extra}
 
 
+GRAPH_KINDS = st.sampled_from(["grid", "rules", "king", "lattice", "dbm", "chimera", "edges"])
+
+
+@st.composite
+def small_graph(draw):
+    """A small graph of any generated kind (sizes kept for exact references)."""
+    kind = draw(GRAPH_KINDS)
+    if kind == "rules":
+        return {"type": "grid", "rows": draw(st.integers(1, 5)), "cols": draw(st.integers(1, 5)),
+                "periodic": draw(st.booleans()), "rules": draw(st.lists(st.tuples(st.integers(0, 3), st.integers(
+                    1, 3)), min_size=1, max_size=3))}
+    if kind == "king":
+        return {"type": "king", "rows": draw(st.integers(1, 4)), "cols": draw(st.integers(1, 4)),
+                "periodic": draw(st.booleans())}
+    if kind == "lattice":
+        return {"type": "lattice", "shape": draw(st.lists(st.integers(1, 3), min_size=3, max_size=3)),
+                "periodic": draw(st.booleans())}
+    if kind == "dbm":
+        layers = draw(st.lists(st.integers(1, 5), min_size=2, max_size=3))
+        return {"type": "dbm", "layers": layers, "fan_in": draw(st.integers(1, min(layers[:-1]))),
+                "seed": draw(st.integers(0, 99))}
+    if kind == "chimera":
+        return {"type": "chimera", "m": 1, "t": draw(st.integers(1, 3))}
+    if kind == "edges":
+        n = draw(st.integers(1, 7))
+        pairs = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)).filter(lambda p: p[0] != p[1]),
+                              max_size=12, unique_by=lambda p: (min(p), max(p))))
+        return {"type": "edges", "nodes": n, "edges": pairs}
+    return {"type": "grid", "rows": draw(st.integers(1, 5)), "cols": draw(st.integers(1, 5)),
+            "neighbourhood": draw(st.sampled_from([4, 8, 12])), "periodic": draw(st.booleans())}
+
+
 @st.composite
 def machine(draw):
-    data = bm_data(draw(st.integers(1, 5)), draw(st.integers(1, 5)), draw(st.sampled_from([4, 8, 12])),
-                   draw(st.booleans()), draw(st.floats(0.01, 2.0)), draw(st.integers(1, 12)), 0,
-                   draw(st.integers(1, 4)), draw(st.integers(0, 2**40)),
-                   coupling_bits=draw(st.integers(1, 6)), bias_bits=draw(st.integers(1, 6)),
+    data = bm_data(beta=draw(st.floats(0.01, 2.0)), sweeps=draw(st.integers(1, 12)), burn_in=0,
+                   chains=draw(st.integers(1, 4)), seed=draw(st.integers(0, 2**40)),
+                   coupling_bits=draw(st.integers(1, 16)), bias_bits=draw(st.integers(1, 16)),
                    record_every=draw(st.integers(1, 3)))
+    data["graph"] = draw(small_graph())
+    data["colouring"] = {"method": draw(st.sampled_from(["auto", "dsatur", "greedy"]))}
     bm = boltzmann_from_data(data)
     if draw(st.booleans()):
         nodes = sorted(set(draw(st.lists(st.integers(0, bm.n - 1), min_size=1, max_size=3))))
@@ -54,8 +87,7 @@ def kernel_run(bm, rng_bits=16):
     s = bm.spec
     records = len(range(s.burn_in, s.sweeps, s.record_every))
     out = np.zeros((records, s.chains, bm.n), np.int8)
-    ising.run(states, *bm.adjacency(), bm.h, sp.thr, sp.I_min, sp.ptr, sp.nodes, s.seed,
-              rng_bits, 0, s.sweeps, s.burn_in, s.record_every, out)
+    ising.run(states, sp.layout, sp.thr, sp.I_min, s.seed, rng_bits, 0, s.sweeps, s.burn_in, s.record_every, out)
     return states, out, sp
 
 

@@ -51,10 +51,11 @@ def field_range(bm, nodes, degrees):
     cmax, bmax = 1 << (spec.coupling_bits - 1), 1 << (spec.bias_bits - 1)
     d = int(degrees[nodes].max()) if len(nodes) else 0
     plan = (-(d * cmax + bmax), d * cmax + bmax - 1)  # |J s| <= cmax: s = -1 turns -cmax into +cmax
-    absum = np.bincount(bm.edges.reshape(-1), np.repeat(np.abs(bm.weights), 2), minlength=bm.n).astype(np.int64)
+    absum = np.bincount(bm.edges.reshape(-1), np.repeat(np.abs(bm.weights.astype(np.int64)), 2),
+                        minlength=bm.n).astype(np.int64)
     if not len(nodes):
         return plan, (0, 0)
-    h = bm.h[nodes]
+    h = bm.h[nodes].astype(np.int64)
     return plan, (min(0, int((h - absum[nodes]).min())), max(0, int((h + absum[nodes]).max())))
 
 
@@ -89,8 +90,10 @@ def stage_plan(arch, bm, stage):
     lp = LayerPlan(stage, "gibbs", (bm.n,), (bm.n,), int(degrees.max()) if bm.n else 0, bm.n, 1,
                    spec.coupling_bits, 1, 1, "pbit", reason="couplings stationary in the weight buffer"
                    if stationary else "couplings re-read for every round (they exceed the weight buffer)")
+    indptr, indices, weights = bm.adjacency()
     return SimpleNamespace(degrees=degrees, row_bits=row_bits, ptr=ptr, nodes=nodes, rounds=rounds,
-                           updated=updated, stationary=stationary, I_min=-I_max, thr=thr, lp=lp)
+                           updated=updated, stationary=stationary, I_min=-I_max, thr=thr, lp=lp,
+                           layout=ising.layout(indptr, indices, weights, bm.h, ptr, nodes))
 
 
 def _records(spec):
@@ -99,9 +102,8 @@ def _records(spec):
 
 def _functional(arch, bm, sp, accel, stage, states, out):
     spec = bm.spec
-    indptr, indices, weights = bm.adjacency()
-    ising.run(states, indptr, indices, weights, bm.h, sp.thr, sp.I_min, sp.ptr, sp.nodes, spec.seed,
-              arch.neuron.rng.bits_per_draw, 0, spec.sweeps, spec.burn_in, spec.record_every, out)
+    ising.run(states, sp.layout, sp.thr, sp.I_min, spec.seed, arch.neuron.rng.bits_per_draw, 0, spec.sweeps,
+              spec.burn_in, spec.record_every, out)
     times = spec.sweeps * spec.chains
     cycles = accel.couplings_load(stage, sp.row_bits[sp.updated]) if sp.stationary else 0
     per_sweep = 0
@@ -117,10 +119,9 @@ def _timing(arch, bm, sp, accel, stage, states, out):
     env = simpy.Environment()
     slots = simpy.Resource(env, capacity=2 if arch.weight_buffer.double_buffered else 1)
     port, datapath = simpy.Resource(env, capacity=1), simpy.Resource(env, capacity=1)
-    indptr, indices, weights = bm.adjacency()
     rng_bits = arch.neuron.rng.bits_per_draw
 
-    def round_chain(r, block_nodes, chain, sweep):
+    def round_chain(r, colour, chain, sweep):
         with slots.request() as slot:
             yield slot
             with port.request() as p:
@@ -128,12 +129,10 @@ def _timing(arch, bm, sp, accel, stage, states, out):
                 yield env.timeout(accel.gibbs_load(stage, sp.row_bits[r], sp.stationary))
             with datapath.request() as dp:
                 yield dp
-                if block_nodes is not None:  # the kernel updates the colour block when its first round computes
-                    ising.block(states[chain], block_nodes, indptr, indices, weights, bm.h, sp.thr, sp.I_min,
+                if colour is not None:  # the kernel updates the colour block when its first round computes
+                    ising.block(states[chain], colour, *sp.layout, sp.thr, sp.I_min,
                                 spec.seed, chain, sweep, rng_bits)
                 yield env.timeout(accel.gibbs_compute(stage, sp.row_bits[r], sp.degrees[r], sp.stationary))
-
-    blocks = [np.concatenate(colour) if colour else np.zeros(0, np.int64) for colour in sp.rounds]
 
     def run_all():
         if sp.stationary:
@@ -141,8 +140,8 @@ def _timing(arch, bm, sp, accel, stage, states, out):
         j = 0
         for sweep in range(spec.sweeps):
             for chain in range(spec.chains):
-                for colour, block_nodes in zip(sp.rounds, blocks):
-                    yield simpy.AllOf(env, [env.process(round_chain(r, block_nodes if k == 0 else None, chain, sweep))
+                for c, colour in enumerate(sp.rounds):
+                    yield simpy.AllOf(env, [env.process(round_chain(r, c if k == 0 else None, chain, sweep))
                                             for k, r in enumerate(colour)])
             if sweep >= spec.burn_in and (sweep - spec.burn_in) % spec.record_every == 0:
                 out[j] = states

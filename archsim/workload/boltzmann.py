@@ -229,8 +229,8 @@ class BoltzmannWorkload:
     spec: Boltzmann
     n: int
     edges: np.ndarray         # (E, 2) int64, i < j, sorted
-    weights: np.ndarray       # (E,) int64: J of each edge
-    h: np.ndarray             # (n,) int64
+    weights: np.ndarray       # (E,) int16: J of each edge
+    h: np.ndarray             # (n,) int16
     clamped: np.ndarray       # bool (n,)
     clamp_values: np.ndarray  # int8 (n,), meaningful where clamped
     colouring: colouring.Colouring
@@ -296,7 +296,12 @@ def _colour_file(file):
 
 def couplings(spec, graph, base, path, file=None, seed=None, field="couplings"):
     """(weights per edge, h) from the graph file, the .npz, or generated from the seed, checked against the
-    graph and the declared widths."""
+    graph and the declared widths; int16 (both widths are at most 16 bits)."""
+    weights, h = _couplings(spec, graph, base, path, file, seed, field)
+    return weights.astype(np.int16), h.astype(np.int16)
+
+
+def _couplings(spec, graph, base, path, file, seed, field):
     if graph.weights is not None:
         return graph.weights, graph.bias
     n, edges = graph.n, graph.edges
@@ -329,7 +334,8 @@ def couplings(spec, graph, base, path, file=None, seed=None, field="couplings"):
     problems = graphs.pair_problems(n, pairs[:, 0], pairs[:, 1], J, spec.coupling_bits, where,
                                     f"J (coupling_bits = {spec.coupling_bits})")
     if not problems:
-        i, j = np.minimum(pairs[:, 0], pairs[:, 1]).astype(np.int64), np.maximum(pairs[:, 0], pairs[:, 1]).astype(np.int64)
+        pairs = pairs.astype(np.int64)
+        i, j = np.minimum(pairs[:, 0], pairs[:, 1]), np.maximum(pairs[:, 0], pairs[:, 1])
         keys = edges[:, 0] * n + edges[:, 1]
         at = np.minimum(np.searchsorted(keys, i * n + j), max(len(keys) - 1, 0))
         off = np.flatnonzero((keys[at] != i * n + j) if len(keys) else np.ones(len(i), bool))

@@ -102,7 +102,8 @@ def dwave_graph(kind, path, **params):
     g = getattr(dnx, f"{kind}_graph")(**params)
     labels = np.array(sorted(g.nodes), np.int64)
     e = np.array(list(g.edges), np.int64).reshape(-1, 2)
-    return Graph(len(labels), canonical(len(labels), np.searchsorted(labels, e[:, 0]), np.searchsorted(labels, e[:, 1])))
+    n = len(labels)
+    return Graph(n, canonical(n, np.searchsorted(labels, e[:, 0]), np.searchsorted(labels, e[:, 1])))
 
 
 @njit
