@@ -150,7 +150,7 @@ def test_colourings_are_proper_and_dsatur_beats_greedy(g):
     c = bm.colouring
     assert not colouring.proper_problems(c.colours, bm.edges, str)
     assert c.lower_bound <= c.n_colours == len(np.unique(c.colours))
-    greedy, dsatur = colouring.greedy(indptr, indices), colouring.dsatur(bm.n, bm.edges)
+    greedy, dsatur = colouring.greedy(indptr, indices), colouring.dsatur(indptr, indices)
     for other in (greedy, dsatur):
         assert not colouring.proper_problems(other, bm.edges, str)
     assert dsatur.max() <= greedy.max()
@@ -160,6 +160,31 @@ def test_colourings_are_proper_and_dsatur_beats_greedy(g):
     assert (colouring.bipartite(indptr, indices) is not None) == nx.is_bipartite(ref)
     if not nx.is_bipartite(ref):
         assert c.lower_bound >= 3
+
+
+def nx_dsatur(n, edges):
+    g = nx.Graph()
+    g.add_nodes_from(range(n))
+    g.add_edges_from(edges.tolist())
+    found = nx.greedy_color(g, strategy="saturation_largest_first")
+    return np.array([found[i] for i in range(n)])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 30), st.data())
+def test_dsatur_is_networkx_dsatur(n, data):
+    """Same node order (saturation, then degree, then lowest index) and colours as networkx's DSatur."""
+    pairs = data.draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=4 * n))
+    edges = graph.canonical(n, [p[0] for p in pairs], [p[1] for p in pairs])
+    indptr, indices, _ = graph.adjacency(n, edges, np.zeros(len(edges), np.int64))
+    np.testing.assert_array_equal(colouring.dsatur(indptr, indices), nx_dsatur(n, edges))
+
+
+@pytest.mark.parametrize("g", [GRAPHS[2], GRAPHS[5], {"type": "pegasus", "m": 3}, {"type": "zephyr", "m": 1}])
+def test_dsatur_is_networkx_dsatur_on_generated_graphs(g):
+    bm = load(g)
+    indptr, indices, _ = bm.adjacency()
+    np.testing.assert_array_equal(colouring.dsatur(indptr, indices), nx_dsatur(bm.n, bm.edges))
 
 
 def test_named_methods_and_fixed_colourings(tmp_path):

@@ -2,10 +2,10 @@
 
 Methods: `lattice` (a colouring from the lattice's structure: (a . x) mod k for the smallest k that works, or
 for axis-only neighbourhoods the sum of per-axis cycle colourings, 3 colours on odd periodic sizes),
-`bipartite` (exact 2-colouring by breadth-first search), `dsatur` (networkx), `greedy` (node order), `fixed`
+`bipartite` (exact 2-colouring by breadth-first search), `dsatur` (networkx's order, O((n + E) log n)), `greedy` (node order), `fixed`
 (given by the workload, checked proper). `auto` takes lattice, else bipartite, else DSatur.
-Lower bound: the largest clique found in the closed neighbourhoods of sampled nodes, raised to 3 when the
-graph has an odd cycle (not bipartite)."""
+Lower bound: 2 for bipartite graphs (1 without edges); else the largest clique found in the closed
+neighbourhoods of sampled nodes, and at least 3 (an odd cycle)."""
 import itertools
 from dataclasses import dataclass
 
@@ -121,19 +121,76 @@ def greedy(indptr, indices):
     return colours
 
 
-def _nx_graph(n, edges):
-    import networkx as nx
-    g = nx.Graph()
-    g.add_nodes_from(range(n))
-    g.add_edges_from(edges.tolist())
-    return g
+@njit
+def _heap_push(heap, size, key):
+    i = size
+    heap[i] = key
+    while i > 0 and heap[(i - 1) // 2] < heap[i]:
+        heap[i], heap[(i - 1) // 2] = heap[(i - 1) // 2], heap[i]
+        i = (i - 1) // 2
+    return size + 1
 
 
-def dsatur(n, edges):
-    """DSatur (networkx's saturation-largest-first greedy colouring)."""
-    import networkx as nx
-    found = nx.greedy_color(_nx_graph(n, edges), strategy="saturation_largest_first")
-    return np.array([found[i] for i in range(n)], np.int64)
+@njit
+def _heap_pop(heap, size):
+    top = heap[0]
+    size -= 1
+    heap[0] = heap[size]
+    i = 0
+    while True:
+        big, left, right = i, 2 * i + 1, 2 * i + 2
+        if left < size and heap[left] > heap[big]:
+            big = left
+        if right < size and heap[right] > heap[big]:
+            big = right
+        if big == i:
+            return top, size
+        heap[i], heap[big] = heap[big], heap[i]
+        i = big
+
+
+@njit
+def _dsatur(indptr, indices, colours):
+    """DSatur: colour next the uncoloured node of most distinct neighbour colours, then highest degree, then
+    lowest index (networkx's order), with the smallest colour its neighbours leave free. A max-heap of
+    (saturation, degree, -node) keys with stale entries skipped: O((n + E) log n)."""
+    n = indptr.shape[0] - 1
+    deg = indptr[1:] - indptr[:-1]
+    span = np.int64(deg.max() + 1) if n else np.int64(1)
+    words = (span + 63) // 64
+    seen = np.zeros((n, words), np.uint64)  # bit c of node u: a neighbour of u has colour c
+    sat = np.zeros(n, np.int64)
+    heap = np.empty(n + indices.shape[0] + 1, np.int64)
+    size = 0
+    for u in range(n):
+        size = _heap_push(heap, size, (deg[u] * n) + (n - 1 - u))
+    free = np.full(span + 1, -1, np.int64)
+    while size > 0:
+        key, size = _heap_pop(heap, size)
+        u = n - 1 - key % n
+        if colours[u] >= 0 or key // n // span != sat[u]:
+            continue  # coloured already, or a stale saturation
+        for e in range(indptr[u], indptr[u + 1]):
+            if colours[indices[e]] >= 0:
+                free[colours[indices[e]]] = u
+        c = 0
+        while free[c] == u:
+            c += 1
+        colours[u] = c
+        bit = np.uint64(1) << np.uint64(c % 64)
+        for e in range(indptr[u], indptr[u + 1]):
+            v = indices[e]
+            if colours[v] < 0 and not seen[v, c // 64] & bit:
+                seen[v, c // 64] |= bit
+                sat[v] += 1
+                size = _heap_push(heap, size, (sat[v] * span + deg[v]) * n + (n - 1 - v))
+
+
+def dsatur(indptr, indices):
+    """DSatur colouring (the order of networkx's saturation_largest_first, in O((n + E) log n))."""
+    colours = np.full(indptr.shape[0] - 1, -1, np.int64)
+    _dsatur(indptr, indices, colours)
+    return colours
 
 
 def largest_clique(indptr, indices, samples=64):
@@ -173,7 +230,11 @@ def colour(method, n, edges, indptr, indices, lat=None, fixed=None):
     if colours is None and method in ("auto", "bipartite") and sides is not None:
         colours, chosen = sides, "bipartite"
     if colours is None and method in ("auto", "dsatur"):
-        colours, chosen = dsatur(n, edges), "dsatur"
+        span = int(np.diff(indptr).max(initial=0)) + 1
+        if span * span * max(n, 1) >= 1 << 62:
+            return None, [f"colouring.method: DSatur's keys overflow with {n} nodes of degree up to {span - 1}; "
+                          f"use method greedy"]
+        colours, chosen = dsatur(indptr, indices), "dsatur"
     if method == "greedy":
         colours = greedy(indptr, indices)
     if method == "fixed":
@@ -183,8 +244,10 @@ def colour(method, n, edges, indptr, indices, lat=None, fixed=None):
         if method == "bipartite":
             why = "the graph has an odd cycle (it is not bipartite)"
         return None, [f"colouring.method: {method!r} cannot colour this graph: {why}; allowed: {list(METHODS)}"]
-    clique = largest_clique(indptr, indices)
-    bound, reason = (clique, "largest clique found") if sides is not None or clique >= 3 else (
-        3, "odd cycle (not bipartite)")
+    if sides is not None:
+        bound, reason = (2 if len(edges) else 1), "bipartite"
+    else:
+        clique = largest_clique(indptr, indices)
+        bound, reason = (clique, "largest clique found") if clique >= 3 else (3, "odd cycle (not bipartite)")
     colours = compact(colours)
     return Colouring(colours, chosen, int(colours.max()) + 1 if n else 0, bound, reason), []
