@@ -101,17 +101,23 @@ def bipartite(indptr, indices):
 
 
 @njit
+def _first_free(u, indptr, indices, colours, mark):
+    """The smallest colour no coloured neighbour of u has (mark: scratch, len > degree, never holding u)."""
+    for e in range(indptr[u], indptr[u + 1]):
+        if colours[indices[e]] >= 0:
+            mark[colours[indices[e]]] = u
+    c = 0
+    while mark[c] == u:
+        c += 1
+    return c
+
+
+@njit
 def _greedy(indptr, indices, colours):
     n = indptr.shape[0] - 1
-    used = np.full(n + 1, -1, np.int64)
+    mark = np.full(n + 1, -1, np.int64)
     for i in range(n):
-        for e in range(indptr[i], indptr[i + 1]):
-            if colours[indices[e]] >= 0:
-                used[colours[indices[e]]] = i
-        c = 0
-        while used[c] == i:
-            c += 1
-        colours[i] = c
+        colours[i] = _first_free(i, indptr, indices, colours, mark)
 
 
 def greedy(indptr, indices):
@@ -170,12 +176,7 @@ def _dsatur(indptr, indices, colours):
         u = n - 1 - key % n
         if colours[u] >= 0 or key // n // span != sat[u]:
             continue  # coloured already, or a stale saturation
-        for e in range(indptr[u], indptr[u + 1]):
-            if colours[indices[e]] >= 0:
-                free[colours[indices[e]]] = u
-        c = 0
-        while free[c] == u:
-            c += 1
+        c = _first_free(u, indptr, indices, colours, free)
         colours[u] = c
         bit = np.uint64(1) << np.uint64(c % 64)
         for e in range(indptr[u], indptr[u + 1]):
