@@ -1,42 +1,211 @@
-"""Gibbs sampling speed (not a test): p-bit updates per second on a 64x64 periodic grid with 4 neighbours,
-functional mode, 1 chain and 16 chains, compilation excluded. Targets on a 2-core machine: >= 3e7 updates/s
-for one chain, >= 6e7 for 16 chains (thrml, JAX block Gibbs, does about 1.8e7 and 4.3e7 on these machines).
-Run: python benchmarks/bench_gibbs.py"""
+"""Gibbs sampling speed (not a test): p-bit updates per second on a 64x64 periodic grid, 4 neighbours, couplings
++1, no bias, 16-bit draws, 1 chain and 16 chains, compilation excluded. Measured in the same run, in
+alternating repeats (median and min..max): archsim's kernel, the limit script (the simplest Numba loop with
+the same counter RNG, checked bit-exact against archsim here) and thrml (JAX) when it is installed
+(pip install 'archsim[bench]'). Then the whole process for 50k sweeps of one chain (`archsim run` against a
+thrml script doing the same), and the memory of a 1024x1024 grid's couplings.
+`--busy` runs one competing process (the limit script on 16 chains, all threads) during the measurements.
+Run: python benchmarks/bench_gibbs.py [--busy] [--repeats N]"""
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
 import time
+import tracemalloc
+from pathlib import Path
 
+import numba
 import numpy as np
+import yaml
 
 from archsim.kernels import ising
 from archsim.workload import graph
+from archsim.workload.boltzmann import boltzmann_from_data
+
+L, BETA, RNG_BITS, SEED = 64, 0.44, 16, 1
+G = np.uint64(0x9E3779B97F4A7C15)
+M1, M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 
 
-def setup(rows=64, cols=64):
+# --- the limit script: lattice neighbours computed, couplings +1, the counter RNG written out -----------------
+@numba.njit(cache=True)
+def _mix(z):
+    z = (z ^ (z >> np.uint64(30))) * M1
+    z = (z ^ (z >> np.uint64(27))) * M2
+    return z ^ (z >> np.uint64(31))
+
+
+@numba.njit(cache=True)
+def limit_chain(s, chain, sweeps, thr):
+    shift = np.uint64(64 - RNG_BITS)
+    for sweep in range(sweeps):
+        p = _mix(_mix(_mix(_mix(np.uint64(SEED) ^ G) ^ (np.uint64(2) + G)) ^ (np.uint64(chain) + G))
+                 ^ (np.uint64(sweep) + G))
+        for colour in range(2):
+            for r in range(L):
+                up, down = (r - 1 if r > 0 else L - 1) * L, (r + 1 if r < L - 1 else 0) * L
+                for c in range((r + colour) % 2, L, 2):
+                    left, right = c - 1 if c > 0 else L - 1, c + 1 if c < L - 1 else 0
+                    f = s[up + c] + s[down + c] + s[r * L + left] + s[r * L + right]
+                    g = _mix(_mix(p ^ (np.uint64(r * L + c) + G)) ^ G)
+                    s[r * L + c] = 1 if np.int64(g >> shift) < thr[f + 4] else -1
+
+
+@numba.njit(cache=True, parallel=True)
+def limit_chains(states, sweeps, thr):
+    for c in numba.prange(states.shape[0]):
+        limit_chain(states[c], c, sweeps, thr)
+
+
+def limit_run(states, sweeps, thr):
+    if states.shape[0] == 1:
+        limit_chain(states[0], 0, sweeps, thr)
+    else:
+        limit_chains(states, sweeps, thr)
+
+
+# --- archsim ------------------------------------------------------------------------------------------------
+def archsim_setup(rows=L, cols=L):
     n = rows * cols
     edges = graph.grid_edges(rows, cols, graph.NEIGHBOURHOODS[4], True)
-    J = np.zeros((n, n), np.int64)
-    J[edges[:, 0], edges[:, 1]] = J[edges[:, 1], edges[:, 0]] = 1
-    h = np.zeros(n, np.int64)
-    ptr, nodes = graph.blocks(graph.colour(n, edges), np.zeros(n, bool))
-    indptr, idx, w = graph.adjacency(n, edges, J)
-    thr = ising.field_table(0.44, -4, 4, 16)
-    return n, (indptr, idx, w, h, thr, -4, ptr, nodes)
+    colours = (np.arange(n) // cols + np.arange(n) % cols) % 2
+    ptr, nodes = graph.blocks(colours, np.zeros(n, bool))
+    indptr, idx, w = graph.adjacency(n, edges, np.ones(len(edges), np.int64))
+    return ising.layout(indptr, idx, w, np.zeros(n, np.int64), ptr, nodes), ising.field_table(BETA, -4, 4, RNG_BITS)
 
 
-def rate(chains, sweeps):
-    n, g = setup()
-    states = np.ones((chains, n), np.int8)
-    out = np.zeros((1, chains, n), np.int8)
-    ising.run(states, *g, 1, 16, 0, 2, 10**9, 1, out)  # compile / load from cache
-    best = float("inf")
-    for _ in range(3):
+def archsim_run(states, sweeps, lay, thr):
+    out = np.zeros((1, states.shape[0], states.shape[1]), np.int8)
+    ising.run(states, lay, thr, -4, SEED, RNG_BITS, 0, sweeps, sweeps - 1, 1, out)
+
+
+# --- thrml --------------------------------------------------------------------------------------------------
+def thrml_setup(chains):
+    """A jitted function running `sweeps` two-colour block-Gibbs sweeps of `chains` chains, or None."""
+    try:
+        import jax
+        import jax.numpy as jnp
+        from thrml import Block, SamplingSchedule, SpinNode, sample_states
+        from thrml.models import IsingEBM, IsingSamplingProgram, hinton_init
+    except ImportError:
+        return None
+    nodes = [SpinNode() for _ in range(L * L)]
+    edges = graph.grid_edges(L, L, graph.NEIGHBOURHOODS[4], True)
+    model = IsingEBM(nodes, [(nodes[i], nodes[j]) for i, j in edges.tolist()], jnp.zeros(L * L),
+                     jnp.ones(len(edges)), jnp.array(BETA))
+    blocks = [Block([nodes[i] for i in range(L * L) if (i // L + i % L) % 2 == c]) for c in range(2)]
+    program = IsingSamplingProgram(model, blocks, clamped_blocks=[])
+
+    def run(key, sweeps):
+        k_init, k_run = jax.random.split(key)
+        init = hinton_init(k_init, model, blocks, ())
+        schedule = SamplingSchedule(n_warmup=sweeps, n_samples=1, steps_per_sample=1)
+        return sample_states(k_run, program, schedule, init, [], [Block(nodes)])
+
+    def make(sweeps):
+        f = jax.jit(jax.vmap(lambda k: run(k, sweeps)))
+        keys = jax.random.split(jax.random.key(0), chains)
+        return lambda: jax.block_until_ready(f(keys))
+    return make
+
+
+# --- measurements -------------------------------------------------------------------------------------------
+def rates(chains, sweeps, repeats):
+    """{name: [updates/s per repeat]}, the contenders alternating within each repeat."""
+    lay, thr = archsim_setup()
+    start = np.where(np.arange(chains * L * L).reshape(chains, L * L) % 3 == 0, 1, -1).astype(np.int8)
+    a, b = start.copy(), start.copy()
+    archsim_run(a, 3, lay, thr)
+    limit_run(b, 3, thr)
+    assert np.array_equal(a, b), "the limit script and archsim disagree: not the same RNG or update order"
+    runs = {"archsim": lambda: archsim_run(start.copy(), sweeps, lay, thr),
+            "limit": lambda: limit_run(start.copy(), sweeps, thr)}
+    make = thrml_setup(chains)
+    if make is not None:
+        runs["thrml"] = make(sweeps)
+    for f in runs.values():
+        f()  # compile / warm up
+    times = {k: [] for k in runs}
+    for _ in range(repeats):
+        for k, f in runs.items():
+            t0 = time.perf_counter()
+            f()
+            times[k].append(chains * L * L * sweeps / (time.perf_counter() - t0))
+    return times
+
+
+def whole_process(sweeps, tmp):
+    """Seconds for one chain of `sweeps` sweeps from the command line: archsim run, and a thrml script."""
+    (tmp / "w.yaml").write_text(yaml.safe_dump({
+        "kind": "boltzmann", "name": "bench", "beta": BETA, "sweeps": sweeps, "burn_in": sweeps - 1, "seed": SEED,
+        "graph": {"type": "grid", "rows": L, "cols": L, "periodic": True}}))
+    out = {}
+    cmd = [sys.executable, "-m", "archsim", "run", "--mode", "functional", "--workload", str(tmp / "w.yaml"), "--out",
+           str(tmp / "o")]
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True)
+    out["archsim run"] = time.perf_counter() - t0
+    if thrml_setup(1) is not None:
+        script = f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import bench_gibbs as b; " \
+                 f"b.thrml_setup(1)({sweeps})()"
         t0 = time.perf_counter()
-        ising.run(states, *g, 1, 16, 0, sweeps, 10**9, 1, out)
-        best = min(best, time.perf_counter() - t0)
-    return chains * n * sweeps / best
+        subprocess.run([sys.executable, "-c", script], check=True, capture_output=True)
+        out["thrml script"] = time.perf_counter() - t0
+    return out
+
+
+def coupling_memory(side=1024):
+    """(peak bytes allocated while loading a side x side grid and building the kernel layout, bytes held)."""
+    tracemalloc.start()
+    bm = boltzmann_from_data({"kind": "boltzmann", "name": "m", "beta": BETA, "sweeps": 2,
+                              "graph": {"type": "grid", "rows": side, "cols": side, "periodic": True}})
+    indptr, idx, w = bm.adjacency()
+    lay = ising.layout(indptr, idx, w, bm.h, *graph.blocks(bm.colours, bm.clamped))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    held = sum(a.nbytes for a in (bm.edges, bm.weights, bm.h, *lay))
+    return peak, held
+
+
+def spread(xs):
+    return f"{statistics.median(xs):.3g} ({min(xs):.3g}..{max(xs):.3g})"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--busy", action="store_true", help="run one competing Numba-parallel process meanwhile")
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--whole-sweeps", type=int, default=50_000)
+    args = ap.parse_args()
+    competitor = None
+    if args.busy:
+        script = f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r})\n" \
+                 f"import bench_gibbs as b, numpy as np\n" \
+                 f"s = np.ones((16, {L * L}), np.int8); t = b.archsim_setup()[1]\nwhile True: b.limit_run(s, 200, t)"
+        competitor = subprocess.Popen([sys.executable, "-c", script])
+        time.sleep(3)
+    try:
+        print(f"{L}x{L} periodic grid, 4 neighbours, 2 colours, {numba.get_num_threads()} Numba threads"
+              f"{', one competing process' if args.busy else ''}; updates/s, median (min..max) of {args.repeats}")
+        for chains, sweeps in ((1, 400), (16, 100)):
+            r = rates(chains, sweeps, args.repeats)
+            med = {k: statistics.median(v) for k, v in r.items()}
+            line = "  ".join(f"{k} {spread(v)}" for k, v in r.items())
+            ratios = "  ".join(f"archsim/{k} {med['archsim'] / med[k]:.2f}x" for k in med if k != "archsim")
+            print(f"  {chains:2d} chain(s): {line}\n              {ratios}")
+        with tempfile.TemporaryDirectory() as d:
+            w = whole_process(args.whole_sweeps, Path(d))
+        print(f"whole process, {args.whole_sweeps} sweeps, 1 chain: "
+              + "  ".join(f"{k} {v:.2f} s" for k, v in w.items()))
+        peak, held = coupling_memory()
+        print(f"1024x1024 grid couplings: {held / 2**20:.0f} MiB held (edges, weights, biases, kernel layout), "
+              f"{peak / 2**20:.0f} MiB peak while loading")
+    finally:
+        if competitor is not None:
+            competitor.kill()
+            competitor.wait()
 
 
 if __name__ == "__main__":
-    one, many = rate(1, 400), rate(16, 100)
-    print("64x64 periodic grid, 4 neighbours, block Gibbs (2 colours), functional kernel")
-    print(f"  1 chain    {one:.3g} p-bit updates/s   (target >= 3e7; thrml ~1.8e7 here)")
-    print(f"  16 chains  {many:.3g} p-bit updates/s   (target >= 6e7; thrml ~4.3e7 here)")
+    main()

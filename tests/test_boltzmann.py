@@ -12,8 +12,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archsim.engine.gibbs import simulate_boltzmann, simulate_dtm, stage_plan
-from archsim.errors import ConfigError
+from archsim.engine.gibbs import field_range, signed_bits, simulate_boltzmann, simulate_dtm, stage_plan
+from archsim.errors import ConfigError, OverflowError_
 from archsim.kernels import ising, reference
 from archsim.report.gibbs import summarize_gibbs
 from archsim.workload import graph
@@ -27,18 +27,58 @@ def bm_data(rows=3, cols=3, nb=4, periodic=False, beta=0.5, sweeps=50, burn_in=5
             "graph": {"type": "grid", "rows": rows, "cols": cols, "neighbourhood": nb, "periodic": periodic}, **extra}
 
 
+GRAPH_KINDS = st.sampled_from(["grid", "rules", "king", "lattice", "dbm", "chimera", "edges"])
+
+
+@st.composite
+def small_graph(draw):
+    """A small graph of any generated kind (sizes kept for exact references)."""
+    kind = draw(GRAPH_KINDS)
+    if kind == "rules":
+        return {"type": "grid", "rows": draw(st.integers(1, 5)), "cols": draw(st.integers(1, 5)),
+                "periodic": draw(st.booleans()), "rules": draw(st.lists(st.tuples(st.integers(0, 3), st.integers(
+                    1, 3)), min_size=1, max_size=3))}
+    if kind == "king":
+        return {"type": "king", "rows": draw(st.integers(1, 4)), "cols": draw(st.integers(1, 4)),
+                "periodic": draw(st.booleans())}
+    if kind == "lattice":
+        return {"type": "lattice", "shape": draw(st.lists(st.integers(1, 3), min_size=3, max_size=3)),
+                "periodic": draw(st.booleans())}
+    if kind == "dbm":
+        layers = draw(st.lists(st.integers(1, 5), min_size=2, max_size=3))
+        return {"type": "dbm", "layers": layers, "fan_in": draw(st.integers(1, min(layers[:-1]))),
+                "seed": draw(st.integers(0, 99))}
+    if kind == "chimera":
+        return {"type": "chimera", "m": 1, "t": draw(st.integers(1, 3))}
+    if kind == "edges":
+        n = draw(st.integers(1, 7))
+        pairs = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)).filter(lambda p: p[0] != p[1]),
+                              max_size=12, unique_by=lambda p: (min(p), max(p))))
+        return {"type": "edges", "nodes": n, "edges": pairs}
+    return {"type": "grid", "rows": draw(st.integers(1, 5)), "cols": draw(st.integers(1, 5)),
+            "neighbourhood": draw(st.sampled_from([4, 8, 12])), "periodic": draw(st.booleans())}
+
+
 @st.composite
 def machine(draw):
-    data = bm_data(draw(st.integers(1, 5)), draw(st.integers(1, 5)), draw(st.sampled_from([4, 8, 12])),
-                   draw(st.booleans()), draw(st.floats(0.01, 2.0)), draw(st.integers(1, 12)), 0,
-                   draw(st.integers(1, 4)), draw(st.integers(0, 2**40)),
-                   coupling_bits=draw(st.integers(1, 6)), bias_bits=draw(st.integers(1, 6)),
+    data = bm_data(beta=draw(st.floats(0.01, 2.0)), sweeps=draw(st.integers(1, 12)), burn_in=0,
+                   chains=draw(st.integers(1, 4)), seed=draw(st.integers(0, 2**40)),
+                   coupling_bits=draw(st.integers(1, 16)), bias_bits=draw(st.integers(1, 16)),
                    record_every=draw(st.integers(1, 3)))
+    data["graph"] = draw(small_graph())
+    data["colouring"] = {"method": draw(st.sampled_from(["auto", "dsatur", "greedy"]))}
     bm = boltzmann_from_data(data)
     if draw(st.booleans()):
         nodes = sorted(set(draw(st.lists(st.integers(0, bm.n - 1), min_size=1, max_size=3))))
         bm = boltzmann_from_data({**data, "clamp": {"nodes": nodes, "values": [1] * len(nodes)}})
     return bm
+
+
+def dense(bm):
+    """The n x n coupling matrix of a small machine (tests only: the simulator never makes one)."""
+    J = np.zeros((bm.n, bm.n), np.int64)
+    J[bm.edges[:, 0], bm.edges[:, 1]] = J[bm.edges[:, 1], bm.edges[:, 0]] = bm.weights
+    return J
 
 
 def kernel_run(bm, rng_bits=16):
@@ -47,8 +87,7 @@ def kernel_run(bm, rng_bits=16):
     s = bm.spec
     records = len(range(s.burn_in, s.sweeps, s.record_every))
     out = np.zeros((records, s.chains, bm.n), np.int8)
-    ising.run(states, *graph.adjacency(bm.n, bm.edges, bm.J), bm.h, sp.thr, sp.I_min, sp.ptr, sp.nodes, s.seed,
-              rng_bits, 0, s.sweeps, s.burn_in, s.record_every, out)
+    ising.run(states, sp.layout, sp.thr, sp.I_min, s.seed, rng_bits, 0, s.sweeps, s.burn_in, s.record_every, out)
     return states, out, sp
 
 
@@ -56,7 +95,7 @@ def kernel_run(bm, rng_bits=16):
 def test_kernel_matches_dense_reference(bm):
     states, out, sp = kernel_run(bm)
     s = bm.spec
-    final, records = reference.gibbs(bm.initial_states(), bm.J, bm.h, sp.thr, sp.I_min, bm.colours, bm.clamped,
+    final, records = reference.gibbs(bm.initial_states(), dense(bm), bm.h, sp.thr, sp.I_min, bm.colours, bm.clamped,
                                      s.seed, 16, 0, s.sweeps, s.burn_in, s.record_every)
     np.testing.assert_array_equal(states, final)
     np.testing.assert_array_equal(out, records)
@@ -66,12 +105,6 @@ def test_kernel_matches_dense_reference(bm):
 @given(machine())
 def test_colouring_is_proper(bm):
     assert not np.any(bm.colours[bm.edges[:, 0]] == bm.colours[bm.edges[:, 1]])
-
-
-def test_four_neighbour_grids_take_two_colours():
-    for periodic, rows, cols in [(False, 5, 7), (True, 6, 8)]:
-        e = graph.grid_edges(rows, cols, graph.NEIGHBOURHOODS[4], periodic)
-        assert graph.colour(rows * cols, e).max() == 1
 
 
 @pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs 2 Numba threads")
@@ -121,7 +154,7 @@ def test_wired_cell_array_updates_one_colour_per_clock(bm):
 
 def exact_distribution(bm, beta):
     states = np.array(list(itertools.product([-1, 1], repeat=bm.n)), dtype=np.int64)
-    energy = 0.5 * np.einsum("ki,ij,kj->k", states, bm.J, states) + states @ bm.h  # sum_{i<j} J s s + h s
+    energy = 0.5 * np.einsum("ki,ij,kj->k", states, dense(bm), states) + states @ bm.h  # sum_{i<j} J s s + h s
     p = np.exp(beta * (energy - energy.max()))
     return states, p / p.sum()
 
@@ -147,9 +180,7 @@ def test_samples_follow_the_exact_boltzmann_distribution(data, tmp_path):
     (negative control: TV about 0.6), so the test can fail."""
     bm = boltzmann_from_data(data)
     if bm.spec.graph.type == "edges":  # antiferromagnetic triangle: frustrated
-        J = np.zeros((3, 3), np.int64)
-        J[0, 1] = J[1, 0] = J[1, 2] = J[2, 1] = J[0, 2] = J[2, 0] = -2
-        np.savez(tmp_path / "J.npz", J=J, h=np.array([1, 0, -1]))
+        np.savez(tmp_path / "J.npz", edges=[[0, 1], [1, 2], [2, 0]], J=[-2, -2, -2], h=np.array([1, 0, -1]))
         bm = boltzmann_from_data({**data, "couplings": "J.npz"}, tmp_path / "w.yaml")
     result = simulate_boltzmann(arch(**{"rng.bits_per_draw": 24}), bm, "functional")
     states, p = exact_distribution(bm, bm.spec.beta)
@@ -163,20 +194,19 @@ def test_samples_follow_the_exact_boltzmann_distribution(data, tmp_path):
 def test_bad_machines_name_file_and_field(tmp_path):
     with pytest.raises(ConfigError, match=r"graph.edges\[1\]: \[2, 2\] is a self loop"):
         boltzmann_from_data({**bm_data(), "graph": {"type": "edges", "nodes": 3, "edges": [[0, 1], [2, 2]]}})
-    with pytest.raises(ConfigError, match=r"graph.edges\[0\]: \[0, 5\] has a node outside 0..2"):
+    with pytest.raises(ConfigError, match=r"graph.edges\[0\]: node 5 outside 0..2"):
         boltzmann_from_data({**bm_data(), "graph": {"type": "edges", "nodes": 3, "edges": [[0, 5]]}})
-    J = np.zeros((9, 9), int)
-    J[0, 4] = J[4, 0] = 1  # (0,0) and (1,1) are not 4-neighbours
-    J[0, 1] = 3
-    np.savez(tmp_path / "J.npz", J=J, h=np.zeros(9, int))
-    with pytest.raises(ConfigError) as e:
+    np.savez(tmp_path / "J.npz", edges=[[0, 1], [1, 0]], J=[3, 2], h=np.zeros(9, int))
+    with pytest.raises(ConfigError, match=r"J.npz:edges\[1\]: asymmetric coupling: J\[1,0\] = 2") as e:
         boltzmann_from_data({**bm_data(), "couplings": "J.npz"}, tmp_path / "w.yaml")
-    assert "not symmetric" in str(e.value) and "J[0,4] = 1 couples nodes the graph does not connect" in str(e.value)
     assert str(tmp_path / "w.yaml") in str(e.value)
+    np.savez(tmp_path / "J.npz", edges=[[0, 4]], J=[1], h=np.zeros(9, int))  # (0,0), (1,1): not 4-neighbours
+    with pytest.raises(ConfigError, match=r"J\[0,4\] = 1 couples nodes the graph does not connect"):
+        boltzmann_from_data({**bm_data(), "couplings": "J.npz"}, tmp_path / "w.yaml")
     with pytest.raises(ConfigError, match="burn_in"):
         boltzmann_from_data(bm_data(sweeps=5, burn_in=5))
     with pytest.raises(ConfigError, match="lacks array"):
-        np.savez(tmp_path / "K.npz", J=J)
+        np.savez(tmp_path / "K.npz", J=[1])
         boltzmann_from_data({**bm_data(), "couplings": "K.npz"}, tmp_path / "w.yaml")
 
 
@@ -216,3 +246,61 @@ def test_cli_writes_samples(tmp_path):
     bad.write_text(yaml.safe_dump({**bm_data(), "graph": {"type": "grid", "rows": 0, "cols": 3}}))
     r = subprocess.run([sys.executable, "-m", "archsim", "run", "--workload", str(bad)], capture_output=True, text=True)
     assert r.returncode == 2 and "graph.rows" in r.stderr and "Traceback" not in r.stderr
+
+
+@settings(max_examples=40)
+@given(machine())
+def test_field_range_is_the_brute_force_range_of_partial_sums(bm):
+    """Over every spin state, the partial sums h_i, h_i + J s, ... the kernel forms (CSR order): their range
+    (with 0, where the accumulator starts) is what the overflow check takes from the couplings' values."""
+    if bm.n > 10:
+        return
+    indptr, indices, weights = bm.adjacency()
+    ptr, nodes = graph.blocks(bm.colours, bm.clamped)
+    lo = hi = 0
+    for s in itertools.product([-1, 1], repeat=bm.n):
+        for i in nodes:
+            partial = np.cumsum(np.concatenate([[bm.h[i]], weights[indptr[i]:indptr[i + 1]] *
+                                                np.array(s)[indices[indptr[i]:indptr[i + 1]]]]))
+            lo, hi = min(lo, partial.min()), max(hi, partial.max())
+    plan, values = field_range(bm, nodes, graph.degrees(bm.n, bm.edges))
+    assert values == (lo, hi) and plan[0] <= lo and hi <= plan[1]
+
+
+def test_signed_bits():
+    for lo, hi in [(0, 0), (-1, 0), (-8, 7), (-9, 7), (-8, 8), (0, 1), (-300, 2)]:
+        want = next(b for b in range(1, 64) if -(1 << (b - 1)) <= lo and hi <= (1 << (b - 1)) - 1)
+        assert signed_bits(lo, hi) == want
+
+
+def test_accumulator_overflow_is_checked_from_widths_then_values(tmp_path):
+    """4 neighbours, 4-bit couplings and biases: the widths allow [-40, 39] (7 bits). With 7 bits nothing is
+    checked; with 6 the values decide: couplings of +-1 fit (|field| <= 4 + 8), 4-bit extremes do not."""
+    data = bm_data(4, 4, 4, True, coupling_bits=4, bias_bits=4)
+    plan = field_range(boltzmann_from_data(data), np.arange(16), np.full(16, 4))[0]
+    assert plan == (-40, 39) and signed_bits(*plan) == 7
+    simulate_boltzmann(arch(**{"synapse.accumulator_bits": 7}), boltzmann_from_data(data))
+    edges = graph.grid_edges(4, 4, graph.NEIGHBOURHOODS[4], True)
+    np.savez(tmp_path / "small.npz", edges=edges, J=np.ones(len(edges), int), h=np.full(16, -8))
+    np.savez(tmp_path / "big.npz", edges=edges, J=np.full(len(edges), -8), h=np.full(16, -8))
+    simulate_boltzmann(arch(**{"synapse.accumulator_bits": 6}),
+                       boltzmann_from_data({**data, "couplings": "small.npz"}, tmp_path / "w.yaml"))
+    with pytest.raises(OverflowError_, match=r"w.yaml: overflow: .* can reach \[-40, 24\] .* needs 7 signed bits; "
+                                             r"synapse.accumulator_bits is 6"):
+        simulate_boltzmann(arch(**{"synapse.accumulator_bits": 6}),
+                           boltzmann_from_data({**data, "couplings": "big.npz"}, tmp_path / "w.yaml"))
+
+
+def test_neighbourhood_12_with_16_bit_couplings_on_a_4_bit_accumulator_exits_2(tmp_path):
+    """The hardening issue's case: it used to exit 0, say the counts matched and price adds at 4 bits."""
+    import copy
+    from helpers import DEFAULT_ARCH
+    a = copy.deepcopy(DEFAULT_ARCH)
+    a["synapse"]["accumulator_bits"] = 4
+    (tmp_path / "a.yaml").write_text(yaml.safe_dump(a))
+    (tmp_path / "w.yaml").write_text(yaml.safe_dump(bm_data(8, 8, 12, True, coupling_bits=16, bias_bits=16)))
+    r = subprocess.run([sys.executable, "-m", "archsim", "run", "--arch", str(tmp_path / "a.yaml"), "--workload",
+                        str(tmp_path / "w.yaml"), "--out", str(tmp_path / "o")], capture_output=True, text=True)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert "w.yaml" in r.stderr and "accumulator_bits is 4" in r.stderr and "signed bits" in r.stderr
+    assert not (tmp_path / "o" / "summary.json").exists()

@@ -15,8 +15,9 @@ import simpy
 from ..hw.accelerator import Accelerator
 from ..hw.timing import flow_shop
 from ..kernels import ising
+from ..errors import OverflowError_
 from ..ledger import Ledger
-from ..workload.graph import adjacency, blocks
+from ..workload import graph
 from .plan import LayerPlan
 
 
@@ -37,24 +38,62 @@ class GibbsResult:
     wall_s: dict = field(default_factory=dict)
 
 
+def signed_bits(lo, hi):
+    """The fewest signed bits that hold every integer in [lo, hi]."""
+    return max(int(-lo - 1).bit_length() if lo < 0 else 0, int(hi).bit_length()) + 1
+
+
+def field_range(bm, nodes, degrees):
+    """(plan, values): the local-field range [lo, hi] the accumulator must hold over the updated nodes, from
+    the declared widths and degrees (plan) and from the couplings' values (the partial sums h_i +- |J_ij| ...
+    of the state that aligns every neighbour with its coupling: a state the chain can be in)."""
+    spec = bm.spec
+    cmax, bmax = 1 << (spec.coupling_bits - 1), 1 << (spec.bias_bits - 1)
+    d = int(degrees[nodes].max()) if len(nodes) else 0
+    plan = (-(d * cmax + bmax), d * cmax + bmax - 1)  # |J s| <= cmax: s = -1 turns -cmax into +cmax
+    absum = np.bincount(bm.edges.reshape(-1), np.repeat(np.abs(bm.weights.astype(np.int64)), 2),
+                        minlength=bm.n).astype(np.int64)
+    if not len(nodes):
+        return plan, (0, 0)
+    h = bm.h[nodes].astype(np.int64)
+    return plan, (min(0, int((h - absum[nodes]).min())), max(0, int((h + absum[nodes]).max())))
+
+
+def check_field(arch, bm, nodes, degrees):
+    """The Gibbs accumulator check, as the p-DNN's: nothing to check when the widths and degrees cannot
+    overflow the accumulator; else the couplings' values must fit, or the run stops naming the width needed.
+    Returns the values' range (the field table's domain)."""
+    bits = arch.synapse.accumulator_bits
+    plan, (lo, hi) = field_range(bm, nodes, degrees)
+    if signed_bits(*plan) > bits and signed_bits(lo, hi) > bits:
+        raise OverflowError_(
+            f"{bm.path}: overflow: local fields of {bm.spec.name!r} can reach [{lo}, {hi}] (sum of |J| and h over a "
+            f"node's {int(degrees[nodes].max())} neighbours, coupling_bits = {bm.spec.coupling_bits}, bias_bits = "
+            f"{bm.spec.bias_bits}), which needs {signed_bits(lo, hi)} signed bits; synapse.accumulator_bits is {bits}")
+    return lo, hi
+
+
 def stage_plan(arch, bm, stage):
     """The per-stage quantities: updated nodes by colour, rounds, row bits, stationarity, field table."""
     spec = bm.spec
-    degrees = np.bincount(bm.edges.reshape(-1), minlength=bm.n) if len(bm.edges) else np.zeros(bm.n, np.int64)
+    degrees = graph.degrees(bm.n, bm.edges)
     row_bits = degrees * spec.coupling_bits + spec.bias_bits
-    ptr, nodes = blocks(bm.colours, bm.clamped)
+    ptr, nodes = graph.blocks(bm.colours, bm.clamped)
+    lo, hi = check_field(arch, bm, nodes, degrees)
     units = min(arch.synapse.count, arch.neuron.count)
     rounds = [[nodes[ptr[c] + k:min(ptr[c] + k + units, ptr[c + 1])] for k in range(0, ptr[c + 1] - ptr[c], units)]
               for c in range(len(ptr) - 1)]
     updated = nodes
     stationary = int(row_bits[updated].sum()) <= arch.holders("couplings")[-1].capacity
-    I_max = int((np.abs(bm.J).sum(axis=1) + np.abs(bm.h)).max()) if bm.n else 0
+    I_max = max(-lo, hi)
     thr = ising.field_table(spec.beta, -I_max, I_max, arch.rng.bits_per_draw)
     lp = LayerPlan(stage, "gibbs", (bm.n,), (bm.n,), int(degrees.max()) if bm.n else 0, bm.n, 1,
                    spec.coupling_bits, 1, 1, "pbit", reason="couplings stationary in the weight buffer"
                    if stationary else "couplings re-read for every round (they exceed the weight buffer)")
+    indptr, indices, weights = bm.adjacency()
     return SimpleNamespace(degrees=degrees, row_bits=row_bits, ptr=ptr, nodes=nodes, rounds=rounds,
-                           updated=updated, stationary=stationary, I_min=-I_max, thr=thr, lp=lp)
+                           updated=updated, stationary=stationary, I_min=-I_max, thr=thr, lp=lp,
+                           layout=ising.layout(indptr, indices, weights, bm.h, ptr, nodes))
 
 
 def _records(spec):
@@ -63,9 +102,8 @@ def _records(spec):
 
 def _functional(arch, bm, sp, accel, stage, states, out):
     spec = bm.spec
-    indptr, indices, weights = adjacency(bm.n, bm.edges, bm.J)
-    ising.run(states, indptr, indices, weights, bm.h, sp.thr, sp.I_min, sp.ptr, sp.nodes, spec.seed,
-              arch.rng.bits_per_draw, 0, spec.sweeps, spec.burn_in, spec.record_every, out)
+    ising.run(states, sp.layout, sp.thr, sp.I_min, spec.seed, arch.rng.bits_per_draw, 0, spec.sweeps,
+              spec.burn_in, spec.record_every, out)
     times = spec.sweeps * spec.chains
     cycles = accel.couplings_load(stage, sp.row_bits[sp.updated]) if sp.stationary else 0
     per_sweep = 0
@@ -81,10 +119,9 @@ def _timing(arch, bm, sp, accel, stage, states, out):
     env = simpy.Environment()
     slots = simpy.Resource(env, capacity=2 if arch.holders("couplings")[-1].double_buffered else 1)
     port, datapath = simpy.Resource(env, capacity=1), simpy.Resource(env, capacity=1)
-    indptr, indices, weights = adjacency(bm.n, bm.edges, bm.J)
     rng_bits = arch.rng.bits_per_draw
 
-    def round_chain(r, block_nodes, chain, sweep):
+    def round_chain(r, colour, chain, sweep):
         with slots.request() as slot:
             yield slot
             with port.request() as p:
@@ -92,12 +129,10 @@ def _timing(arch, bm, sp, accel, stage, states, out):
                 yield env.timeout(accel.gibbs_load(stage, sp.row_bits[r], sp.stationary))
             with datapath.request() as dp:
                 yield dp
-                if block_nodes is not None:  # the kernel updates the colour block when its first round computes
-                    ising.block(states[chain], block_nodes, indptr, indices, weights, bm.h, sp.thr, sp.I_min,
+                if colour is not None:  # the kernel updates the colour block when its first round computes
+                    ising.block(states[chain], colour, *sp.layout, sp.thr, sp.I_min,
                                 spec.seed, chain, sweep, rng_bits)
                 yield env.timeout(accel.gibbs_compute(stage, sp.row_bits[r], sp.degrees[r], sp.stationary))
-
-    blocks = [np.concatenate(colour) if colour else np.zeros(0, np.int64) for colour in sp.rounds]
 
     def run_all():
         if sp.stationary:
@@ -105,8 +140,8 @@ def _timing(arch, bm, sp, accel, stage, states, out):
         j = 0
         for sweep in range(spec.sweeps):
             for chain in range(spec.chains):
-                for colour, block_nodes in zip(sp.rounds, blocks):
-                    yield simpy.AllOf(env, [env.process(round_chain(r, block_nodes if k == 0 else None, chain, sweep))
+                for c, colour in enumerate(sp.rounds):
+                    yield simpy.AllOf(env, [env.process(round_chain(r, c if k == 0 else None, chain, sweep))
                                             for k, r in enumerate(colour)])
             if sweep >= spec.burn_in and (sweep - spec.burn_in) % spec.record_every == 0:
                 out[j] = states
@@ -129,7 +164,8 @@ def stage_info(bm, sp, cycles):
     s = bm.spec
     return {"degrees": sp.degrees[sp.updated], "coupling_bits": s.coupling_bits, "bias_bits": s.bias_bits,
             "sweeps": s.sweeps, "chains": s.chains, "stationary": sp.stationary, "cycles": int(cycles),
-            "updates": int(len(sp.updated)) * s.sweeps * s.chains, "reason": sp.lp.reason}
+            "updates": int(len(sp.updated)) * s.sweeps * s.chains, "reason": sp.lp.reason,
+            "colouring": bm.colouring}
 
 
 def simulate_boltzmann(arch, bm, mode="functional") -> GibbsResult:

@@ -16,6 +16,10 @@ def samples_sha256(samples):
     return h.hexdigest()
 
 
+def colouring_summary(c):
+    return {"method": c.method, "colours": c.n_colours, "lower_bound": c.lower_bound, "bound": c.bound_reason}
+
+
 def summarize_gibbs(result):
     energy = energy_frame(result.arch, result.plan, result.ledger)
     tables, analytic_pj = [], 0.0
@@ -43,6 +47,7 @@ def summarize_gibbs(result):
         "stage_energy_pj": [float(per_stage.get(i, 0.0)) for i in range(len(result.stages))],
         "stage_cycles": [info["cycles"] for info in result.stages],
         "couplings_stationary": [info["stationary"] for info in result.stages],
+        "colouring": colouring_summary(result.stages[0]["colouring"]),
         "samples": int(result.samples.shape[0]), "outputs_sha256": samples_sha256(result.samples),
     }
     return summary, {"counts": result.ledger.frame(), "energy": energy, "analytic": analytic}

@@ -1,6 +1,7 @@
 """Boltzmann-machine / Ising workloads (kind: boltzmann) and denoising chains of them (kind: dtm): schema and
-loader. Nodes are numbered row-major on grids; couplings J (symmetric, zero diagonal, zero off the graph's
-edges) and biases h are integers of declared widths, from an .npz or generated from the seed.
+loader. Nodes are numbered row-major on lattices; couplings J (one per edge: symmetric, zero off the graph's
+edges) and biases h are integers of declared widths, from a graph file, an .npz or generated from the seed.
+Couplings stay sparse (one value per edge) from file to kernel.
 P(s_i = +1 | rest) = 1 / (1 + exp(-2 beta (sum_j J_ij s_j + h_i)))."""
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from ..config.fields import Strict
 from ..config.loader import validate
 from ..errors import ConfigError
 from ..kernels.reference import draw
+from . import colouring
 from . import graph as graphs
 
 TAG_COUPLINGS, TAG_INIT = 5, 6
@@ -23,14 +25,144 @@ class Grid(Strict):
     rows: int = Field(gt=0, le=4096)
     cols: int = Field(gt=0, le=4096)
     neighbourhood: Union[Literal[4, 8, 12], list[tuple[int, int]]] = Field(
-        default=4, description="4, 8, 12 (8 + distance-2 axis, DTCA-like) or a list of [dr, dc] offsets")
+        default=4, description="4, 8, 12 (8 + distance-2 axis) or a list of [dr, dc] offsets")
+    rules: Optional[list[tuple[int, int]]] = Field(
+        default=None, min_length=1, description="connection rules [a, b], each with its four 90-degree rotations "
+        "(DTCA's G12: [[0, 1], [4, 1], [9, 10]]); replaces neighbourhood")
     periodic: bool = False
+
+    @model_validator(mode="after")
+    def _one_pattern(self):
+        if self.rules is not None and "neighbourhood" in self.model_fields_set:
+            raise ValueError("give either neighbourhood or rules, not both")
+        if any(a == 0 and b == 0 for a, b in self.rules or []):
+            raise ValueError("rules: [0, 0] joins a node to itself")
+        return self
+
+    def build(self, path, base):
+        offsets = graphs.rule_offsets(self.rules) if self.rules else (
+            graphs.NEIGHBOURHOODS[self.neighbourhood] if isinstance(self.neighbourhood, int) else self.neighbourhood)
+        return graphs.lattice_graph((self.rows, self.cols), offsets, self.periodic)
+
+
+class King(Strict):
+    """King's graph: a grid where each node joins its 8 neighbours (the chess king's moves)."""
+    type: Literal["king"]
+    rows: int = Field(gt=0, le=4096)
+    cols: int = Field(gt=0, le=4096)
+    periodic: bool = False
+
+    def build(self, path, base):
+        return graphs.lattice_graph((self.rows, self.cols), graphs.NEIGHBOURHOODS[8], self.periodic)
+
+
+class Lattice3(Strict):
+    """A 3-D lattice, nodes numbered row-major over shape [X, Y, Z]; 6 axis neighbours unless offsets say."""
+    type: Literal["lattice"]
+    shape: tuple[int, int, int] = Field(description="[X, Y, Z] sizes")
+    offsets: list[tuple[int, int, int]] = Field(default=[(1, 0, 0), (0, 1, 0), (0, 0, 1)], min_length=1,
+                                                description="[dx, dy, dz] of half the neighbourhood")
+    periodic: bool = False
+
+    @model_validator(mode="after")
+    def _sizes(self):
+        if min(self.shape) < 1 or self.shape[0] * self.shape[1] * self.shape[2] > 1 << 24:
+            raise ValueError(f"shape {list(self.shape)}: sizes must be >= 1 with at most 2**24 nodes")
+        if any(o == (0, 0, 0) for o in self.offsets):
+            raise ValueError("offsets: [0, 0, 0] joins a node to itself")
+        return self
+
+    def build(self, path, base):
+        return graphs.lattice_graph(self.shape, self.offsets, self.periodic)
+
+
+class Chimera(Strict):
+    type: Literal["chimera"]
+    m: int = Field(ge=1, le=64, description="rows of unit cells")
+    n: Optional[int] = Field(default=None, ge=1, le=64, description="columns of unit cells (default m)")
+    t: int = Field(default=4, ge=1, le=16, description="shore size of a unit cell")
+
+    def build(self, path, base):
+        return graphs.dwave_graph("chimera", path, m=self.m, n=self.n, t=self.t)
+
+
+class Pegasus(Strict):
+    type: Literal["pegasus"]
+    m: int = Field(ge=2, le=64, description="Pegasus size parameter (P16 is D-Wave Advantage)")
+    fabric_only: bool = True
+
+    def build(self, path, base):
+        return graphs.dwave_graph("pegasus", path, m=self.m, fabric_only=self.fabric_only)
+
+
+class Zephyr(Strict):
+    type: Literal["zephyr"]
+    m: int = Field(ge=1, le=64, description="Zephyr grid parameter")
+    t: int = Field(default=4, ge=1, le=16, description="tile parameter")
+
+    def build(self, path, base):
+        return graphs.dwave_graph("zephyr", path, m=self.m, t=self.t)
+
+
+class Dbm(Strict):
+    """Layered sparse graph of a deep Boltzmann machine: each node of a layer joined to fan_in distinct nodes
+    of the layer before, chosen from the seed."""
+    type: Literal["dbm"]
+    layers: list[int] = Field(min_length=2, description="nodes per layer, visible layer first")
+    fan_in: int = Field(ge=1, description="edges from each node to the layer before it")
+    seed: int = Field(default=0, ge=0, lt=1 << 63, description="seed of the fan-in choices")
+
+    @model_validator(mode="after")
+    def _fits(self):
+        if min(self.layers) < 1 or sum(self.layers) > 1 << 24:
+            raise ValueError(f"layers {self.layers}: sizes must be >= 1 with at most 2**24 nodes")
+        if self.fan_in > min(self.layers[:-1]):
+            raise ValueError(f"fan_in {self.fan_in} exceeds the smallest layer a node draws from "
+                             f"({min(self.layers[:-1])})")
+        return self
+
+    def build(self, path, base):
+        return graphs.dbm_graph(self.layers, self.fan_in, self.seed)
 
 
 class EdgeList(Strict):
     type: Literal["edges"]
     nodes: int = Field(gt=0, le=1 << 22)
     edges: list[tuple[int, int]] = Field(min_length=0)
+
+    def build(self, path, base):
+        e = np.asarray(self.edges, np.int64).reshape(-1, 2)
+        problems = graphs.pair_problems(self.nodes, e[:, 0], e[:, 1], np.zeros(len(e)), 1,
+                                        lambda k: f"graph.edges[{k}]", "value")
+        if problems:
+            raise ConfigError(path, problems)
+        return graphs.Graph(self.nodes, graphs.canonical(self.nodes, e[:, 0], e[:, 1]))
+
+
+class GraphFile(Strict):
+    type: Literal["file"]
+    path: str = Field(min_length=1, description="graph file relative to the workload file: 'nodes N', then "
+                      "'I J W' edges with couplings and optional 'bias I H' lines (see graph.FILE_FORMAT)")
+
+
+GraphSpec = Annotated[Union[Grid, King, Lattice3, Chimera, Pegasus, Zephyr, Dbm, EdgeList, GraphFile],
+                      Field(discriminator="type")]
+
+
+class ColouringSpec(Strict):
+    method: Literal[colouring.METHODS] = Field(default="auto", description="auto: lattice, else bipartite, "
+                                               "else dsatur; fixed: the colours given here or in file")
+    colours: Optional[list[int]] = Field(default=None, description="with fixed: one colour (>= 0) per node")
+    file: Optional[str] = Field(default=None, description="with fixed: a text file, one colour per line")
+
+    @model_validator(mode="after")
+    def _fixed(self):
+        given = (self.colours is not None) + (self.file is not None)
+        if self.method == "fixed" and given != 1:
+            raise ValueError("method fixed needs exactly one of colours, file")
+        if self.method != "fixed" and given:
+            raise ValueError(f"colours and file go with method fixed, not {self.method!r}")
+        return self
 
 
 class Clamp(Strict):
@@ -42,9 +174,11 @@ class Boltzmann(Strict):
     schema_version: Literal[1] = 1
     kind: Literal["boltzmann"]
     name: str = Field(min_length=1)
-    graph: Annotated[Union[Grid, EdgeList], Field(discriminator="type")]
-    couplings: Optional[str] = Field(default=None, description=".npz with integer J (n x n) and h (n), relative "
-                                     "to the workload file; generated from the seed when absent")
+    graph: GraphSpec
+    colouring: ColouringSpec = Field(default_factory=ColouringSpec)
+    couplings: Optional[str] = Field(default=None, description=".npz with integer edges (k x 2), J (k) and h (n), "
+                                     "relative to the workload file; pairs not listed couple 0; generated from "
+                                     "the seed when absent (a graph file brings its own)")
     coupling_bits: int = Field(default=4, ge=1, le=16, description="signed coupling width")
     bias_bits: int = Field(default=4, ge=1, le=16, description="signed bias width")
     beta: float = Field(gt=0, le=1e6, description="inverse temperature")
@@ -77,7 +211,8 @@ class Dtm(Strict):
     schema_version: Literal[1] = 1
     kind: Literal["dtm"]
     name: str = Field(min_length=1)
-    graph: Annotated[Union[Grid, EdgeList], Field(discriminator="type")]
+    graph: GraphSpec
+    colouring: ColouringSpec = Field(default_factory=ColouringSpec)
     coupling_bits: int = Field(default=4, ge=1, le=16)
     bias_bits: int = Field(default=4, ge=1, le=16)
     beta: float = Field(gt=0, le=1e6)
@@ -93,13 +228,20 @@ class Dtm(Strict):
 class BoltzmannWorkload:
     spec: Boltzmann
     n: int
-    edges: np.ndarray
-    J: np.ndarray
-    h: np.ndarray
-    clamped: np.ndarray      # bool (n,)
+    edges: np.ndarray         # (E, 2) int64, i < j, sorted
+    weights: np.ndarray       # (E,) int16: J of each edge
+    h: np.ndarray             # (n,) int16
+    clamped: np.ndarray       # bool (n,)
     clamp_values: np.ndarray  # int8 (n,), meaningful where clamped
-    colours: np.ndarray
+    colouring: colouring.Colouring
     path: str
+
+    @property
+    def colours(self):
+        return self.colouring.colours
+
+    def adjacency(self):
+        return graphs.adjacency(self.n, self.edges, self.weights)
 
     def initial_states(self):
         """(chains, n) int8 from the counter RNG (sweep index 2**40 marks initialisation), clamps applied."""
@@ -110,75 +252,110 @@ class BoltzmannWorkload:
         return s
 
 
-def _graph(spec, path):
+def _graph(spec, path, base):
     g = spec.graph
-    if g.type == "grid":
-        offsets = graphs.NEIGHBOURHOODS[g.neighbourhood] if isinstance(g.neighbourhood, int) else g.neighbourhood
-        return g.rows * g.cols, graphs.grid_edges(g.rows, g.cols, offsets, g.periodic)
-    problems = graphs.check_edges(g.nodes, g.edges)
+    if g.type == "file":
+        if getattr(spec, "couplings", None) or any(st.couplings for st in getattr(spec, "stages", [])):
+            raise ConfigError(path, [f"couplings: graph.path {g.path!r} brings its couplings; drop couplings"])
+        return graphs.read_graph_file(Path(base) / g.path, spec.coupling_bits, spec.bias_bits)
+    return g.build(path, base)
+
+
+def _colouring(spec, graph, path, base):
+    """The colouring the workload asks for, with its problems (an improper fixed colouring) as errors."""
+    c = spec.colouring
+    fixed, where = None, (lambda k: f"colouring.colours[{k}]")
+    if c.method == "fixed":
+        fixed = c.colours
+        if c.file is not None:
+            fixed, where = _colour_file(Path(base) / c.file), (lambda k: f"{c.file}: line {k + 1}")
+        if len(fixed) != graph.n or min(fixed) < 0:
+            raise ConfigError(path, [f"colouring: {len(fixed)} colours given (min {min(fixed, default=None)}); "
+                                     f"want one colour >= 0 for each of the {graph.n} nodes"])
+        problems = colouring.proper_problems(np.asarray(fixed, np.int64), graph.edges, where)
+        if problems:
+            raise ConfigError(path, ["colouring: not proper: " + p for p in problems])
+    indptr, indices, _ = graphs.adjacency(graph.n, graph.edges, np.zeros(len(graph.edges), np.int64))
+    result, problems = colouring.colour(c.method, graph.n, graph.edges, indptr, indices, graph.lattice, fixed)
     if problems:
         raise ConfigError(path, problems)
-    e = np.array(sorted({(min(i, j), max(i, j)) for i, j in g.edges}), dtype=np.int64).reshape(-1, 2)
-    return g.nodes, e
+    return result
+
+
+def _colour_file(file):
+    try:
+        lines = open(file, encoding="utf-8").read().splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(file, [f"cannot read the colour file ({e})"]) from None
+    bad = [f"line {k + 1}: {line.strip()!r} is not a colour (an integer >= 0)"
+           for k, line in enumerate(lines) if not line.strip().isdigit()]
+    if bad:
+        raise ConfigError(file, bad[:10])
+    return [int(line) for line in lines]
+
+
+def couplings(spec, graph, base, path, file=None, seed=None, field="couplings"):
+    """(weights per edge, h) from the graph file, the .npz, or generated from the seed, checked against the
+    graph and the declared widths; int16 (both widths are at most 16 bits)."""
+    weights, h = _couplings(spec, graph, base, path, file, seed, field)
+    return weights.astype(np.int16), h.astype(np.int16)
+
+
+def _couplings(spec, graph, base, path, file, seed, field):
+    if graph.weights is not None:
+        return graph.weights, graph.bias
+    n, edges = graph.n, graph.edges
+    file = spec.couplings if file is None else file
+    if file is None:
+        seed = spec.seed if seed is None else seed
+        J = draw(seed, TAG_COUPLINGS, 0, np.arange(len(edges)), 0, 0, spec.coupling_bits) - (
+            1 << (spec.coupling_bits - 1))
+        h = draw(seed, TAG_COUPLINGS, 1, np.arange(n), 0, 0, spec.bias_bits) - (1 << (spec.bias_bits - 1))
+        return J, h
+    try:
+        npz = np.load(Path(base) / file, allow_pickle=False)
+        arrays = {k: npz[k] for k in ("edges", "J", "h") if k in npz.files}
+    except (OSError, ValueError, EOFError) as e:
+        raise ConfigError(path, [f"{field}: cannot read {file!r} ({e})"]) from None
+    missing = [k for k in ("edges", "J", "h") if k not in arrays]
+    if missing:
+        raise ConfigError(path, [f"{field}: {file!r} lacks array(s) {missing}; it holds {list(npz.files)}"])
+    pairs, J, h = arrays["edges"], arrays["J"], arrays["h"]
+    problems = []
+    if pairs.ndim != 2 or pairs.shape[1:] != (2,) or not np.issubdtype(pairs.dtype, np.integer):
+        problems.append(f"{field}: {file}:edges must be integer pairs (k x 2), got {pairs.shape} {pairs.dtype}")
+    elif J.shape != (len(pairs),) or not np.issubdtype(J.dtype, np.integer):
+        problems.append(f"{field}: {file}:J must be {len(pairs)} integers (one per pair), got {J.shape} {J.dtype}")
+    if h.shape != (n,) or not np.issubdtype(h.dtype, np.integer):
+        problems.append(f"{field}: {file}:h must be {n} integers, got {h.shape} {h.dtype}")
+    if problems:
+        raise ConfigError(path, problems)
+    where = (lambda k: f"{field}: {file}:edges[{k}]")
+    problems = graphs.pair_problems(n, pairs[:, 0], pairs[:, 1], J, spec.coupling_bits, where,
+                                    f"J (coupling_bits = {spec.coupling_bits})")
+    if not problems:
+        pairs = pairs.astype(np.int64)
+        i, j = np.minimum(pairs[:, 0], pairs[:, 1]), np.maximum(pairs[:, 0], pairs[:, 1])
+        keys = edges[:, 0] * n + edges[:, 1]
+        at = np.minimum(np.searchsorted(keys, i * n + j), max(len(keys) - 1, 0))
+        off = np.flatnonzero((keys[at] != i * n + j) if len(keys) else np.ones(len(i), bool))
+        problems += [f"{where(k)}: J[{pairs[k, 0]},{pairs[k, 1]}] = {J[k]} couples nodes the graph does not "
+                     f"connect" for k in off[:5]]
+    if not _fits(h, spec.bias_bits):
+        problems.append(f"{field}: {file}:h has values in [{h.min()}, {h.max()}], beyond bias_bits = "
+                        f"{spec.bias_bits}")
+    if problems:
+        raise ConfigError(path, problems)
+    weights = np.zeros(len(edges), np.int64)
+    weights[at] = J
+    return weights, h.astype(np.int64)
 
 
 def _fits(a, bits):
     return a.size == 0 or (a.min() >= -(1 << (bits - 1)) and a.max() <= (1 << (bits - 1)) - 1)
 
 
-def couplings(spec, n, edges, base, path, file=None, seed=None, field="couplings"):
-    """(J, h) from the .npz or generated from the seed, checked against the graph and the declared widths."""
-    file = spec.couplings if file is None else file
-    if file is None:
-        seed = spec.seed if seed is None else seed
-        half = 1 << (spec.coupling_bits - 1)
-        J = np.zeros((n, n), np.int64)
-        vals = draw(seed, TAG_COUPLINGS, 0, np.arange(len(edges)), 0, 0, spec.coupling_bits) - half
-        J[edges[:, 0], edges[:, 1]] = J[edges[:, 1], edges[:, 0]] = vals
-        h = draw(seed, TAG_COUPLINGS, 1, np.arange(n), 0, 0, spec.bias_bits) - (1 << (spec.bias_bits - 1))
-        return J, h
-    try:
-        npz = np.load(Path(base) / file, allow_pickle=False)
-    except (OSError, ValueError) as e:
-        raise ConfigError(path, [f"{field}: cannot read {file!r} ({e})"]) from None
-    missing = [k for k in ("J", "h") if k not in npz.files]
-    if missing:
-        raise ConfigError(path, [f"{field}: {file!r} lacks array(s) {missing}; it holds {list(npz.files)}"])
-    J, h = npz["J"], npz["h"]
-    problems = []
-    if J.shape != (n, n) or not np.issubdtype(J.dtype, np.integer):
-        problems.append(f"{field}: {file}:J must be an integer {n} x {n} matrix, got {J.shape} {J.dtype}")
-    if h.shape != (n,) or not np.issubdtype(h.dtype, np.integer):
-        problems.append(f"{field}: {file}:h must be {n} integers, got {h.shape} {h.dtype}")
-    if problems:
-        raise ConfigError(path, problems)
-    on_edge = np.zeros((n, n), bool)
-    on_edge[edges[:, 0], edges[:, 1]] = on_edge[edges[:, 1], edges[:, 0]] = True
-    if not np.array_equal(J, J.T):
-        i, j = np.argwhere(J != J.T)[0]
-        problems.append(f"{field}: {file}:J is not symmetric (J[{i},{j}] = {J[i, j]}, J[{j},{i}] = {J[j, i]})")
-    if np.any(np.diag(J)):
-        problems.append(f"{field}: {file}:J has a non-zero diagonal (node {int(np.flatnonzero(np.diag(J))[0])})")
-    off = np.argwhere((J != 0) & ~on_edge & ~np.eye(n, dtype=bool))
-    if len(off):
-        problems.append(f"{field}: {file}:J[{off[0][0]},{off[0][1]}] = {J[off[0][0], off[0][1]]} couples nodes the "
-                        f"graph does not connect")
-    if not _fits(J, spec.coupling_bits):
-        problems.append(f"{field}: {file}:J has values in [{J.min()}, {J.max()}], beyond coupling_bits = "
-                        f"{spec.coupling_bits}")
-    if not _fits(h, spec.bias_bits):
-        problems.append(f"{field}: {file}:h has values in [{h.min()}, {h.max()}], beyond bias_bits = "
-                        f"{spec.bias_bits}")
-    if problems:
-        raise ConfigError(path, problems)
-    return J.astype(np.int64), h.astype(np.int64)
-
-
-def boltzmann_from_data(data, path="<workload>", base=None):
-    spec = validate(Boltzmann, data, path)
-    base = Path(base if base is not None else Path(str(path)).parent)
-    n, edges = _graph(spec, path)
-    J, h = couplings(spec, n, edges, base, path)
+def _clamp(spec, n, path):
     clamped, values = np.zeros(n, bool), np.zeros(n, np.int8)
     if spec.clamp:
         bad = [i for i in spec.clamp.nodes if not 0 <= i < n]
@@ -186,7 +363,17 @@ def boltzmann_from_data(data, path="<workload>", base=None):
             raise ConfigError(path, [f"clamp.nodes: {bad} outside 0..{n - 1}"])
         clamped[spec.clamp.nodes] = True
         values[spec.clamp.nodes] = spec.clamp.values
-    return BoltzmannWorkload(spec, n, edges, J, h, clamped, values, graphs.colour(n, edges), str(path))
+    return clamped, values
+
+
+def boltzmann_from_data(data, path="<workload>", base=None):
+    spec = validate(Boltzmann, data, path)
+    base = Path(base if base is not None else Path(str(path)).parent)
+    graph = _graph(spec, path, base)
+    weights, h = couplings(spec, graph, base, path)
+    clamped, values = _clamp(spec, graph.n, path)
+    return BoltzmannWorkload(spec, graph.n, graph.edges, weights, h, clamped, values,
+                             _colouring(spec, graph, path, base), str(path))
 
 
 @dataclass
@@ -201,22 +388,24 @@ def dtm_from_data(data, path="<workload>", base=None):
     with condition_nodes clamped to what stage k-1 left there; only the last stage's final state is recorded."""
     spec = validate(Dtm, data, path)
     base = Path(base if base is not None else Path(str(path)).parent)
-    n, edges = _graph(spec, path)
+    graph = _graph(spec, path, base)
+    n = graph.n
     bad = [i for i in spec.condition_nodes if not 0 <= i < n]
     if bad:
         raise ConfigError(path, [f"condition_nodes: {bad} outside 0..{n - 1}"])
+    colours = _colouring(spec, graph, path, base)
     stages = []
     for k, st in enumerate(spec.stages):
         sweeps = st.sweeps or spec.sweeps
         seed = st.seed if st.seed is not None else spec.seed + k
         bm_spec = Boltzmann(kind="boltzmann", name=f"{spec.name}:stage{k}", graph=spec.graph,
-                            couplings=st.couplings, coupling_bits=spec.coupling_bits, bias_bits=spec.bias_bits,
-                            beta=st.beta or spec.beta, sweeps=sweeps, burn_in=sweeps - 1, chains=spec.chains,
-                            seed=seed)
-        J, h = couplings(bm_spec, n, edges, base, path, field=f"stages[{k}].couplings")
+                            colouring=spec.colouring, couplings=st.couplings, coupling_bits=spec.coupling_bits,
+                            bias_bits=spec.bias_bits, beta=st.beta or spec.beta, sweeps=sweeps, burn_in=sweeps - 1,
+                            chains=spec.chains, seed=seed)
+        weights, h = couplings(bm_spec, graph, base, path, field=f"stages[{k}].couplings")
         clamped = np.zeros(n, bool)
         if k > 0:
             clamped[spec.condition_nodes] = True
-        stages.append(BoltzmannWorkload(bm_spec, n, edges, J, h, clamped, np.zeros(n, np.int8),
-                                        graphs.colour(n, edges), str(path)))
+        stages.append(BoltzmannWorkload(bm_spec, n, graph.edges, weights, h, clamped, np.zeros(n, np.int8),
+                                        colours, str(path)))
     return DtmWorkload(spec, stages, str(path))
