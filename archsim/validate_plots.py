@@ -21,13 +21,12 @@ SAMPLES = [1, 2, 4, 8, 16, 32]
 
 def _arch(base, name, kind):
     """The scenario's architecture with room for the elementary-operation layer and the given synapse kind."""
+    from .validate import edit_arch
     d = read_yaml(resolve_arch_path(name if name == "default" else base / name))
-    d["synapse"]["kind"] = kind
-    d["synapse"]["accumulator_bits"] = 40
-    d["act_mem"]["capacity"] = "1MiB"
+    changes = {"synapse.kind": kind, "synapse.accumulator_bits": 40, "act_mem.capacity": "1MiB"}
     if d["weight_mem"]["kind"] != "dram":
-        d["weight_mem"]["capacity"] = "1MiB"
-    return arch_from_data(d, name)
+        changes["weight_mem.capacity"] = "1MiB"
+    return arch_from_data(edit_arch(d, changes), name)
 
 
 def _layer(n, m, T, act, bits):
@@ -46,28 +45,21 @@ def _energy(arch, workload):
     return s["energy_pj"], s["energy_pj_by_component"]
 
 
-def _deterministic(workload_data, bits):
-    """The same network with deterministic k-bit activations and inputs, one sample."""
-    from .workload.loader import workload_from_data
-    d = dict(workload_data, samples=1, input=dict(workload_data["input"], bits=bits))
-    d["layers"] = [dict(layer, activation="quantized", output_bits=bits) if layer.get("activation") == "pbit"
-                   else layer for layer in workload_data["layers"]]
-    return workload_from_data(d, "deterministic baseline")
-
-
 def fpga_gains(base, samples, bits):
     """Predicted energy gain, deterministic k-bit (MAC synapses, T = 1) over p-bit (accumulate, T samples),
     of the seed paper's FPGA network shape on the FPGA building block: {k: [gain per T]}."""
+    from .validate import deterministic
     from .workload.loader import workload_from_data
     data = read_yaml(base / "workloads" / "mnist-generator-fpga.yaml")
     name = SCENARIOS["FPGA building block"]
     pbit_arch, mac_arch = _arch(base, name, "accumulate"), _arch(base, name, "mac")
     pbit = [_energy(pbit_arch, workload_from_data(dict(data, samples=T), "p-bit"))[0] for T in samples]
-    return {k: [_energy(mac_arch, _deterministic(data, k))[0] / e for e in pbit] for k in bits}
+    return {k: [_energy(mac_arch, deterministic(data, k))[0] / e for e in pbit] for k in bits}
 
 
 def _published(base):
-    return {e["id"]: e for e in read_yaml(base / "validation" / "published.yaml")["entries"]}
+    from .validate import PUBLISHED
+    return {e["id"]: e for e in read_yaml(base / PUBLISHED)["entries"]}
 
 
 def _energy_vs_T(plt, base, n, m):
