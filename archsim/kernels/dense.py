@@ -15,7 +15,7 @@ from .tables import LINEAR, PBIT, QUANTIZED
 def activate(acc, kind, table, shift, half, out_max, rng_bits, seed, layer, item, sample, neuron):
     if kind == LINEAR:
         return acc
-    idx = (acc >> shift)
+    idx = (acc + ((np.int64(1) << shift) >> 1)) >> shift  # round to the nearest bucket centre (tables.py)
     if idx < -half:
         idx = -half
     elif idx > half - 1:
