@@ -155,3 +155,21 @@ def test_validate_cli_regenerates_the_committed_report_and_plots(tmp_path):
     assert (tmp_path / "report.md").read_text() == (ROOT / "validation" / "report.md").read_text()
     for name in ("energy_per_eo_vs_T", "sample_vs_bit", "fpga_gain", "asic_65nm_breakdown"):
         assert (tmp_path / "plots" / f"{name}.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_validate_after_a_plain_install_in_a_fresh_venv(tmp_path):
+    """`pip install .` (not editable) in a fresh venv: validate finds the figures from the checkout it runs in,
+    and from elsewhere fails with exit 2, naming where it looked."""
+    import subprocess
+    import sys
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    r = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(ROOT)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    exe = str(venv / "bin" / "archsim")
+    r = subprocess.run([exe, "validate", "--only", "horowitz-add-32b", "--out", str(tmp_path / "out")],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0 and "1 rows" in r.stdout, r.stdout + r.stderr
+    r = subprocess.run([exe, "validate"], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 2 and "Looked in:" in r.stderr and "Traceback" not in r.stderr
