@@ -188,24 +188,28 @@ def _corner_data(datas, uncertain, factors):
 
 def _gap_analysis(method, nominal, published):
     """Per component and action (above 1 % of either run): the factor on its energy (in every run) that would
-    make the nominal figure equal the published one (the figure is linear-fractional in each energy)."""
-    if method != "fpga_gain":
+    make the nominal figure equal the published one. Both methods are a ratio of two runs' energies, E_a / E_b
+    (fpga_gain: det. / p-bit; extra_sample: E(T+1) / E(T), target 1 + published), linear in each energy."""
+    if method == "fpga_gain":
+        (a, a_by), (b, b_by), target, names = *nominal, published, ("det.", "p-bit")
+    elif method == "extra_sample":
+        (b, b_by), (a, a_by), target, names = *nominal, 1 + published, ("T+1", "T")
+    else:
         return ""
-    (d, d_by), (p, p_by) = nominal
     parts = []
-    for c in sorted(set(d_by) | set(p_by)):
-        dc, pc = d_by.get(c, 0.0), p_by.get(c, 0.0)
-        if max(dc / d, pc / p) < 0.01:
+    for c in sorted(set(a_by) | set(b_by)):
+        ac, bc = a_by.get(c, 0.0), b_by.get(c, 0.0)
+        if max(ac / a, bc / b) < 0.01:
             continue
-        denom = dc - published * pc
-        s = 1 + (published * p - d) / denom if denom else math.inf
-        share = f"{dc / d:.0%} of det., {pc / p:.0%} of p-bit"
+        denom = ac - target * bc
+        s = 1 + (target * b - a) / denom if denom else math.inf
+        share = f"{ac / a:.0%} of {names[0]}, {bc / b:.0%} of {names[1]}"
         parts.append(f"{c} ({share}): x{s:.3g}" if s > 0 and math.isfinite(s) else f"{c} ({share}): none")
     return ("energy shares at the nominal point, and the factor on that one energy that would give the published "
             "figure (none: no factor can): " + "; ".join(parts))
 
 
-def _energy_interval(entry, base, cache):
+def energy_interval(entry, base, cache):
     key = json.dumps({k: entry.get(k) for k in ("method", "arch", "arch_changes", "resize", "uncertain",
                                                 "workload", "samples", "baseline_bits")}, sort_keys=True)
     if key not in cache:
@@ -295,7 +299,7 @@ def _row(e, base, cache):
             row["analysis"] = f"archsim's nearest number: {e['nearest']['what']}"
         return row
     if e["kind"] == "prediction":
-        sim, lo, hi, method, nominal = _energy_interval(e, base, cache)
+        sim, lo, hi, method, nominal = energy_interval(e, base, cache)
         row.update(simulated=sim, low=lo, high=hi, interval_method=method,
                    analysis=_gap_analysis(e["method"], nominal, e["value"]))
         claim = e.get("claim") == "at_least"

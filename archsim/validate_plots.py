@@ -3,7 +3,8 @@
                               weight-memory share of it
   sample_vs_bit.png           one more sample against one more bit, SRAM and DRAM scenarios
   fpga_gain.png               the FPGA's energy gain predicted by archsim against the published measured and
-                              eps_EO-predicted gains (read from validation/published.yaml)
+                              eps_EO-predicted gains (read from validation/published.yaml), with the
+                              validation rows' interval at their condition
   asic_65nm_breakdown.png     the component breakdown of the 65 nm building block's elementary operation
 Every number drawn is the simulator's, except the published reference lines, which come from the data file."""
 from pathlib import Path
@@ -97,6 +98,10 @@ def _fpga_gain(plt, base, n, m):
     fig, ax = plt.subplots(figsize=(7.5, 4.4))
     for k, g in fpga_gains(base, SAMPLES, [4, 8]).items():
         ax.plot(SAMPLES, g, "o-", label=f"archsim: {k}-bit deterministic / p-bit with T samples")
+    from .validate import energy_interval
+    gain, low, high, _, _ = energy_interval(published["pdnn-fpga-gain"], base, {})
+    ax.errorbar([1], [gain], yerr=[[gain - low], [high - gain]], fmt="none", ecolor="C1", capsize=5, lw=1.5,
+                label="archsim interval at T = 1, 8-bit (validation rows: hard blocks 1-14x, soft logic 12-14x)")
     for pid, style in (("pdnn-fpga-gain", "--"), ("pdnn-fpga-gain-predicted", ":")):
         e = published[pid]
         ax.axhline(e["value"], color="k", ls=style, lw=1, label=f"published: {e['quantity']} ({e['quality']})")
