@@ -21,7 +21,10 @@ Methods (how the simulator arrives at its figure):
   dtm_energy_per_sample  energy of one generated sample of a denoising chain
   gibbs_rate             p-bit updates per second of a Boltzmann machine, times `scale`
   gibbs_energy_per_update  energy per p-bit update of a Boltzmann machine
-  config_energy          an energy the architecture file holds, times `scale`"""
+  config_energy          an energy the architecture file holds, times `scale`
+  fpga_mac_luts          LUTs of the deterministic network's MAC synapses over the p-bit network's select-add
+                         synapses (energy/fpga_resources.py, one synapse unit per layer); its interval spans
+                         the two ways a 1-bit select maps onto LUTs (folded into the adder, or a W x 1 multiplier)"""
 import copy
 import itertools
 import json
@@ -228,6 +231,22 @@ def energy_interval(entry, base, cache):
     return cache[key]
 
 
+def lut_interval(entry, base):
+    """(nominal, low, high, interval method, analysis) of the MAC-LUT ratio on the workload's dense layers."""
+    from .energy import fpga_resources as fr
+    model = fr.load_model()
+    data = read_yaml(base / entry["workload"])
+    sizes = [data["input"]["size"]] + [layer["outputs"] for layer in data["layers"]]
+    layers = [(layer["weight_bits"], n) for layer, n in zip(data["layers"], sizes)]
+    det = sum(fr.mac_luts(model, w, entry["baseline_bits"], n) for w, n in layers)
+    folded, mult = (sum(fr.select_add_luts(model, w, n, f) for w, n in layers) for f in (True, False))
+    method = ("the two mappings of a p-bit synapse's 1-bit select: folded into the adder's LUT (nominal) or a "
+              f"W x 1 multiplier of the model; model: {model.citation}")
+    analysis = (f"LUTs per synapse unit, summed over the layers (weight bits, fan-in) {layers}: deterministic "
+                f"{entry['baseline_bits']}-bit MAC {det}; p-bit select-add {folded} (select folded) to {mult}")
+    return det / folded, det / mult, det / folded, method, analysis
+
+
 # --- other methods (no interval: consistency, identity, nearest numbers) -----------------------------------------
 
 def _gibbs_summary(entry, base):
@@ -290,18 +309,22 @@ def _row(e, base, cache):
     source = f"{e['citation']}; {e['where']} ({e['quality']})"
     row = {"id": e["id"], "quantity": e["quantity"], "kind": e["kind"].replace("_", " "), "published": e["value"],
            "simulated": None, "low": None, "high": None, "unit": e["unit"], "rel_error": None,
-           "comparison": "", "interval_method": "", "inputs": e.get("inputs", ""), "independence": e.get("independence", ""),
-           "analysis": "", "source": source}
+           "comparison": "", "interval_method": "", "inputs": e.get("inputs", ""),
+           "independence": e.get("independence", ""), "analysis": "", "source": source}
     if e["kind"] == "not_modelled":
         row["status"] = f"not modelled: {e['reason']}"
         if e.get("nearest"):
             row["simulated"] = _simulate(dict(e["nearest"], id=e["id"]), base)
             row["analysis"] = f"archsim's nearest number: {e['nearest']['what']}"
         return row
-    if e["kind"] == "prediction":
+    if e["kind"] == "prediction" and e["method"] == "fpga_mac_luts":
+        sim, lo, hi, method, analysis = lut_interval(e, base)
+        row.update(simulated=sim, low=lo, high=hi, interval_method=method, analysis=analysis)
+    elif e["kind"] == "prediction":
         sim, lo, hi, method, nominal = energy_interval(e, base, cache)
         row.update(simulated=sim, low=lo, high=hi, interval_method=method,
                    analysis=_gap_analysis(e["method"], nominal, e["value"]))
+    if e["kind"] == "prediction":
         claim = e.get("claim") == "at_least"
         row["comparison"] = "claim: whole interval above" if claim else "published in interval"
         ok = lo > e["value"] if claim else lo <= e["value"] <= hi
