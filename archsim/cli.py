@@ -153,7 +153,8 @@ def _tradeoff(args, argv):
         v.strip().isdigit() and int(v) > 0 for v in text.split(",")) else _bad(name, text)
     try:
         table = run_tradeoff(args.workload, ints(args.samples, "--samples"), ints(args.bits, "--bits"), args.out,
-                             args.arch, args.data, args.epochs, args.seed, progress=not args.no_progress)
+                             args.arch, args.data, args.epochs, args.seed, progress=not args.no_progress,
+                             seeds=args.seeds)
     except ValueError as e:
         raise ArchsimError(str(e)) from None
     print(f"archsim tradeoff: {len(table)} runs -> {args.out}/tradeoff.csv, accuracy_vs_energy.png, "
@@ -161,7 +162,7 @@ def _tradeoff(args, argv):
     if args.claims:
         frame = claims(table, args.claims)
         for _, r in frame.iterrows():
-            print(f"  [{'holds' if r.holds else 'does not hold'}] {r.claim}: {r.measured}")
+            print(f"  [{r.holds}] {r.claim}: {r.measured}")
         print(f"  claims table -> {args.claims}")
     return 0
 
@@ -349,6 +350,7 @@ def parser(command=None):
     to.add_argument("--data", default="digits", help="'digits' (scikit-learn) or an .npz with x and y")
     to.add_argument("--epochs", type=POSITIVE, default=60)
     to.add_argument("--seed", type=SEED, default=0)
+    to.add_argument("--seeds", type=POSITIVE, default=8, help="replicates: training and RNG seeds seed .. seed+N-1")
     to.add_argument("--out", default="tradeoff-out")
     to.add_argument("--claims", help="also write the paper's claims, answered, to this Markdown file")
     to.add_argument("--no-progress", action="store_true")

@@ -3,7 +3,8 @@
                               weight-memory share of it
   sample_vs_bit.png           one more sample against one more bit, SRAM and DRAM scenarios
   fpga_gain.png               the FPGA's energy gain predicted by archsim against the published measured and
-                              eps_EO-predicted gains (read from validation/published.yaml)
+                              eps_EO-predicted gains (read from validation/published.yaml), with the
+                              validation rows' interval at their condition
   asic_65nm_breakdown.png     the component breakdown of the 65 nm building block's elementary operation
 Every number drawn is the simulator's, except the published reference lines, which come from the data file."""
 from pathlib import Path
@@ -21,14 +22,12 @@ SAMPLES = [1, 2, 4, 8, 16, 32]
 
 def _arch(base, name, kind):
     """The scenario's architecture with room for the elementary-operation layer and the given synapse kind."""
+    from .validate import edit_arch
     d = read_yaml(resolve_arch_path(name if name == "default" else base / name))
-    d["synapse"]["kind"] = kind
-    d["synapse"]["accumulator_bits"] = 40
-    levels = {lv["name"]: lv for lv in d["levels"]}
-    levels["act_mem"]["capacity"] = "1MiB"
-    if levels["weight_mem"]["kind"] != "dram":
-        levels["weight_mem"]["capacity"] = "1MiB"
-    return arch_from_data(d, name)
+    changes = {"synapse.kind": kind, "synapse.accumulator_bits": 40, "act_mem.capacity": "1MiB"}
+    if d["weight_mem"]["kind"] != "dram":
+        changes["weight_mem.capacity"] = "1MiB"
+    return arch_from_data(edit_arch(d, changes), name)
 
 
 def _layer(n, m, T, act, bits):
@@ -47,28 +46,21 @@ def _energy(arch, workload):
     return s["energy_pj"], s["energy_pj_by_component"]
 
 
-def _deterministic(workload_data, bits):
-    """The same network with deterministic k-bit activations and inputs, one sample."""
-    from .workload.loader import workload_from_data
-    d = dict(workload_data, samples=1, input=dict(workload_data["input"], bits=bits))
-    d["layers"] = [dict(layer, activation="quantized", output_bits=bits) if layer.get("activation") == "pbit"
-                   else layer for layer in workload_data["layers"]]
-    return workload_from_data(d, "deterministic baseline")
-
-
 def fpga_gains(base, samples, bits):
     """Predicted energy gain, deterministic k-bit (MAC synapses, T = 1) over p-bit (accumulate, T samples),
     of the seed paper's FPGA network shape on the FPGA building block: {k: [gain per T]}."""
+    from .validate import deterministic
     from .workload.loader import workload_from_data
     data = read_yaml(base / "workloads" / "mnist-generator-fpga.yaml")
     name = SCENARIOS["FPGA building block"]
     pbit_arch, mac_arch = _arch(base, name, "accumulate"), _arch(base, name, "mac")
     pbit = [_energy(pbit_arch, workload_from_data(dict(data, samples=T), "p-bit"))[0] for T in samples]
-    return {k: [_energy(mac_arch, _deterministic(data, k))[0] / e for e in pbit] for k in bits}
+    return {k: [_energy(mac_arch, deterministic(data, k))[0] / e for e in pbit] for k in bits}
 
 
 def _published(base):
-    return {e["id"]: e for e in read_yaml(base / "validation" / "published.yaml")["entries"]}
+    from .validate import PUBLISHED
+    return {e["id"]: e for e in read_yaml(base / PUBLISHED)["entries"]}
 
 
 def _energy_vs_T(plt, base, n, m):
@@ -106,6 +98,10 @@ def _fpga_gain(plt, base, n, m):
     fig, ax = plt.subplots(figsize=(7.5, 4.4))
     for k, g in fpga_gains(base, SAMPLES, [4, 8]).items():
         ax.plot(SAMPLES, g, "o-", label=f"archsim: {k}-bit deterministic / p-bit with T samples")
+    from .validate import energy_interval
+    gain, low, high, _, _ = energy_interval(published["pdnn-fpga-gain"], base, {})
+    ax.errorbar([1], [gain], yerr=[[gain - low], [high - gain]], fmt="none", ecolor="C1", capsize=5, lw=1.5,
+                label="archsim interval at T = 1, 8-bit (validation rows: hard blocks 1-14x, soft logic 12-14x)")
     for pid, style in (("pdnn-fpga-gain", "--"), ("pdnn-fpga-gain-predicted", ":")):
         e = published[pid]
         ax.axhline(e["value"], color="k", ls=style, lw=1, label=f"published: {e['quantity']} ({e['quality']})")

@@ -188,21 +188,3 @@ def test_rng_is_uniform_and_position_sensitive():
     chi2 = ((counts - expected) ** 2 / expected).sum()
     assert chi2 < 350  # 255 degrees of freedom: the 0.1% critical value is about 330; margin for 1 in 10^4 luck
     assert reference.draw(5, 1, 0, 0, 1, 0, 32) != reference.draw(5, 1, 0, 1, 0, 0, 32)
-
-
-def test_pbit_probability_follows_tanh():
-    """Empirical P(b = 1) of the table-driven p-bit equals (1 + tanh(a)) / 2 within sampling error."""
-    n, tb, rb = 1, 10, 16
-    gain = 0.02
-    shift = tables.table_shift(gain, tb)
-    table = tables.activation_table("pbit", gain, shift, tb, 1, rb)
-    for I in (-100, -20, 0, 37, 90):
-        T = 40_000
-        x = np.ones((T, n), np.int64)
-        w = np.array([[I]], np.int64)
-        y, _, _ = reference.dense_layer(x, w, tables.PBIT, table, tb, shift, 1, rb, 11, 0, T)
-        half = 2 ** (tb - 1)
-        bucket = min(max(I >> shift, -half), half - 1)
-        a = gain * (bucket * 2**shift + (2**shift - 1) / 2)
-        p = (1 + np.tanh(a)) / 2
-        assert abs(y.mean() - p) < 4.5 * np.sqrt(p * (1 - p) / T) + 2**-rb

@@ -17,27 +17,81 @@ ENTRIES = yaml.safe_load(default_path().read_text())["entries"]
 def test_entry_is_complete_and_traceable(entry):
     assert all(k in entry for k in REQUIRED)
     assert len(entry["citation"]) > 10 and entry["where"]
-    if entry["method"] == "not_modelled":
+    if entry["kind"] == "not_modelled":
         assert len(entry["reason"]) > 20
+        assert entry["value"] is None or entry["value"] != 0  # no placeholder: an unknown value is null
     else:
-        assert entry["tolerance"] and entry["why"]
+        assert entry["inputs"] and entry["independence"] and entry["value"]
+        assert entry["kind"] == "prediction" or entry["tolerance"]
         if entry.get("arch", "default") != "default":
             assert (ROOT / entry["arch"]).exists()
         if "workload" in entry:
             assert (ROOT / entry["workload"]).exists()
 
 
-def test_report_rows_and_statuses(tmp_path):
-    table = run_validation(out_dir=tmp_path)
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("validation")
+    return run_validation(out_dir=out), out
+
+
+def test_report_rows_and_statuses(report):
+    table, out = report
     assert list(table.columns) == COLUMNS and len(table) == len(ENTRIES)
-    assert not (table.status == "outside").any(), table[table.status == "outside"]
-    modelled = table[~table.status.str.startswith("not modelled")]
-    assert modelled.simulated.notna().all()
-    assert {"ok", "identity"} <= set(modelled.status)
+    kinds = {e["id"]: e["kind"].replace("_", " ") for e in ENTRIES}
+    assert list(table.kind) == [kinds[i] for i in table.id]
+    checks = table[table.kind.isin(["consistency", "identity"])]
+    assert (checks.status == checks.kind).all(), checks[checks.status != checks.kind]
     # identities are exactly the rows whose figure a config consumed
     consumed = {e["id"] for e in ENTRIES if e.get("consumes")}
     assert set(table[table.status == "identity"].id) == consumed
-    assert (tmp_path / "report.md").read_text().count("\n| ") == len(ENTRIES) + 1
+    assert (table.kind == "consistency").sum() >= 2
+    assert (out / "report.md").read_text().count("\n| ") == len(ENTRIES) + 1
+
+
+def test_prediction_status_follows_its_interval(report):
+    table, _ = report
+    claims = {e["id"] for e in ENTRIES if e.get("claim") == "at_least"}
+    pred = table[table.kind == "prediction"]
+    energy = pred[[e["method"] != "fpga_mac_luts" for e in ENTRIES if e["kind"] == "prediction"]]
+    assert len(energy) >= 4 and energy.interval_method.str.startswith("corners").all()
+    for _, r in pred.iterrows():
+        assert r.low <= r.simulated <= r.high
+        inside = r.low > r.published if r.id in claims else r.low <= r.published <= r.high
+        assert r.status == ("ok" if inside else "outside"), r.id
+
+
+def test_corners_bound_interior_points():
+    """The corners' interval holds the figure at random points inside the box of input ranges (the claim
+    that each figure is monotone in each input), on the FPGA gain condition."""
+    import numpy as np
+    from archsim import simulate
+    from archsim.config.loader import arch_from_data
+    from archsim.validate import _condition, _corner_data, _figure, _priced, _runs
+    entry = next(e for e in ENTRIES if e.get("method") == "fpga_gain")
+    table = run_validation(only=[entry["id"]], out_dir=ROOT / ".pytest_cache" / "validate-corners")
+    low, high = table.low[0], table.high[0]
+    data, uncertain = _condition(entry, ROOT)
+    runs = _runs(entry, ROOT, data)
+    results = [simulate(arch_from_data(d), w, "functional") for d, w in runs]
+    rng = np.random.default_rng(0)
+    for _ in range(12):
+        factors = [rng.uniform(lo, hi) for _, _, lo, hi in uncertain]
+        g = _figure(entry["method"], _priced(results, _corner_data([d for d, _ in runs], uncertain, factors)))
+        assert low * (1 - 1e-12) <= g <= high * (1 + 1e-12)
+
+
+def test_published_figures_are_found_from_the_checkout(tmp_path, monkeypatch):
+    import archsim.validate as v
+    from archsim.errors import ArchsimError
+    checkout = tmp_path / "checkout"
+    (checkout / "validation").mkdir(parents=True)
+    (checkout / "validation" / "published.yaml").write_text("entries: []\n")
+    (checkout / "sub").mkdir()
+    assert default_path(checkout / "sub") == checkout / "validation" / "published.yaml"
+    monkeypatch.setattr(v, "__file__", str(tmp_path / "site-packages" / "archsim" / "validate.py"))
+    with pytest.raises(ArchsimError, match="Looked in: .*site-packages/validation/published.yaml"):
+        default_path(tmp_path / "elsewhere")
 
 
 def test_no_published_number_in_code_or_tests():
@@ -67,13 +121,14 @@ def test_fpga_gain_is_the_ratio_of_eps_EO_energies():
     two runs: the building block meets the formula, so the plot is the formula's prediction on that table."""
     from archsim import simulate
     from archsim.report.run import summarize
-    from archsim.validate_plots import SCENARIOS, _arch, _deterministic, fpga_gains
+    from archsim.validate import deterministic
+    from archsim.validate_plots import SCENARIOS, _arch, fpga_gains
     from archsim.workload.loader import workload_from_data
     samples = [1, 4]
     gains = fpga_gains(ROOT, samples, [4])[4]
     data = read_yaml(ROOT / "workloads" / "mnist-generator-fpga.yaml")
     name = SCENARIOS["FPGA building block"]
-    runs = [summarize(simulate(_arch(ROOT, name, "mac"), _deterministic(data, 4), "functional"))[0]]
+    runs = [summarize(simulate(_arch(ROOT, name, "mac"), deterministic(data, 4), "functional"))[0]]
     runs += [summarize(simulate(_arch(ROOT, name, "accumulate"), workload_from_data(dict(data, samples=T), "p"),
                                 "functional"))[0] for T in samples]
     assert all(r["counts_match_analytic"] for r in runs)
@@ -101,3 +156,21 @@ def test_validate_cli_regenerates_the_committed_report_and_plots(tmp_path):
     assert (tmp_path / "report.md").read_text() == (ROOT / "validation" / "report.md").read_text()
     for name in ("energy_per_eo_vs_T", "sample_vs_bit", "fpga_gain", "asic_65nm_breakdown"):
         assert (tmp_path / "plots" / f"{name}.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_validate_after_a_plain_install_in_a_fresh_venv(tmp_path):
+    """`pip install .` (not editable) in a fresh venv: validate finds the figures from the checkout it runs in,
+    and from elsewhere fails with exit 2, naming where it looked."""
+    import subprocess
+    import sys
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    r = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(ROOT)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    exe = str(venv / "bin" / "archsim")
+    r = subprocess.run([exe, "validate", "--only", "horowitz-add-32b", "--out", str(tmp_path / "out")],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0 and "1 rows" in r.stdout, r.stdout + r.stderr
+    r = subprocess.run([exe, "validate"], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 2 and "Looked in:" in r.stderr and "Traceback" not in r.stderr

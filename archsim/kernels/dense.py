@@ -84,7 +84,7 @@ def _activate_row(acc, y, r, i0, kind, table, shift, half, out_max, rng_bits, h_
         if kind == LINEAR:
             y[r, i0 + i] = a
             continue
-        idx = a >> shift
+        idx = (a + ((np.int64(1) << shift) >> 1)) >> shift  # round to the nearest bucket centre (tables.py)
         if idx < -half:
             idx = -half
         elif idx > half - 1:

@@ -2,7 +2,7 @@
 (built once, in NumPy) and the activation codes."""
 import numpy as np
 
-from .tables import LINEAR, NOISY, PBIT, QUANTIZED
+from .tables import LINEAR, NOISY, PBIT, QUANTIZED, bucket_offset
 
 _G = 0x9E3779B97F4A7C15
 _MASK = (1 << 64) - 1
@@ -31,7 +31,7 @@ def _activate(acc, kind, table, table_bits, shift, out_bits, rng_bits, seed, lay
     if kind == LINEAR:
         return acc.copy()
     half = 1 << (table_bits - 1)
-    idx = np.clip(acc >> shift, -half, half - 1) + half
+    idx = np.clip((acc + bucket_offset(shift)) >> shift, -half, half - 1) + half
     if kind == QUANTIZED:
         return table[idx]
     u = draw(seed, 1, layer, item, sample, neuron, rng_bits)

@@ -12,6 +12,7 @@ import yaml
 from .. import __version__
 from ..energy.analytic import compare
 from ..energy.table import energy_by_component, energy_frame, unit_energies
+from ..kernels.tables import pbit_error_bound
 
 
 def outputs_sha256(outputs):
@@ -28,6 +29,13 @@ def accuracy(output_mean, labels):
     return float(np.mean(np.argmax(output_mean, axis=1) == labels))
 
 
+def pbit_error(lp, plan):
+    """Largest |P(1) of the layer's p-bit table - (1 + tanh(gain I)) / 2| over every I (None: not a p-bit layer)."""
+    if lp.activation != "pbit":
+        return None
+    return pbit_error_bound(lp.table, lp.gain, lp.shift, plan.table_bits, plan.rng_bits)
+
+
 def plan_frame(plan):
     """One row per layer; weight_path: the levels a weight tile passes, outermost first (home first);
     level_tiles: level:role:tile bits for each weight level (role home, stage, tile or bypassed)."""
@@ -36,11 +44,11 @@ def plan_frame(plan):
                           lp.loop_order, lp.stationary,
                           ">".join([lp.hops[0][0]] + [d or "synapse" for _, d in lp.hops]) if lp.hops else "",
                           " ".join(f"{name}:{role}:{bits}" for name, role, bits in lp.level_tiles), lp.act_level,
-                          lp.gain, lp.shift, lp.reason) for lp in plan.layers],
+                          lp.gain, lp.shift, pbit_error(lp, plan), lp.reason) for lp in plan.layers],
                         columns=["layer", "type", "in_shape", "out_shape", "fan_in", "outputs", "positions",
                                  "weight_bits", "in_bits", "out_bits", "activation", "synapse_op",
                                  "outputs_per_tile", "loop_order", "weight_stationary", "weight_path",
-                                 "level_tiles", "act_level", "gain", "table_shift", "reason"])
+                                 "level_tiles", "act_level", "gain", "table_shift", "pbit_p1_max_abs_error", "reason"])
 
 
 def _outside_eps_eo(arch, plan, energy, analytic):
@@ -100,6 +108,8 @@ def summarize(result):
         "output_mean_first_item": [float(v) for v in result.output_mean[0]],
         "accuracy": accuracy(result.output_mean, result.workload.labels),
         "accumulator_range": {f"layer{i}": list(r) for i, r in result.acc_range.items()},
+        "pbit_p1_max_abs_error": max((e for e in (pbit_error(lp, plan) for lp in plan.layers) if e is not None),
+                                     default=None),
     }
     tables = {"counts": result.ledger.frame(), "energy": energy, "analytic": analytic, "plan": plan_frame(plan)}
     return summary, tables
