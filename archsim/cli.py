@@ -15,13 +15,14 @@ def _run_topology(args, argv):
 
     from . import load_arch, simulate
     from .report.run import write_run
-    from .workload.topology import topology_workloads
+    from .workload.topology import safe_name, topology_workloads
     arch = load_arch(args.arch)
     rows = []
-    for i, (name, workload) in enumerate(topology_workloads(args.workload, args.pbit, args.samples or 1,
-                                                             args.seed or 0, args.weight_bits, args.act_bits)):
-        s = write_run(simulate(arch, workload, mode=args.mode), Path(args.out) / "layers" / f"{i:03d}-{name}",
-                      argv=argv)
+    workloads = topology_workloads(args.workload, args.pbit, args.samples or 1, args.seed or 0, args.weight_bits,
+                                   args.act_bits, chain=args.chain)
+    for i, (name, workload) in enumerate(workloads):
+        folder = Path(args.out) / "layers" / f"{i:03d}-{safe_name(name)}"
+        s = write_run(simulate(arch, workload, mode=args.mode), folder, argv=argv)
         rows.append({"layer": name, "cycles": s["cycles"], "energy_pj": s["energy_pj"],
                      "analytic_energy_pj": s["analytic_energy_pj"], "counts_match_analytic": s["counts_match_analytic"],
                      "departures_explained": s["departures_explained"], "outputs_sha256": s["outputs_sha256"]})
@@ -33,7 +34,8 @@ def _run_topology(args, argv):
                "counts_match_analytic": bool(table.counts_match_analytic.all()),
                "departures_explained": bool(table.departures_explained.all())}
     (Path(args.out) / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    print(f"archsim run: {len(rows)} topology layers of {args.workload} on {arch.name} "
+    print(f"archsim run: {len(rows)} {'chained network' if args.chain else 'topology layers'} of {args.workload} on "
+          f"{arch.name} "
           f"({'p-DNN' if args.pbit else 'deterministic'}, {args.mode} mode)")
     print(table.to_string(index=False))
     print(f"  total cycles {summary['cycles']:,}  energy {summary['energy_pj']:,.1f} pJ  -> {args.out}/")
@@ -49,6 +51,9 @@ def _run_gibbs(args, argv, kind):
     from .workload.boltzmann import boltzmann_from_data, dtm_from_data
     if args.samples is not None:
         raise ConfigError(args.workload, [f"--samples sets T of a p-DNN; a {kind} workload sets sweeps instead"])
+    if args.trace is not None:
+        raise ConfigError(args.workload, [f"--trace: traces are recorded for p-DNN workloads only, this is a "
+                                          f"{kind} workload; drop --trace"])
     arch = load_arch(args.arch)
     data = read_yaml(args.workload)
     if args.seed is not None:
@@ -120,8 +125,23 @@ def _replay(args, argv):
 
 def _export(args, argv):
     from .trace.export import export
-    lines = export(args.trace_file, args.out, args.format, component=args.component)
+    lines = export(args.trace_file, args.out, args.format, component=args.component, speed_bin=args.speed_bin,
+                   ranks=args.ranks, bank_groups=args.bank_groups, banks_per_group=args.banks_per_group)
     print(f"archsim trace export: {lines:,} lines of {args.component} traffic in {args.format} format -> {args.out}")
+    return 0
+
+
+def _export_scalesim(args, argv):
+    from .workload.topology import read_topology, rows_from_workload, write_topology
+    if str(args.workload).lower().endswith(".csv"):
+        (fmt, rows), skipped = read_topology(args.workload), []
+    else:
+        from . import load_workload
+        fmt, rows, skipped = rows_from_workload(load_workload(args.workload).spec)
+    n = write_topology(fmt, rows, args.out)
+    print(f"archsim export scalesim: {n} {fmt} rows of {args.workload} -> {args.out} (run SCALE-Sim with -i {fmt})")
+    if skipped:
+        print(f"  not in SCALE-Sim's format, skipped: {', '.join(skipped)}")
     return 0
 
 
@@ -174,6 +194,8 @@ def parser():
     topo.add_argument("--pbit", action="store_true", help="run the topology as a p-DNN (1-bit p-bit activations)")
     topo.add_argument("--weight-bits", type=int, default=8, help="weight bits (default 8)")
     topo.add_argument("--act-bits", type=int, default=8, help="deterministic activation bits (default 8)")
+    topo.add_argument("--chain", action="store_true", help="chain the rows into one network (padding and pooling "
+                                                           "inferred from the IFMAP sizes)")
     run.add_argument("--trace", help="stream every memory transaction to FILE (.parquet or .csv; timing mode)")
     run.set_defaults(handler=_run)
     rep = sub.add_parser("replay", help="replay a trace on another memory configuration")
@@ -213,7 +235,18 @@ def parser():
     ex.add_argument("--format", required=True, choices=list(EXPORT_FORMATS))
     ex.add_argument("--component", default="weight_mem", choices=["weight_mem", "act_mem"])
     ex.add_argument("--out", required=True, help="output file")
+    from .trace.dram import speed_bins
+    ex.add_argument("--speed-bin", default="DDR4_1600K", choices=speed_bins(), help="DDR4 speed bin (JEDEC)")
+    ex.add_argument("--ranks", type=int, help="ranks (default 1)")
+    ex.add_argument("--bank-groups", type=int, help="bank groups per rank (default 4)")
+    ex.add_argument("--banks-per-group", type=int, help="banks per bank group (default 4)")
     ex.set_defaults(handler=_export)
+    xs = sub.add_parser("export", help="export to other tools' formats").add_subparsers(dest="export_command",
+                                                                                         required=True)
+    sc = xs.add_parser("scalesim", help="a workload (YAML) or topology (CSV) as a SCALE-Sim topology CSV")
+    sc.add_argument("--workload", required=True, help="p-DNN workload YAML or SCALE-Sim topology CSV")
+    sc.add_argument("--out", required=True, help="output .csv")
+    sc.set_defaults(handler=_export_scalesim)
     return p
 
 
