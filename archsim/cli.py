@@ -6,6 +6,23 @@ import time
 from .errors import ArchsimError
 
 
+def _progress(args):
+    """Progress bars only on a terminal, and not with --no-progress."""
+    return not args.no_progress and sys.stderr.isatty()
+
+
+def _note_first_compile(module):
+    """One line on stderr when kernels/<module>.py has no Numba cache yet: this run compiles it first."""
+    import os
+    from pathlib import Path
+    places = [Path(__file__).parent / "kernels" / "__pycache__"]
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        places.append(Path(os.environ["NUMBA_CACHE_DIR"]))
+    if not any(next(p.rglob(f"{module}.*.nbi"), None) for p in places if p.is_dir()):
+        print(f"archsim: compiling the Numba kernels of kernels/{module}.py (first run only; cached afterwards)",
+              file=sys.stderr)
+
+
 def _run_topology(args, argv):
     """Every row of a SCALE-Sim topology as its own one-layer network; per-layer folders plus a table."""
     import json
@@ -20,7 +37,10 @@ def _run_topology(args, argv):
     rows = []
     workloads = topology_workloads(args.workload, args.pbit, args.samples or 1, args.seed or 0, args.weight_bits,
                                    args.act_bits, chain=args.chain)
-    for i, (name, workload) in enumerate(workloads):
+    from tqdm import tqdm
+    _note_first_compile("dense")
+    bar = tqdm(workloads, desc="topology rows", unit="row", disable=not _progress(args))
+    for i, (name, workload) in enumerate(bar):
         folder = Path(args.out) / "layers" / f"{i:03d}-{safe_name(name)}"
         s = write_run(simulate(arch, workload, mode=args.mode), folder, argv=argv)
         rows.append({"layer": name, "cycles": s["cycles"], "energy_pj": s["energy_pj"],
@@ -56,6 +76,7 @@ def _run_gibbs(args, argv, kind):
                                           f"{kind} workload; drop --trace"])
     arch = load_arch(args.arch)
     data = read_yaml(args.workload)
+    _note_first_compile("ising")
     if args.seed is not None:
         data["seed"] = args.seed
     if kind == "boltzmann":
@@ -74,9 +95,15 @@ def _run_gibbs(args, argv, kind):
 
 
 def _run(args, argv):
+    from pathlib import Path
+
     from . import load_arch, load_workload, simulate
     from .config.loader import read_yaml
+    from .report.outdir import output_folder
     from .report.run import write_run
+    args.out = output_folder(args.out, args.force, "run", args.workload)
+    if args.trace and Path(args.trace).exists() and not args.force:
+        raise ArchsimError(f"--trace {args.trace}: exists already; give a new file or pass --force to overwrite it")
     if str(args.workload).lower().endswith(".csv"):
         return _run_topology(args, argv)
     if args.workload != "default":
@@ -87,6 +114,7 @@ def _run(args, argv):
     arch = load_arch(args.arch)
     workload = load_workload(args.workload, samples=args.samples, seed=args.seed)
     t1 = time.perf_counter()
+    _note_first_compile("dense")
     result = simulate(arch, workload, mode=args.mode, trace=args.trace)
     t2 = time.perf_counter()
     summary = write_run(result, args.out, {"load": t1 - t0, "total": t2 - t0}, argv)
@@ -110,9 +138,10 @@ def _replay(args, argv):
     from pathlib import Path
 
     from . import load_arch
+    from .report.outdir import output_folder
     from .trace.replay import replay
+    out = output_folder(args.out, args.force, "replay", args.trace_file)
     summary, counts, energy = replay(args.trace_file, load_arch(args.arch))
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     counts.to_csv(out / "counts.csv", index=False)
     energy.to_csv(out / "energy.csv", index=False)
@@ -189,7 +218,9 @@ def parser():
     run.add_argument("--samples", type=int, help="override T, samples per input item")
     run.add_argument("--seed", type=int, help="override the workload seed")
     run.add_argument("--mode", choices=["timing", "functional"], default="timing")
-    run.add_argument("--out", default="archsim-out", help="output folder (default: ./archsim-out)")
+    run.add_argument("--out", help="output folder, new or empty (default: a fresh runs/run-WORKLOAD-TIME/)")
+    run.add_argument("--force", action="store_true", help="write into a non-empty --out (and over --trace)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bars (also off when not a terminal)")
     topo = run.add_argument_group("SCALE-Sim topology (--workload FILE.csv)")
     topo.add_argument("--pbit", action="store_true", help="run the topology as a p-DNN (1-bit p-bit activations)")
     topo.add_argument("--weight-bits", type=int, default=8, help="weight bits (default 8)")
@@ -201,7 +232,8 @@ def parser():
     rep = sub.add_parser("replay", help="replay a trace on another memory configuration")
     rep.add_argument("trace_file", metavar="TRACE")
     rep.add_argument("--arch", default="default", help="architecture YAML to replay on")
-    rep.add_argument("--out", default="archsim-replay", help="output folder (default: ./archsim-replay)")
+    rep.add_argument("--out", help="output folder, new or empty (default: a fresh runs/replay-TRACE-TIME/)")
+    rep.add_argument("--force", action="store_true", help="write into a non-empty --out")
     rep.set_defaults(handler=_replay)
     from .sweep import register as register_sweep
     from .validate import register as register_validate

@@ -258,8 +258,8 @@ def test_upstream_parsers_reject_the_old_formats(tmp_path):
 
 
 def test_speed_bin_timings_follow_from_the_ns_values():
-    """The data file's cycle counts against the speed bins' nanosecond minimums (JESD79-4: tRAS 35 ns at 1600
-    and 32 ns above; tRC = tRAS + tRP) and the JEDEC rounding of tREFI = 7.8 us."""
+    """The data file's cycle counts against the speed bins' nanosecond minimums (JESD79-4: tRAS 35 ns at
+    DDR4_1600K, 32 ns at the faster bins; tRC = tRAS + tRP) and the JEDEC rounding of tREFI = 7.8 us."""
     for name, tras_ns in (("DDR4_1600K", 35), ("DDR4_2400R", 32), ("DDR4_3200AA", 32)):
         d = ddr4(name)
         assert d.nRAS == jedec_cycles(tras_ns, d.tCK_ps) and d.nRC == d.nRAS + d.nRP

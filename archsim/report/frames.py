@@ -90,7 +90,7 @@ def plot_timeline(result, trace, ax=None):
     """Busy intervals of the weight port and the datapath over the run's cycles. Returns the Axes."""
     import matplotlib.pyplot as plt
     frame = busy(trace)
-    ax = ax or plt.subplots(figsize=(9, 2.5))[1]
+    ax = ax or plt.subplots(figsize=(9, 3))[1]
     names = list(RESOURCES.values())
     for y, name in enumerate(names):
         part = frame[frame.resource == name]

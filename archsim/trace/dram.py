@@ -96,7 +96,7 @@ def speed_bins():
 
 
 def jedec_cycles(ns, tCK_ps):
-    """A time in ns as clocks with JEDEC's rounding (round up unless within 2.5 % of a clock below)."""
+    """A time in ns as clocks with JEDEC's rounding, as Ramulator 2's JEDEC_rounding (base/utils.cpp) does it."""
     return (int(ns * 1000) * 1000 // tCK_ps + 974) // 1000
 
 
