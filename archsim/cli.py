@@ -15,10 +15,8 @@ def _note_first_compile(module):
     """One line on stderr when kernels/<module>.py has no Numba cache yet: this run compiles it first."""
     import os
     from pathlib import Path
-    places = [Path(__file__).parent / "kernels" / "__pycache__"]
-    if os.environ.get("NUMBA_CACHE_DIR"):
-        places.append(Path(os.environ["NUMBA_CACHE_DIR"]))
-    if not any(next(p.rglob(f"{module}.*.nbi"), None) for p in places if p.is_dir()):
+    cache = Path(os.environ.get("NUMBA_CACHE_DIR") or Path(__file__).parent / "kernels" / "__pycache__")
+    if not (cache.is_dir() and next(cache.rglob(f"{module}.*.nbi"), None)):
         print(f"archsim: compiling the Numba kernels of kernels/{module}.py (first run only; cached afterwards)",
               file=sys.stderr)
 

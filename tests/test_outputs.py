@@ -87,6 +87,9 @@ def test_first_compile_note(tmp_path, monkeypatch, capsys):
     (tmp_path / "kernels" / "__pycache__" / "dense.dense_tile-33.py311.nbi").write_bytes(b"")
     cli._note_first_compile("dense")
     assert capsys.readouterr().err == ""
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "elsewhere"))   # Numba then caches only there
+    cli._note_first_compile("dense")
+    assert "compiling" in capsys.readouterr().err
 
 
 def test_shipped_onnx_model_is_the_scripts_and_imports(tmp_path):
