@@ -31,6 +31,9 @@ def _run_topology(args, argv):
     from . import load_arch, simulate
     from .report.run import write_run
     from .workload.topology import safe_name, topology_workloads
+    if args.trace and not args.chain:
+        raise ArchsimError(f"--trace: {args.workload} runs one network per row; add --chain to run (and trace) its "
+                           f"rows as one network")
     arch = load_arch(args.arch)
     rows = []
     workloads = topology_workloads(args.workload, args.pbit, args.samples or 1, args.seed or 0, args.weight_bits,
@@ -40,7 +43,7 @@ def _run_topology(args, argv):
     bar = tqdm(workloads, desc="topology rows", unit="row", disable=not _progress(args))
     for i, (name, workload) in enumerate(bar):
         folder = Path(args.out) / "layers" / f"{i:03d}-{safe_name(name)}"
-        s = write_run(simulate(arch, workload, mode=args.mode), folder, argv=argv)
+        s = write_run(simulate(arch, workload, mode=args.mode, trace=args.trace), folder, argv=argv)
         rows.append({"layer": name, "cycles": s["cycles"], "energy_pj": s["energy_pj"],
                      "analytic_energy_pj": s["analytic_energy_pj"], "counts_match_analytic": s["counts_match_analytic"],
                      "departures_explained": s["departures_explained"], "outputs_sha256": s["outputs_sha256"]})

@@ -217,6 +217,6 @@ def test_cli_exports_scalesim_and_runs_a_chain(tmp_path):
             "--arch", str(ROOT / "configs/cnn-sram.yaml"), "--out", str(tmp_path / "o"))
     assert r.returncode == 0, r.stderr
     assert json.loads((tmp_path / "o" / "summary.json").read_text())["layers"] == 1
-    r = run("run", "--workload", str(ROOT / "workloads/scalesim/lenet-conv.csv"), "--chain", "--mode", "functional",
-            "--out", str(tmp_path / "p"), "--pbit", "--samples", "2")
-    assert r.returncode == 0, r.stderr
+    r = run("run", "--workload", str(ROOT / "workloads/scalesim/mlp-gemm.csv"), "--trace", str(tmp_path / "t.csv"),
+            "--out", str(tmp_path / "q"))
+    assert r.returncode == 2 and "--chain" in r.stderr and not (tmp_path / "t.csv").exists()
