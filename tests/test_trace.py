@@ -75,9 +75,10 @@ def stoll(text, base=10):
 
 
 def ramulator2_parse(path):
-    """Ramulator 2 LoadStoreTrace::init_trace (src/frontend/impl/memory_trace/loadstore_trace.cpp): getline per
-    line, tokenize on every single ' ' (base/utils.cpp keeps empty tokens), exactly 2 tokens, LD or ST, the
-    address hex after a 0x/0X prefix else decimal, through std::stoll."""
+    """Ramulator 2 LoadStoreTrace::init_trace (2.0: src/frontend/impl/memory_trace/loadstore_trace.cpp, 2.1:
+    src/ramulator/frontend/impl/memory_trace/loadstore_trace.cpp, same rules): getline per line, tokenize on
+    every single ' ' (base/utils.cpp keeps empty tokens), exactly 2 tokens, LD or ST, the address hex after a
+    0x/0X prefix else decimal, through std::stoll."""
     out = []
     with open(path, newline="") as f:
         for n, line in enumerate(f.read().split("\n")[:-1], 1):  # getline: the last '\n' ends the last line
