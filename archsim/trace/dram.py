@@ -191,7 +191,7 @@ class Scheduler:
             return 0
         t, r, g, w = self.last_col
         if r != rank:
-            gap = d.n_rank_switch if w == is_write else (d.n_read_to_write if is_write else d.n_rank_switch)
+            gap = d.n_read_to_write if is_write and not w else d.n_rank_switch
         elif w == is_write:
             gap = d.nCCD_L if g == bg else d.nCCD_S
         elif is_write:
