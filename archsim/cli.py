@@ -27,6 +27,7 @@ def _run_topology(args, argv):
     from pathlib import Path
 
     import pandas as pd
+    from tqdm import tqdm
 
     from . import load_arch, simulate
     from .report.run import write_run
@@ -38,7 +39,6 @@ def _run_topology(args, argv):
     rows = []
     workloads = topology_workloads(args.workload, args.pbit, args.samples or 1, args.seed or 0, args.weight_bits,
                                    args.act_bits, chain=args.chain)
-    from tqdm import tqdm
     _note_first_compile("dense")
     bar = tqdm(workloads, desc="topology rows", unit="row", disable=not _progress(args))
     for i, (name, workload) in enumerate(bar):
