@@ -10,25 +10,54 @@ from pathlib import Path
 from .errors import ArchsimError, ConfigError
 
 
+def _progress(args):
+    """Progress bars only on a terminal, and not with --no-progress."""
+    return not args.no_progress and sys.stderr.isatty()
+
+
+def _note_first_compile(module):
+    """One line on stderr when kernels/<module>.py has no Numba cache yet: this run compiles it first."""
+    import os
+    from pathlib import Path
+    cache = Path(os.environ.get("NUMBA_CACHE_DIR") or Path(__file__).parent / "kernels" / "__pycache__")
+    if not (cache.is_dir() and next(cache.rglob(f"{module}.*.nbi"), None)):
+        print(f"archsim: compiling the Numba kernels of kernels/{module}.py (first run only; cached afterwards)",
+              file=sys.stderr)
+
+
 def _run_topology(args, argv):
     """Every row of a SCALE-Sim topology as its own one-layer network; per-layer folders plus a table."""
     import json
 
     import pandas as pd
+    from tqdm import tqdm
 
     from . import load_arch, simulate
     from .report.run import write_run
-    from .workload.topology import topology_workloads
+    from .workload.topology import safe_name, topology_workloads
+    if args.trace and not args.chain:
+        raise ArchsimError(f"--trace: {args.workload} runs one network per row; add --chain to run (and trace) its "
+                           f"rows as one network")
     arch = load_arch(args.arch)
     if args.samples is not None and not args.pbit:
         raise ArchsimError("--samples sets T of a p-DNN: with a topology it needs --pbit (a deterministic network "
                            "runs T = 1)")
     rows = []
+<<<<<<< HEAD
     for i, (name, workload) in enumerate(topology_workloads(args.workload, args.pbit, args.samples or 1,
                                                              args.seed or 0, args.weight_bits or 8,
                                                              args.act_bits or 8)):
         s = write_run(simulate(arch, workload, mode=args.mode), Path(args.out) / "layers" / f"{i:03d}-{safe_name(name)}",
                       argv=argv)
+=======
+    workloads = topology_workloads(args.workload, args.pbit, args.samples or 1, args.seed or 0, args.weight_bits,
+                                   args.act_bits, chain=args.chain)
+    _note_first_compile("dense")
+    bar = tqdm(workloads, desc="topology rows", unit="row", disable=not _progress(args))
+    for i, (name, workload) in enumerate(bar):
+        folder = Path(args.out) / "layers" / f"{i:03d}-{safe_name(name)}"
+        s = write_run(simulate(arch, workload, mode=args.mode, trace=args.trace), folder, argv=argv)
+>>>>>>> dayflow
         rows.append({"layer": name, "cycles": s["cycles"], "energy_pj": s["energy_pj"],
                      "analytic_energy_pj": s["analytic_energy_pj"], "counts_match_analytic": s["counts_match_analytic"],
                      "departures_explained": s["departures_explained"], "outputs_sha256": s["outputs_sha256"]})
@@ -39,8 +68,14 @@ def _run_topology(args, argv):
                "analytic_energy_pj": float(table.analytic_energy_pj.sum()),
                "counts_match_analytic": bool(table.counts_match_analytic.all()),
                "departures_explained": bool(table.departures_explained.all())}
+<<<<<<< HEAD
     (Path(args.out) / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")
     print(f"archsim run: {len(rows)} topology layers of {args.workload} on {arch.name} "
+=======
+    (Path(args.out) / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"archsim run: {len(rows)} {'chained network' if args.chain else 'topology layers'} of {args.workload} on "
+          f"{arch.name} "
+>>>>>>> dayflow
           f"({'p-DNN' if args.pbit else 'deterministic'}, {args.mode} mode)")
     print(table.to_string(index=False))
     print(f"  total cycles {summary['cycles']:,}  energy {summary['energy_pj']:,.1f} pJ  -> {args.out}/")
@@ -56,8 +91,12 @@ def _run_gibbs(args, argv, kind):
     from .workload.loader import check_gibbs_budget
     if args.samples is not None:
         raise ConfigError(args.workload, [f"--samples sets T of a p-DNN; a {kind} workload sets sweeps instead"])
+    if args.trace is not None:
+        raise ConfigError(args.workload, [f"--trace: traces are recorded for p-DNN workloads only, this is a "
+                                          f"{kind} workload; drop --trace"])
     arch = load_arch(args.arch)
     data = read_yaml(args.workload)
+    _note_first_compile("ising")
     if args.seed is not None:
         data["seed"] = args.seed
     check_gibbs_budget(data, args.workload)
@@ -77,8 +116,20 @@ def _run_gibbs(args, argv, kind):
 
 
 def _run(args, argv):
+<<<<<<< HEAD
     from . import load_arch, load_workload
     from .config.loader import read_yaml
+=======
+    from pathlib import Path
+
+    from . import load_arch, load_workload, simulate
+    from .config.loader import read_yaml
+    from .report.outdir import output_folder
+    from .report.run import write_run
+    args.out = output_folder(args.out, args.force, "run", args.workload)
+    if args.trace and Path(args.trace).exists() and not args.force:
+        raise ArchsimError(f"--trace {args.trace}: exists already; give a new file or pass --force to overwrite it")
+>>>>>>> dayflow
     if str(args.workload).lower().endswith(".csv"):
         return _run_topology(args, argv)
     _topology_flags_only(args)
@@ -94,6 +145,7 @@ def _run(args, argv):
     from . import simulate  # Numba and pandas load once the inputs are known to be valid
     from .report.run import write_run
     t1 = time.perf_counter()
+    _note_first_compile("dense")
     result = simulate(arch, workload, mode=args.mode, trace=args.trace)
     t2 = time.perf_counter()
     summary = write_run(result, args.out, {"load": t1 - t0, "total": t2 - t0}, argv)
@@ -116,9 +168,10 @@ def _replay(args, argv):
     import json
 
     from . import load_arch
+    from .report.outdir import output_folder
     from .trace.replay import replay
+    out = output_folder(args.out, args.force, "replay", args.trace_file)
     summary, counts, energy = replay(args.trace_file, load_arch(args.arch))
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     counts.to_csv(out / "counts.csv", index=False)
     energy.to_csv(out / "energy.csv", index=False)
@@ -131,8 +184,23 @@ def _replay(args, argv):
 
 def _export(args, argv):
     from .trace.export import export
-    lines = export(args.trace_file, args.out, args.format, component=args.component)
+    lines = export(args.trace_file, args.out, args.format, component=args.component, speed_bin=args.speed_bin,
+                   ranks=args.ranks, bank_groups=args.bank_groups, banks_per_group=args.banks_per_group)
     print(f"archsim trace export: {lines:,} lines of {args.component} traffic in {args.format} format -> {args.out}")
+    return 0
+
+
+def _export_scalesim(args, argv):
+    from .workload.topology import read_topology, rows_from_workload, write_topology
+    if str(args.workload).lower().endswith(".csv"):
+        (fmt, rows), skipped = read_topology(args.workload), []
+    else:
+        from . import load_workload
+        fmt, rows, skipped = rows_from_workload(load_workload(args.workload).spec)
+    n = write_topology(fmt, rows, args.out)
+    print(f"archsim export scalesim: {n} {fmt} rows of {args.workload} -> {args.out} (run SCALE-Sim with -i {fmt})")
+    if skipped:
+        print(f"  not in SCALE-Sim's format, skipped: {', '.join(skipped)}")
     return 0
 
 
@@ -316,18 +384,28 @@ def parser(command=None):
     run.add_argument("--samples", type=POSITIVE, help="override T, samples per input item")
     run.add_argument("--seed", type=SEED, help="override the workload seed")
     run.add_argument("--mode", choices=["timing", "functional"], default="timing")
-    run.add_argument("--out", default="archsim-out", help="output folder (default: ./archsim-out)")
+    run.add_argument("--out", help="output folder, new or empty (default: a fresh runs/run-WORKLOAD-TIME/)")
+    run.add_argument("--force", action="store_true", help="write into a non-empty --out (and over --trace)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bars (also off when not a terminal)")
     topo = run.add_argument_group("SCALE-Sim topology (--workload FILE.csv)")
     topo.add_argument("--pbit", action="store_true", help="run the topology as a p-DNN (1-bit p-bit activations)")
+<<<<<<< HEAD
     topo.add_argument("--weight-bits", type=_int_flag(1, 16), help="weight bits (default 8)")
     topo.add_argument("--act-bits", type=_int_flag(1, 32), help="deterministic activation bits (default 8)")
+=======
+    topo.add_argument("--weight-bits", type=int, default=8, help="weight bits (default 8)")
+    topo.add_argument("--act-bits", type=int, default=8, help="deterministic activation bits (default 8)")
+    topo.add_argument("--chain", action="store_true", help="chain the rows into one network (padding and pooling "
+                                                           "inferred from the IFMAP sizes)")
+>>>>>>> dayflow
     run.add_argument("--trace", help="stream every memory transaction to FILE (.parquet or .csv; timing mode)")
     add_memory_limit(run)
     run.set_defaults(handler=_run)
     rep = sub.add_parser("replay", help="replay a trace on another memory configuration")
     rep.add_argument("trace_file", metavar="TRACE")
     rep.add_argument("--arch", default="default", help="architecture YAML to replay on")
-    rep.add_argument("--out", default="archsim-replay", help="output folder (default: ./archsim-replay)")
+    rep.add_argument("--out", help="output folder, new or empty (default: a fresh runs/replay-TRACE-TIME/)")
+    rep.add_argument("--force", action="store_true", help="write into a non-empty --out")
     rep.set_defaults(handler=_replay)
     _lazy(sub, "sweep", command)
     _lazy(sub, "validate", command)
@@ -355,7 +433,28 @@ def parser(command=None):
     to.add_argument("--claims", help="also write the paper's claims, answered, to this Markdown file")
     to.add_argument("--no-progress", action="store_true")
     to.set_defaults(handler=_tradeoff)
+<<<<<<< HEAD
     _lazy(sub, "trace", command)
+=======
+    tr = sub.add_parser("trace", help="trace utilities").add_subparsers(dest="trace_command", required=True)
+    ex = tr.add_parser("export", help="export a memory's traffic for a DRAM simulator")
+    ex.add_argument("trace_file", metavar="TRACE")
+    ex.add_argument("--format", required=True, choices=list(EXPORT_FORMATS))
+    ex.add_argument("--component", default="weight_mem", choices=["weight_mem", "act_mem"])
+    ex.add_argument("--out", required=True, help="output file")
+    from .trace.dram import speed_bins
+    ex.add_argument("--speed-bin", default="DDR4_1600K", choices=speed_bins(), help="DDR4 speed bin (JEDEC)")
+    ex.add_argument("--ranks", type=int, help="ranks (default 1)")
+    ex.add_argument("--bank-groups", type=int, help="bank groups per rank (default 4)")
+    ex.add_argument("--banks-per-group", type=int, help="banks per bank group (default 4)")
+    ex.set_defaults(handler=_export)
+    xs = sub.add_parser("export", help="export to other tools' formats").add_subparsers(dest="export_command",
+                                                                                         required=True)
+    sc = xs.add_parser("scalesim", help="a workload (YAML) or topology (CSV) as a SCALE-Sim topology CSV")
+    sc.add_argument("--workload", required=True, help="p-DNN workload YAML or SCALE-Sim topology CSV")
+    sc.add_argument("--out", required=True, help="output .csv")
+    sc.set_defaults(handler=_export_scalesim)
+>>>>>>> dayflow
     return p
 
 

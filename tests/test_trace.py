@@ -1,7 +1,9 @@
 """Traces: streamed in chunks, replayed (own architecture -> the original counts and cycles exactly), exported,
 and bad files rejected naming the file and the line or column."""
+import re
 import subprocess
 import sys
+from collections import defaultdict
 
 import pandas as pd
 import pytest
@@ -10,6 +12,7 @@ from hypothesis import strategies as st
 
 from archsim import load_arch, load_workload, simulate
 from archsim.errors import ArchsimError, ConfigError
+from archsim.trace.dram import ddr4, jedec_cycles
 from archsim.trace.export import export
 from archsim.trace.reader import read_chunks
 from archsim.trace.replay import replay
@@ -58,19 +61,210 @@ def test_trace_is_written_in_chunks(tmp_path):
     assert sum(len(c) for c in read_chunks(tmp_path / "t.csv", chunk_rows=3)) == 20
 
 
-def test_exports(tmp_path):
-    simulate(load_arch(), load_workload(), "timing", trace=str(tmp_path / "t.parquet"))
-    n = export(tmp_path / "t.parquet", tmp_path / "r.trace", "ramulator2")
-    lines = (tmp_path / "r.trace").read_text().splitlines()
-    words = load_arch().level("weight_mem").word_bits
-    total_words = simulate(load_arch(), load_workload()).ledger.get("weight_mem", "read_words")
-    assert n == len(lines) == total_words and all(l.startswith("LD 0x") for l in lines)
-    assert int(lines[1].split()[1], 16) - int(lines[0].split()[1], 16) == words // 8
-    n = export(tmp_path / "t.parquet", tmp_path / "d.trace", "drampower")
-    cmds = [l.split(",") for l in (tmp_path / "d.trace").read_text().splitlines()]
-    assert n == len(cmds) == 3 * total_words  # ACT, RD, PRE per burst (closed page)
-    times = [int(c[0]) for c in cmds]
-    assert times == sorted(times) and {c[1] for c in cmds} == {"ACT", "RD", "PRE"}
+# --- Upstream parsers, re-implemented from their source as oracles -------------------------------------------
+def stoll(text, base=10):
+    """std::stoll: leading whitespace, an optional sign, then at least one digit; stops at the first other
+    character; std::invalid_argument without a digit, std::out_of_range past int64."""
+    m = re.match(r"\s*([+-]?)([0-9a-fA-F]+)" if base == 16 else r"\s*([+-]?)([0-9]+)", text)
+    if not m:
+        raise ValueError(f"stoll: no conversion of {text!r}")
+    value = int(m.group(1) + m.group(2), base)
+    if not -(1 << 63) <= value < (1 << 63):
+        raise ValueError(f"stoll: {text!r} out of range")
+    return value
+
+
+def ramulator2_parse(path):
+    """Ramulator 2 LoadStoreTrace::init_trace (2.0: src/frontend/impl/memory_trace/loadstore_trace.cpp, 2.1:
+    src/ramulator/frontend/impl/memory_trace/loadstore_trace.cpp, same rules): getline per line, tokenize on
+    every single ' ' (base/utils.cpp keeps empty tokens), exactly 2 tokens, LD or ST, the address hex after a
+    0x/0X prefix else decimal, through std::stoll."""
+    out = []
+    with open(path, newline="") as f:
+        for n, line in enumerate(f.read().split("\n")[:-1], 1):  # getline: the last '\n' ends the last line
+            tokens = line.split(" ")
+            if len(tokens) != 2 or tokens[0] not in ("LD", "ST"):
+                raise ValueError(f"line {n}: Trace format invalid! {line!r}")
+            hexa = tokens[1][:2] in ("0x", "0X")
+            out.append((tokens[0] == "ST", stoll(tokens[1][2:], 16) if hexa else stoll(tokens[1])))
+    return out
+
+
+DRAMPOWER_COMMANDS = {"NOP", "ACT", "PRE", "PREA", "PRESB", "REFA", "REFB", "REFSB", "REFP2B", "REFDB", "RD", "RDA",
+                      "WR", "WRA", "PDEA", "PDEP", "PDXA", "PDXP", "SREFEN", "SREFEX", "DSMEN", "DSMEX", "END"}
+
+
+def drampower_parse(path, ranks, banks_per_rank, burst_bytes):
+    """DRAMPower's CLI parse_command_list (src/cli/lib/DRAMPower/cli/run.cpp, csv-parser with no header and
+    ' '/'\t' trimmed): >= 7 cells timestamp, command, rank, bank_group, bank, row, column as unsigned integers;
+    RD/RDA/WR/WRA need an 8th cell, hex data of even length with an optional 0x (util.cpp
+    hexStringToUint8Array). CmdTypeUtil::from_string maps an unknown name to NOP silently: refused here, as is a
+    rank or bank outside the device (DDR4Core indexes m_ranks[rank].banks[bank])."""
+    out = []
+    for n, line in enumerate(open(path).read().splitlines(), 1):
+        cells = [c.strip(" \t") for c in line.split(",")]
+        assert len(cells) >= 7, f"line {n}: {len(cells)} cells"
+        t, cmd, rank, bg, bank, row, col = cells[:7]
+        assert all(re.fullmatch(r"[0-9]+", c) for c in (t, rank, bg, bank, row, col)), f"line {n}: {line!r}"
+        assert cmd in DRAMPOWER_COMMANDS, f"line {n}: unknown command {cmd!r} (DRAMPower would read NOP)"
+        assert int(rank) < ranks and int(bank) < banks_per_rank, f"line {n}: no rank {rank} bank {bank}"
+        if cmd in ("RD", "RDA", "WR", "WRA"):
+            assert len(cells) >= 8, f"line {n}: {cmd} without data"
+            data = cells[7]
+            assert len(data) % 2 == 0, f"line {n}: odd hex length"
+            digits = data[2:] if data[:2] in ("0x", "0X") else data
+            assert re.fullmatch(r"[0-9a-fA-F]*", digits) and len(digits) // 2 == burst_bytes, f"line {n}: data"
+        out.append((int(t), cmd, int(rank), int(bg), int(bank), int(row), int(col)))
+    return out
+
+
+def check_ddr4_schedule(cmds, d):
+    """An independent DDR4 timing checker over a command list: the bank state machine and every constraint the
+    exporter promises (JESD79-4 names, values from the speed bin). Returns the list of violations."""
+    bad = []
+    banks = d.bank_groups * d.banks_per_group
+    state = {}                     # (rank, bank) -> open row
+    last = defaultdict(lambda: -10**12)   # (kind, rank, bank or group or '') -> clock
+    acts = defaultdict(list)
+    refs = defaultdict(list)
+    prev_t = -1
+    prev_col = None
+
+    def need(ok, what, t):
+        if not ok:
+            bad.append(f"{t}: {what}")
+
+    for t, cmd, rank, bg, bank, row, col in cmds:
+        need(t > prev_t, "timestamps not strictly increasing (one command per clock)", t)
+        prev_t = t
+        need(bank // d.banks_per_group == bg, "bank not in its bank group", t)
+        key = (rank, bank)
+        if cmd == "ACT":
+            need(key not in state, "ACT to an open bank", t)
+            need(t - last["pre", rank, bank] >= d.nRP, "tRP", t)
+            need(t - last["act", rank, bank] >= d.nRC, "tRC", t)
+            need(t - last["act_bg", rank, bg] >= d.nRRD_L, "tRRD_L", t)
+            need(t - last["act_rank", rank, ""] >= d.nRRD_S, "tRRD_S", t)
+            need(len(acts[rank]) < 4 or t - acts[rank][-4] >= d.nFAW, "tFAW", t)
+            need(t - last["ref", rank, ""] >= d.nRFC, "tRFC", t)
+            state[key] = row
+            acts[rank].append(t)
+            last["act", rank, bank] = last["act_bg", rank, bg] = last["act_rank", rank, ""] = t
+        elif cmd in ("RD", "WR"):
+            need(state.get(key) == row, f"{cmd} to a closed bank or another row", t)
+            need(t - last["act", rank, bank] >= d.nRCD, "tRCD", t)
+            w = cmd == "WR"
+            for g in range(d.bank_groups):
+                same = g == bg
+                if w:
+                    need(t - last["wr_bg", rank, g] >= (d.nCCD_L if same else d.nCCD_S), "tCCD (WR-WR)", t)
+                    need(t - last["rd_bg", rank, g] >= d.nCL + d.nBL + 2 - d.nCWL, "tRTW", t)
+                else:
+                    need(t - last["rd_bg", rank, g] >= (d.nCCD_L if same else d.nCCD_S), "tCCD (RD-RD)", t)
+                    need(t - last["wr_bg", rank, g] >= d.nCWL + d.nBL + (d.nWTR_L if same else d.nWTR_S), "tWTR", t)
+            if prev_col and prev_col[1] != rank:
+                need(t - prev_col[0] >= d.nBL + 2, "rank-to-rank switch", t)
+            prev_col = (t, rank)
+            last["wr_bg" if w else "rd_bg", rank, bg] = t
+            last["wr" if w else "rd", rank, bank] = t
+        elif cmd == "PRE":
+            need(key in state, "PRE to a closed bank", t)
+            need(t - last["act", rank, bank] >= d.nRAS, "tRAS", t)
+            need(t - last["rd", rank, bank] >= d.nRTP, "tRTP", t)
+            need(t - last["wr", rank, bank] >= d.nCWL + d.nBL + d.nWR, "tWR", t)
+            state.pop(key, None)
+            last["pre", rank, bank] = t
+        elif cmd == "REFA":
+            need(all((rank, b) not in state for b in range(banks)), "REFA with a bank open", t)
+            need(all(t - last["pre", rank, b] >= d.nRP for b in range(banks)), "tRP before REFA", t)
+            need(t - last["ref", rank, ""] >= d.nRFC, "tRFC (REFA-REFA)", t)
+            refs[rank].append(t)
+            last["ref", rank, ""] = t
+        else:
+            bad.append(f"{t}: unexpected command {cmd}")
+    end = prev_t
+    for rank in range(d.ranks):  # refresh: on average every tREFI, at most 8 postponed (gap <= 9 tREFI)
+        times = [0] + refs[rank] + [end]
+        need(max(b - a for a, b in zip(times, times[1:])) <= 9 * d.nREFI, f"rank {rank}: refresh gap > 9 tREFI", end)
+        need(len(refs[rank]) >= end // d.nREFI - 8, f"rank {rank}: {len(refs[rank])} refreshes in {end} clocks", end)
+    return bad
+
+
+def word_bursts(path, component, burst_bytes):
+    """The oracle for the burst stream: every word of every repeat, its byte address cut to a burst, runs of
+    the same (op, burst) collapsed."""
+    from archsim.trace.reader import read_meta
+    word_bytes = read_meta(path)["arch"][component]["word_bits"] // 8
+    out = []
+    for chunk in read_chunks(path):
+        for r in chunk[chunk.component == component].itertuples(index=False):
+            for k in range(r.repeat):
+                for w in range(r.words):
+                    item = (r.action == "write", (r.address + k * r.words + w) * word_bytes // burst_bytes * burst_bytes)
+                    if not out or out[-1] != item:
+                        out.append(item)
+    return out
+
+
+@pytest.fixture(scope="module")
+def traces(tmp_path_factory):
+    d = tmp_path_factory.mktemp("traces")
+    simulate(load_arch(), load_workload(), "timing", trace=str(d / "default.parquet"))
+    simulate(load_arch("configs/cnn-sram.yaml"), load_workload("workloads/cifar10-cnn-pbit.yaml"), "timing",
+             trace=str(d / "cifar.parquet"))
+    return d
+
+
+EXPORTS = [("default", "weight_mem", {}), ("cifar", "weight_mem", {}), ("cifar", "act_mem", {}),
+           ("cifar", "act_mem", {"speed_bin": "DDR4_3200AA", "ranks": 2, "bank_groups": 2, "banks_per_group": 2}),
+           ("cifar", "weight_mem", {"speed_bin": "DDR4_2400R", "ranks": 2})]
+
+
+@pytest.mark.parametrize("name,component,dram", EXPORTS, ids=[f"{n}-{c}-{len(d)}" for n, c, d in EXPORTS])
+def test_exports_parse_upstream_and_the_ddr4_schedule_is_legal(traces, name, component, dram):
+    path = traces / f"{name}.parquet"
+    d = ddr4(**dram)
+    n = export(path, traces / "r.trace", "ramulator2", component=component, **dram)
+    requests = ramulator2_parse(traces / "r.trace")
+    assert n == len(requests) and [(w, a) for w, a in requests] == word_bursts(path, component, d.burst_bytes)
+    assert all(a % d.burst_bytes == 0 for _, a in requests)
+    n = export(path, traces / "d.cmds", "drampower", component=component, **dram)
+    cmds = drampower_parse(traces / "d.cmds", d.ranks, d.bank_groups * d.banks_per_group, d.burst_bytes)
+    assert n == len(cmds)
+    assert check_ddr4_schedule(cmds, d) == []
+    columns = [(c[1] == "WR", c[2:]) for c in cmds if c[1] in ("RD", "WR")]
+    assert [(w, d.decode(a)) for w, a in requests] == [(w, (r, bg, b % d.banks_per_group, row, col))
+                                                      for w, (r, bg, b, row, col) in columns]
+
+
+def test_the_checker_finds_violations():
+    d = ddr4()
+    legal = [(0, "ACT", 0, 0, 0, 5, 0), (d.nRCD, "RD", 0, 0, 0, 5, 8)]
+    assert check_ddr4_schedule(legal, d) == []
+    four = [(i * d.nRRD_S, "ACT", 0, i % 4, (i % 4) * 4 + i // 4, 0, 0) for i in range(5)]
+    assert any("tFAW" in v for v in check_ddr4_schedule(four, d))
+    assert any("tRRD_L" in v for v in check_ddr4_schedule([(0, "ACT", 0, 0, 0, 0, 0), (1, "ACT", 0, 0, 1, 0, 0)], d))
+    assert any("tRCD" in v for v in check_ddr4_schedule([(0, "ACT", 0, 0, 0, 5, 0), (1, "RD", 0, 0, 0, 5, 0)], d))
+    assert any("refresh" in v for v in check_ddr4_schedule([(0, "ACT", 0, 0, 0, 0, 0),
+                                                            (20 * d.nREFI, "RD", 0, 0, 0, 0, 0)], d))
+
+
+def test_upstream_parsers_reject_the_old_formats(tmp_path):
+    (tmp_path / "old.cmds").write_text("0,ACT,0\n11,RD,0\n")   # DRAMPower 4.x: timestamp,command,bank
+    with pytest.raises(AssertionError):
+        drampower_parse(tmp_path / "old.cmds", 1, 16, 64)
+    (tmp_path / "bad.trace").write_text("LD  0x40\n")            # two spaces: three tokens
+    with pytest.raises(ValueError):
+        ramulator2_parse(tmp_path / "bad.trace")
+
+
+def test_speed_bin_timings_follow_from_the_ns_values():
+    """The data file's cycle counts against the speed bins' nanosecond minimums (JESD79-4: tRAS 35 ns at
+    DDR4_1600K, 32 ns at the faster bins; tRC = tRAS + tRP) and the JEDEC rounding of tREFI = 7.8 us."""
+    for name, tras_ns in (("DDR4_1600K", 35), ("DDR4_2400R", 32), ("DDR4_3200AA", 32)):
+        d = ddr4(name)
+        assert d.nRAS == jedec_cycles(tras_ns, d.tCK_ps) and d.nRC == d.nRAS + d.nRP
+        assert d.nREFI == round(7800e3 / d.tCK_ps) and d.nFAW >= 4 * d.nRRD_S
 
 
 def test_trace_needs_timing_mode(tmp_path):
@@ -103,3 +297,10 @@ def test_cli_trace_replay_export(tmp_path):
     run("replay", str(tmp_path / "t.parquet"), "--arch", "configs/dram-weights.yaml", "--out", str(tmp_path / "r"))
     run("trace", "export", str(tmp_path / "t.parquet"), "--format", "drampower", "--out", str(tmp_path / "d.txt"))
     assert (tmp_path / "r" / "summary.json").exists() and (tmp_path / "d.txt").stat().st_size > 0
+
+
+def test_trace_on_a_boltzmann_workload_is_refused(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "archsim", "run", "--workload", "workloads/ising-3x3.yaml", "--trace",
+                        str(tmp_path / "t.csv"), "--out", str(tmp_path / "o")], capture_output=True, text=True)
+    assert r.returncode == 2 and "--trace" in r.stderr and "boltzmann" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "t.csv").exists()

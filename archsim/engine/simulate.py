@@ -284,3 +284,17 @@ def simulate(arch, workload, mode="functional", trace=None) -> RunResult:
     acc_range = {i: (int(layers.lo[i].min()), int(layers.hi[i].max())) for i in layers.lo}
     return RunResult(arch, workload, plan, mode, int(cycles), ledger, layers.maps[-1], layers.maps, layers.x,
                      acc_range, {"plan": t1 - t0, "simulate": t2 - t1})
+
+
+def _notebook_method(name):
+    """A RunResult method delegating to report.frames.<name>(result, ...) (imported late: report sits above)."""
+    def method(self, *args, **kwargs):
+        from ..report import frames
+        return getattr(frames, name)(self, *args, **kwargs)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"See archsim.report.frames.{name}."
+    return method
+
+
+for _name in ("counts", "energy", "layers", "levels", "plot_breakdown", "plot_timeline"):
+    setattr(RunResult, _name, _notebook_method(_name))

@@ -1,67 +1,73 @@
 """Exporting one memory's traffic from a trace to the formats DRAM simulators read, streaming.
 
-- ramulator2: Ramulator 2's LoadStoreTrace frontend, one request per line, `LD 0x<byte address>` or
-  `ST 0x<byte address>`, one line per word (a DRAM burst when word_bits is the burst size), in issue order.
-- drampower: DRAMPower's command trace, `<timestamp>,<command>,<bank>` in DRAM clock cycles, expanded from the
-  transactions with a closed-page policy (ACT, RD/WR, PRE per burst) and nominal DDR4-1600 timings in DRAM
-  cycles (tRCD 11, tRP 11, tRAS 28, tRTP 6, write recovery 12 after tCWL 9 + 4 burst cycles), bank =
-  burst index modulo `banks`. Repeated transactions are issued evenly over their phase; timestamps are
-  converted from accelerator cycles with the clock ratio."""
-import heapq
+Both formats see the traffic as DRAM bursts (`burst_bytes`, 64 bytes for BL8 on a 64-bit channel): the words
+of each transaction become the byte range they occupy (word address x word bytes), cut into the bursts that
+cover it; a burst repeating the one just before it in the stream (the same 64 bytes again, e.g. two 8-byte
+words of one burst) is fetched once. Repeated transactions are issued evenly over their phase.
 
+- ramulator2: Ramulator 2's LoadStoreTrace frontend, `LD 0x<byte address>` or `ST 0x<byte address>`, one
+  burst per line, in issue order (the frontend reads exactly two space-separated tokens per line).
+- drampower: DRAMPower 5.x/6.x's command list (its CLI's CSV reader), `timestamp,command,rank,bank_group,bank,
+  row,column[,data]` in DRAM clocks, from the legal DDR4 schedule of trace/dram.py (speed bin, ranks, bank
+  groups and banks as given); bank is the bank index within the rank, data (RD, WR) one burst of zero bytes
+  in hex (the trace carries addresses, not values)."""
+from fractions import Fraction
+
+from ..errors import ArchsimError
+from .dram import Scheduler, ddr4
 from .reader import read_chunks, read_meta
+from .records import COMPONENTS
 
-DDR4_1600 = dict(tRCD=11, tRP=11, tRAS=28, tRTP=6, tWR=12, tCWL=9, tBURST=4)
 FORMATS = ("ramulator2", "drampower")
 
 
-def _bursts(r):
-    """(issue cycle, word address) of every word of a record, in order."""
-    span = r.end_cycle - r.start_cycle
-    for k in range(r.repeat):
-        t = r.start_cycle + (k * span) // r.repeat
-        for w in range(r.words):
-            yield t, r.address + k * r.words + w
-
-
-def export(path, out, fmt, component="weight_mem", dram_clock_hz=800e6, banks=16):
-    """Write `component`'s transactions of trace `path` to `out` in `fmt`; returns the number of lines."""
+def bursts(path, component, burst_bytes):
+    """(accelerator cycle, is_write, burst byte address) of `component`'s traffic in trace `path`, in order."""
     meta = read_meta(path)
-    level = next(lv for lv in meta["arch"]["levels"] if lv["name"] == component)
-    word_bytes = max(1, level["word_bits"] // 8)
-    ratio = dram_clock_hz / float(meta["arch"]["clock"])
+    word_bits = next(lv for lv in meta["arch"]["levels"] if lv["name"] == component)["word_bits"]
+    last = None
+    for chunk in read_chunks(path):
+        for r in chunk[chunk.component == component].itertuples(index=False):
+            span = r.end_cycle - r.start_cycle
+            for k in range(r.repeat):
+                t = r.start_cycle + (k * span) // r.repeat
+                first_bit = (r.address + k * r.words) * word_bits
+                lo = first_bit // 8 // burst_bytes
+                hi = ((first_bit + r.words * word_bits + 7) // 8 - 1) // burst_bytes
+                for b in range(lo, hi + 1):
+                    key = (r.action == "write", b)
+                    if key != last:
+                        yield t, key[0], b * burst_bytes
+                        last = key
+
+
+def export(path, out, fmt, component="weight_mem", speed_bin="DDR4_1600K", ranks=None, bank_groups=None,
+           banks_per_group=None):
+    """Write `component`'s traffic of trace `path` to `out` in `fmt`; returns the number of lines."""
+    if fmt not in FORMATS:
+        raise ArchsimError(f"trace export format {fmt!r}; allowed: {', '.join(FORMATS)}")
+    if component not in COMPONENTS:
+        raise ArchsimError(f"trace export component {component!r}; allowed: {', '.join(COMPONENTS)}")
+    dev = ddr4(speed_bin, ranks, bank_groups, banks_per_group)
+    meta = read_meta(path)
     lines = 0
     with open(out, "w") as f:
         if fmt == "ramulator2":
-            for chunk in read_chunks(path):
-                for r in chunk[chunk.component == component].itertuples(index=False):
-                    op = "LD" if r.action == "read" else "ST"
-                    for _, addr in _bursts(r):
-                        f.write(f"{op} 0x{addr * word_bytes:x}\n")
-                        lines += 1
+            for _, is_write, address in bursts(path, component, dev.burst_bytes):
+                f.write(f"{'ST' if is_write else 'LD'} 0x{address:x}\n")
+                lines += 1
             return lines
-        t_ = DDR4_1600
-        bank_free, heap = [0] * banks, []
-        for chunk in read_chunks(path):
-            for r in chunk[chunk.component == component].itertuples(index=False):
-                for t_acc, addr in _bursts(r):
-                    issue = int(t_acc * ratio)
-                    while heap and heap[0][0] < issue:  # no later burst can produce an earlier command
-                        f.write("%d,%s,%d\n" % heapq.heappop(heap))
-                        lines += 1
-                    b = addr % banks
-                    act = max(issue, bank_free[b])
-                    col = act + t_["tRCD"]
-                    if r.action == "read":
-                        pre = max(act + t_["tRAS"], col + t_["tRTP"])
-                        cmd = "RD"
-                    else:
-                        pre = max(act + t_["tRAS"], col + t_["tCWL"] + t_["tBURST"] + t_["tWR"])
-                        cmd = "WR"
-                    bank_free[b] = pre + t_["tRP"]
-                    for event in ((act, "ACT", b), (col, cmd, b), (pre, "PRE", b)):
-                        heapq.heappush(heap, event)
-        while heap:
-            f.write("%d,%s,%d\n" % heapq.heappop(heap))
-            lines += 1
+        ratio = Fraction(round(dev.clock_hz)) / Fraction(int(float(meta["arch"]["clock"])))
+        data = "0x" + "00" * dev.burst_bytes
+        sched = Scheduler(dev)
+        for cycle, is_write, address in bursts(path, component, dev.burst_bytes):
+            sched.request(int(cycle * ratio), is_write, address)
+            lines += _write_commands(f, sched.take(), data)
+        lines += _write_commands(f, sched.take(), data)
     return lines
+
+
+def _write_commands(f, commands, data):
+    for t, cmd, rank, bg, bank, row, col in commands:
+        f.write(f"{t},{cmd},{rank},{bg},{bank},{row},{col}" + (f",{data}\n" if cmd in ("RD", "WR") else "\n"))
+    return len(commands)
