@@ -2,7 +2,6 @@
 import argparse
 import importlib
 import os
-import re
 import sys
 import time
 from pathlib import Path
@@ -43,21 +42,13 @@ def _run_topology(args, argv):
         raise ArchsimError("--samples sets T of a p-DNN: with a topology it needs --pbit (a deterministic network "
                            "runs T = 1)")
     rows = []
-<<<<<<< HEAD
-    for i, (name, workload) in enumerate(topology_workloads(args.workload, args.pbit, args.samples or 1,
-                                                             args.seed or 0, args.weight_bits or 8,
-                                                             args.act_bits or 8)):
-        s = write_run(simulate(arch, workload, mode=args.mode), Path(args.out) / "layers" / f"{i:03d}-{safe_name(name)}",
-                      argv=argv)
-=======
-    workloads = topology_workloads(args.workload, args.pbit, args.samples or 1, args.seed or 0, args.weight_bits,
-                                   args.act_bits, chain=args.chain)
+    workloads = topology_workloads(args.workload, args.pbit, args.samples or 1, args.seed or 0,
+                                   args.weight_bits or 8, args.act_bits or 8, chain=args.chain)
     _note_first_compile("dense")
     bar = tqdm(workloads, desc="topology rows", unit="row", disable=not _progress(args))
     for i, (name, workload) in enumerate(bar):
         folder = Path(args.out) / "layers" / f"{i:03d}-{safe_name(name)}"
         s = write_run(simulate(arch, workload, mode=args.mode, trace=args.trace), folder, argv=argv)
->>>>>>> dayflow
         rows.append({"layer": name, "cycles": s["cycles"], "energy_pj": s["energy_pj"],
                      "analytic_energy_pj": s["analytic_energy_pj"], "counts_match_analytic": s["counts_match_analytic"],
                      "departures_explained": s["departures_explained"], "outputs_sha256": s["outputs_sha256"]})
@@ -68,14 +59,9 @@ def _run_topology(args, argv):
                "analytic_energy_pj": float(table.analytic_energy_pj.sum()),
                "counts_match_analytic": bool(table.counts_match_analytic.all()),
                "departures_explained": bool(table.departures_explained.all())}
-<<<<<<< HEAD
     (Path(args.out) / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")
-    print(f"archsim run: {len(rows)} topology layers of {args.workload} on {arch.name} "
-=======
-    (Path(args.out) / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(f"archsim run: {len(rows)} {'chained network' if args.chain else 'topology layers'} of {args.workload} on "
           f"{arch.name} "
->>>>>>> dayflow
           f"({'p-DNN' if args.pbit else 'deterministic'}, {args.mode} mode)")
     print(table.to_string(index=False))
     print(f"  total cycles {summary['cycles']:,}  energy {summary['energy_pj']:,.1f} pJ  -> {args.out}/")
@@ -116,20 +102,12 @@ def _run_gibbs(args, argv, kind):
 
 
 def _run(args, argv):
-<<<<<<< HEAD
     from . import load_arch, load_workload
     from .config.loader import read_yaml
-=======
-    from pathlib import Path
-
-    from . import load_arch, load_workload, simulate
-    from .config.loader import read_yaml
     from .report.outdir import output_folder
-    from .report.run import write_run
     args.out = output_folder(args.out, args.force, "run", args.workload)
     if args.trace and Path(args.trace).exists() and not args.force:
         raise ArchsimError(f"--trace {args.trace}: exists already; give a new file or pass --force to overwrite it")
->>>>>>> dayflow
     if str(args.workload).lower().endswith(".csv"):
         return _run_topology(args, argv)
     _topology_flags_only(args)
@@ -256,13 +234,6 @@ def _int_flag(lo, hi=None):
 POSITIVE, SEED = _int_flag(1), _int_flag(0, (1 << 63) - 1)
 
 
-def safe_name(text):
-    """A file name made from user text (a layer name): only letters, digits, '_', '-' and '.', never '.' or
-    '..', at most 100 characters; so a path formed from it stays in its folder."""
-    name = re.sub(r"[^A-Za-z0-9_.-]", "_", str(text))[:100].strip(".")
-    return name or "_"
-
-
 def _topology_flags_only(args):
     given = [flag for flag, value in (("--pbit", args.pbit), ("--weight-bits", args.weight_bits),
                                       ("--act-bits", args.act_bits)) if value not in (None, False)]
@@ -304,7 +275,7 @@ def check_outputs(args):
     `trace export --out`, `run --trace`, `tradeoff --claims`)."""
     files = [("--trace", getattr(args, "trace", None)), ("--claims", getattr(args, "claims", None))]
     out = getattr(args, "out", None)
-    if getattr(args, "trace_command", None) == "export":
+    if getattr(args, "trace_command", None) == "export" or getattr(args, "export_command", None) == "scalesim":
         files.append(("--out", out))
     elif out is not None:
         _writable_folder("--out", out)
@@ -371,6 +342,11 @@ def _trace_parser(sub):
     ex.add_argument("--format", required=True, choices=list(EXPORT_FORMATS))
     ex.add_argument("--component", default="weight_mem", choices=["weight_mem", "act_mem"])
     ex.add_argument("--out", required=True, help="output file")
+    from .trace.dram import speed_bins
+    ex.add_argument("--speed-bin", default="DDR4_1600K", choices=speed_bins(), help="DDR4 speed bin (JEDEC)")
+    ex.add_argument("--ranks", type=POSITIVE, help="ranks (default 1)")
+    ex.add_argument("--bank-groups", type=POSITIVE, help="bank groups per rank (default 4)")
+    ex.add_argument("--banks-per-group", type=POSITIVE, help="banks per bank group (default 4)")
     ex.set_defaults(handler=_export)
 
 
@@ -389,15 +365,10 @@ def parser(command=None):
     run.add_argument("--no-progress", action="store_true", help="no progress bars (also off when not a terminal)")
     topo = run.add_argument_group("SCALE-Sim topology (--workload FILE.csv)")
     topo.add_argument("--pbit", action="store_true", help="run the topology as a p-DNN (1-bit p-bit activations)")
-<<<<<<< HEAD
     topo.add_argument("--weight-bits", type=_int_flag(1, 16), help="weight bits (default 8)")
     topo.add_argument("--act-bits", type=_int_flag(1, 32), help="deterministic activation bits (default 8)")
-=======
-    topo.add_argument("--weight-bits", type=int, default=8, help="weight bits (default 8)")
-    topo.add_argument("--act-bits", type=int, default=8, help="deterministic activation bits (default 8)")
     topo.add_argument("--chain", action="store_true", help="chain the rows into one network (padding and pooling "
                                                            "inferred from the IFMAP sizes)")
->>>>>>> dayflow
     run.add_argument("--trace", help="stream every memory transaction to FILE (.parquet or .csv; timing mode)")
     add_memory_limit(run)
     run.set_defaults(handler=_run)
@@ -433,28 +404,13 @@ def parser(command=None):
     to.add_argument("--claims", help="also write the paper's claims, answered, to this Markdown file")
     to.add_argument("--no-progress", action="store_true")
     to.set_defaults(handler=_tradeoff)
-<<<<<<< HEAD
     _lazy(sub, "trace", command)
-=======
-    tr = sub.add_parser("trace", help="trace utilities").add_subparsers(dest="trace_command", required=True)
-    ex = tr.add_parser("export", help="export a memory's traffic for a DRAM simulator")
-    ex.add_argument("trace_file", metavar="TRACE")
-    ex.add_argument("--format", required=True, choices=list(EXPORT_FORMATS))
-    ex.add_argument("--component", default="weight_mem", choices=["weight_mem", "act_mem"])
-    ex.add_argument("--out", required=True, help="output file")
-    from .trace.dram import speed_bins
-    ex.add_argument("--speed-bin", default="DDR4_1600K", choices=speed_bins(), help="DDR4 speed bin (JEDEC)")
-    ex.add_argument("--ranks", type=int, help="ranks (default 1)")
-    ex.add_argument("--bank-groups", type=int, help="bank groups per rank (default 4)")
-    ex.add_argument("--banks-per-group", type=int, help="banks per bank group (default 4)")
-    ex.set_defaults(handler=_export)
     xs = sub.add_parser("export", help="export to other tools' formats").add_subparsers(dest="export_command",
                                                                                          required=True)
     sc = xs.add_parser("scalesim", help="a workload (YAML) or topology (CSV) as a SCALE-Sim topology CSV")
     sc.add_argument("--workload", required=True, help="p-DNN workload YAML or SCALE-Sim topology CSV")
     sc.add_argument("--out", required=True, help="output .csv")
     sc.set_defaults(handler=_export_scalesim)
->>>>>>> dayflow
     return p
 
 
