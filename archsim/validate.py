@@ -67,8 +67,8 @@ def arch_path(data, path):
     if path.startswith("neuron.rng."):
         return path.removeprefix("neuron.")
     head, dot, rest = path.partition(".")
-    if dot and any(isinstance(lv, dict) and lv.get("name") == head for lv in data["levels"]):
-        return f"levels[{head}].{rest}"
+    if any(isinstance(lv, dict) and lv.get("name") == head for lv in data["levels"]):
+        return f"levels[{head}]{dot}{rest}"
     return path
 
 
@@ -84,7 +84,7 @@ def _energy_paths(memory):
     return [f"{memory}.read_pj_per_bit", f"{memory}.write_pj_per_bit"]
 
 
-def _get(data, path):
+def arch_field(data, path):
     node = data
     for part in arch_path(data, path).split("."):
         key, _, name = part.partition("[")  # levels[weight_mem]: the level of that name
@@ -97,7 +97,7 @@ def _get(data, path):
 def scale_energies(data, paths, factor):
     """Multiply the energies at `paths` of an architecture dict by `factor` (their sources say so)."""
     for path in paths:
-        energy = _get(data, path)
+        energy = arch_field(data, path)
         energy["value"] = units.parse_pj(energy["value"]) * factor
         energy["source"] = f"{energy['source']} (x {factor:.4g}, validation)"
     return data
@@ -109,7 +109,7 @@ def resize_memory(data, memory, capacity):
     factors on the new nominal energy."""
     from .energy import memory_model
     points = memory_model.load_points()
-    old = units.parse_bits(_get(data, memory)["capacity"])
+    old = units.parse_bits(arch_field(data, memory)["capacity"])
     new = units.parse_bits(capacity)
     ratio = memory_model.read_pj_per_bit(points, new) / memory_model.read_pj_per_bit(points, old)
     edit_arch(data, {f"{memory}.capacity": capacity})

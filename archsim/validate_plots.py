@@ -22,10 +22,10 @@ SAMPLES = [1, 2, 4, 8, 16, 32]
 
 def _arch(base, name, kind):
     """The scenario's architecture with room for the elementary-operation layer and the given synapse kind."""
-    from .validate import edit_arch
+    from .validate import arch_field, edit_arch
     d = read_yaml(resolve_arch_path(name if name == "default" else base / name))
     changes = {"synapse.kind": kind, "synapse.accumulator_bits": 40, "act_mem.capacity": "1MiB"}
-    if d["weight_mem"]["kind"] != "dram":
+    if arch_field(d, "weight_mem")["kind"] != "dram":
         changes["weight_mem.capacity"] = "1MiB"
     return arch_from_data(edit_arch(d, changes), name)
 

@@ -33,7 +33,7 @@ def test_frames_against_ledger_and_eps_eo(run):
     eo_weight_bits = sum(lp.n * lp.m * lp.bw * lp.P for lp in r.plan.layers if lp.is_eo) * r.plan.items
     assert levels.loc["weight_mem", "read_bits"] == eo_weight_bits == r.layers().weight_mem_read_bits.sum()
     assert levels.loc["act_mem", "write_bits"] == r.ledger.get("act_mem", "write_bits")
-    assert list(levels.index) == ["weight_mem", "act_mem", "weight_buffer"]
+    assert list(levels.index) == [lv.name for lv in r.arch.levels]
     layers = r.layers()
     assert list(layers.layer) == [lp.index for lp in r.plan.layers]
     assert layers.energy_pj.sum() == pytest.approx(r.energy().energy_pj.sum())

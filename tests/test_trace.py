@@ -194,7 +194,8 @@ def word_bursts(path, component, burst_bytes):
     """The oracle for the burst stream: every word of every repeat, its byte address cut to a burst, runs of
     the same (op, burst) collapsed."""
     from archsim.trace.reader import read_meta
-    word_bytes = read_meta(path)["arch"][component]["word_bits"] // 8
+    level = next(lv for lv in read_meta(path)["arch"]["levels"] if lv["name"] == component)
+    word_bytes = level["word_bits"] // 8
     out = []
     for chunk in read_chunks(path):
         for r in chunk[chunk.component == component].itertuples(index=False):

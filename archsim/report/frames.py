@@ -11,7 +11,6 @@ import pandas as pd
 from ..energy.table import energy_frame
 from .run import plan_frame
 
-LEVELS = (("weight_mem", "weight_mem"), ("act_mem", "act_mem"), ("weight_buffer", "weight_buf"))  # field, ledger
 RESOURCES = {"load": "weight_port", "compute": "datapath"}
 MEMORY_ACTIONS = ("read_bits", "write_bits", "read_words", "write_words")
 
@@ -28,11 +27,11 @@ def energy(result):
 
 def layers(result):
     """One row per layer: the plan (shapes, fan-in, loop order, why) with energy_pj and the memory traffic
-    (weight_mem_read_bits, act_mem_read_bits, act_mem_write_bits) of the layer."""
+    bits of every memory level (e.g. weight_mem_read_bits, act_mem_write_bits) of the layer."""
     plan = plan_frame(result.plan)
     e = energy(result).groupby("layer").energy_pj.sum().rename("energy_pj")
     c = counts(result)
-    c = c[c.component.isin(["weight_mem", "act_mem"]) & c.action.str.endswith("_bits")]
+    c = c[c.component.isin([lv.name for lv in result.arch.levels]) & c.action.str.endswith("_bits")]
     traffic = c.assign(column=c.component + "_" + c.action).pivot_table(index="layer", columns="column",
                                                                        values="count", aggfunc="sum")
     out = plan.merge(e, left_on="layer", right_index=True, how="left").merge(traffic, left_on="layer",
@@ -47,12 +46,10 @@ def levels(result):
     c = counts(result).groupby(["component", "action"])["count"].sum()
     e = energy(result).groupby("component").energy_pj.sum()
     rows = []
-    for field, component in LEVELS:
-        spec = getattr(result.arch, field)
-        rows.append({"level": field, "kind": getattr(spec, "kind", "buffer"), "capacity_bits": int(spec.capacity),
-                     "word_bits": getattr(spec, "word_bits", None),
-                     **{a: int(c.get((component, a), 0)) for a in MEMORY_ACTIONS},
-                     "energy_pj": float(e.get(component, 0.0))})
+    for lv in result.arch.levels:
+        rows.append({"level": lv.name, "kind": lv.kind, "capacity_bits": int(lv.capacity), "word_bits": lv.word_bits,
+                     **{a: int(c.get((lv.name, a), 0)) for a in MEMORY_ACTIONS},
+                     "energy_pj": float(e.get(lv.name, 0.0))})
     return pd.DataFrame(rows)
 
 

@@ -179,6 +179,41 @@ MAX_UPDATES_ENV = "ARCHSIM_MAX_UPDATES"
 DEFAULT_MAX_UPDATES = 10 ** 11  # p-bit updates in one run: about 20 minutes at the kernel's ~1e8 updates/s
 
 
+BYTES_PER_EDGE = 96  # sparse couplings both ways, plus the sort and canonicalisation arrays while building
+
+
+def graph_size(g, base):
+    """(nodes, edges) of a graph spec from its parameters alone, an upper bound where the exact count needs the
+    graph built (Pegasus, Zephyr, a graph file: every line is at least 'i j w')."""
+    if g.type in ("grid", "king"):
+        n = g.rows * g.cols
+        if g.type == "king":
+            degree = 8
+        elif g.rules:
+            degree = 4 * len(g.rules)
+        else:
+            degree = 2 * len(g.neighbourhood) if isinstance(g.neighbourhood, list) else g.neighbourhood
+        return n, n * degree // 2
+    if g.type == "lattice":
+        n = g.shape[0] * g.shape[1] * g.shape[2]
+        return n, n * len(g.offsets)
+    if g.type == "chimera":
+        n = g.m * (g.n or g.m) * 2 * g.t
+        return n, n * (g.t + 2) // 2
+    if g.type == "pegasus":
+        n = 24 * g.m * (g.m - 1)
+        return n, n * 15 // 2
+    if g.type == "zephyr":
+        n = 4 * g.t * g.m * (2 * g.m + 1)
+        return n, n * (4 * g.t + 4) // 2
+    if g.type == "dbm":
+        return sum(g.layers), g.fan_in * sum(g.layers[1:])
+    if g.type == "edges":
+        return g.nodes, len(g.edges)
+    size = (base / g.path).stat().st_size if (base / g.path).is_file() else 0  # the reader names a missing file
+    return size // 6, size // 6
+
+
 def check_gibbs_budget(data, path, base=None):
     """Refuse a Boltzmann / DTM workload (given as a dict) planned to need more memory than the limit, or more
     p-bit updates than ARCHSIM_MAX_UPDATES, before its graph or couplings are built; both with the estimate.
@@ -197,17 +232,11 @@ def check_gibbs_budget(data, path, base=None):
                 if name in npz:
                     npz[name]
 
-    g = spec.graph
-    if g.type == "grid":
-        n = g.rows * g.cols
-        degree = 2 * (len(g.neighbourhood) if isinstance(g.neighbourhood, list) else g.neighbourhood // 2)
-        edges = n * degree // 2
-    else:
-        n, edges = g.nodes, len(g.edges)
+    n, edges = graph_size(spec.graph, base)
     stages = [spec.sweeps] if isinstance(spec, Boltzmann) else [st.sweeps or spec.sweeps for st in spec.stages]
     sweeps = sum(stages)
     records = len(range(spec.burn_in, spec.sweeps, spec.record_every)) if isinstance(spec, Boltzmann) else 1
-    n_bytes = 8 * n * n * len(stages) + 200 * edges + records * spec.chains * n + 2 * spec.chains * n
+    n_bytes = len(stages) * (BYTES_PER_EDGE * edges + 32 * n) + records * spec.chains * n + 2 * spec.chains * n
     check_memory(path, f"workload {spec.name!r} ({n:,} nodes, {spec.chains} chain(s), {records:,} recorded "
                        f"sweep(s))", n_bytes)
     updates = sweeps * spec.chains * n
