@@ -177,8 +177,8 @@ def test_samples_follow_the_exact_boltzmann_distribution(data, tmp_path):
     """TV bound: for N iid draws, E[TV] <= 0.5 * sum_k sqrt(p_k / N). Gibbs draws are correlated; we take
     N_eff = N / 4 (an integrated autocorrelation time of up to 4 sweeps; at these couplings the measured TV
     is below the iid expectation, i.e. about 1 sweep) and allow 2x: bound = 2 * 0.5 * sum_k sqrt(4 p_k / N),
-    0.13 (3x3), 0.29 (3x4), 0.01 (triangle), 0.16 (King's 3x3: 4 colours, degrees 3, 5, 8) here. The same bound must reject the distribution at 3 x beta
-    (negative control: TV about 0.6), so the test can fail."""
+    0.13 (3x3), 0.29 (3x4), 0.01 (triangle), 0.16 (King's 3x3: 4 colours, degrees 3, 5, 8) here. The same
+    bound must reject the distribution at 3 x beta (negative control: TV about 0.6), so the test can fail."""
     bm = boltzmann_from_data(data)
     if bm.spec.graph.type == "edges":  # antiferromagnetic triangle: frustrated
         np.savez(tmp_path / "J.npz", edges=[[0, 1], [1, 2], [2, 0]], J=[-2, -2, -2], h=np.array([1, 0, -1]))
