@@ -120,9 +120,11 @@ def test_independent_of_thread_count_and_chain_path(bm):
 
 
 @settings(max_examples=15)
-@given(machine(), st.booleans())
-def test_modes_agree_and_counts_match_the_closed_form(bm, small_buffer):
-    a = arch(**{"weight_buffer.capacity": 16 if small_buffer else "8Kib"})
+@given(machine(), st.booleans(), st.sampled_from([1, 3, 64]))
+def test_modes_agree_and_counts_match_the_closed_form(bm, small_buffer, units):
+    """Timing mode (one event chain per round) against functional mode (rounds of one kind accounted once)."""
+    a = arch(**{"weight_buffer.capacity": 16 if small_buffer else "8Kib", "synapse.count": units,
+                "neuron.count": units})
     f, t = simulate_boltzmann(a, bm, "functional"), simulate_boltzmann(a, bm, "timing")
     assert f.cycles == t.cycles and f.ledger.items() == t.ledger.items()
     np.testing.assert_array_equal(f.samples, t.samples)
