@@ -239,7 +239,7 @@ BAD_FILES = [
     ("nodes 3\n0 1 2\n2 2 1\n", r"line 3: \[2, 2\] is a self loop"),
     ("nodes 3\n0 1 2\n1 0 -2\n", r"line 3: asymmetric coupling: J\[1,0\] = -2 but line 2 gives J\[0,1\] = 2"),
     ("nodes 3\n0 1 2\n1 3 1\n", r"line 3: node 3 outside 0..2"),
-    ("nodes 3\n0 1 8\n", r"line 2: coupling \(coupling_bits = 4\) 8 does not fit 4 signed bits"),
+    ("nodes 3\n0 1 8\n", r"line 2: coupling 8 does not fit coupling_bits = 4 \(-8..7\)"),
     ("0 1 2\n", r"line 1: '0 1 2': the first item must be 'nodes N'"),
     ("nodes 3\nbias 1 99\n", r"line 2: bias 99 does not fit bias_bits = 4"),
     ("nodes 3\n0 1 2\n0 1 2\n", r"line 3: \[0, 1\] repeats line 2"),
