@@ -81,8 +81,11 @@ def dense(bm):
     return J
 
 
-def kernel_run(bm, rng_bits=16):
+def kernel_run(bm, rng_bits=16, wide=False):
     sp = stage_plan(arch(**{"neuron.rng.bits_per_draw": rng_bits}), bm, 0)
+    if wide:
+        sp.layout = ising.layout(*bm.adjacency(), bm.h, sp.ptr, sp.nodes, wide=True)
+        assert sp.layout.nbr.dtype == np.uint32 and sp.layout.w.dtype == np.int64
     states = bm.initial_states()
     s = bm.spec
     records = len(range(s.burn_in, s.sweeps, s.record_every))
@@ -91,9 +94,10 @@ def kernel_run(bm, rng_bits=16):
     return states, out, sp
 
 
-@given(machine())
-def test_kernel_matches_dense_reference(bm):
-    states, out, sp = kernel_run(bm)
+@given(machine(), st.booleans())
+def test_kernel_matches_dense_reference(bm, wide):
+    """Bits equal to the dense reference, with the narrowest layout types or the wide ones of big graphs."""
+    states, out, sp = kernel_run(bm, wide=wide)
     s = bm.spec
     final, records = reference.gibbs(bm.initial_states(), dense(bm), bm.h, sp.thr, sp.I_min, bm.colours, bm.clamped,
                                      s.seed, 16, 0, s.sweeps, s.burn_in, s.record_every)
