@@ -266,3 +266,20 @@ def test_improper_fixed_colouring_exits_2(tmp_path):
                         str(tmp_path / "o")], capture_output=True, text=True)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "w.yaml" in r.stderr and "colouring.colours[0] and colouring.colours[1]" in r.stderr
+
+
+@pytest.mark.slow
+def test_a_million_node_lattice_loads_within_a_gigabyte():
+    """Couplings stay sparse end to end: the 100^3 periodic lattice (1M nodes, 3M edges) with its colouring
+    and the kernel layout allocates under 1 GiB at its peak (tracemalloc sees NumPy's allocations)."""
+    import tracemalloc
+
+    from archsim.engine.gibbs import stage_plan
+    from helpers import arch
+    tracemalloc.start()
+    bm = load({"type": "lattice", "shape": [100, 100, 100], "periodic": True})
+    sp = stage_plan(arch(), bm, 0)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert bm.n == 10 ** 6 and len(bm.edges) == 3 * 10 ** 6 and bm.colouring.n_colours == 2
+    assert len(sp.layout.nbr) == 6 * 10 ** 6 and peak < 1 << 30, peak
