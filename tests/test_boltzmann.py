@@ -81,8 +81,11 @@ def dense(bm):
     return J
 
 
-def kernel_run(bm, rng_bits=16):
+def kernel_run(bm, rng_bits=16, wide=False):
     sp = stage_plan(arch(**{"rng.bits_per_draw": rng_bits}), bm, 0)
+    if wide:
+        sp.layout = ising.layout(*bm.adjacency(), bm.h, sp.ptr, sp.nodes, wide=True)
+        assert sp.layout.nbr.dtype == np.uint32 and sp.layout.w.dtype == np.int64
     states = bm.initial_states()
     s = bm.spec
     records = len(range(s.burn_in, s.sweeps, s.record_every))
@@ -91,9 +94,10 @@ def kernel_run(bm, rng_bits=16):
     return states, out, sp
 
 
-@given(machine())
-def test_kernel_matches_dense_reference(bm):
-    states, out, sp = kernel_run(bm)
+@given(machine(), st.booleans())
+def test_kernel_matches_dense_reference(bm, wide):
+    """Bits equal to the dense reference, with the narrowest layout types or the wide ones of big graphs."""
+    states, out, sp = kernel_run(bm, wide=wide)
     s = bm.spec
     final, records = reference.gibbs(bm.initial_states(), dense(bm), bm.h, sp.thr, sp.I_min, bm.colours, bm.clamped,
                                      s.seed, 16, 0, s.sweeps, s.burn_in, s.record_every)
@@ -120,9 +124,11 @@ def test_independent_of_thread_count_and_chain_path(bm):
 
 
 @settings(max_examples=15)
-@given(machine(), st.booleans())
-def test_modes_agree_and_counts_match_the_closed_form(bm, small_buffer):
-    a = arch(**{"levels[weight_buf].capacity": 16 if small_buffer else "8Kib"})
+@given(machine(), st.booleans(), st.sampled_from([1, 3, 64]))
+def test_modes_agree_and_counts_match_the_closed_form(bm, small_buffer, units):
+    """Timing mode (one event chain per round) against functional mode (rounds of one kind accounted once)."""
+    a = arch(**{"levels[weight_buf].capacity": 16 if small_buffer else "8Kib", "synapse.count": units,
+                "neuron.count": units})
     f, t = simulate_boltzmann(a, bm, "functional"), simulate_boltzmann(a, bm, "timing")
     assert f.cycles == t.cycles and f.ledger.items() == t.ledger.items()
     np.testing.assert_array_equal(f.samples, t.samples)
@@ -168,16 +174,18 @@ def tv_distance(samples, states, p):
 CASES = [bm_data(3, 3, 4, False, beta=0.25, sweeps=6000, burn_in=100, chains=8, coupling_bits=3, bias_bits=3),
          bm_data(3, 4, 4, True, beta=0.2, sweeps=6000, burn_in=100, chains=8, seed=9, coupling_bits=3, bias_bits=2),
          {**bm_data(beta=0.4, sweeps=8000, burn_in=100, chains=8, seed=4, coupling_bits=3),
-          "graph": {"type": "edges", "nodes": 3, "edges": [[0, 1], [1, 2], [0, 2]]}}]
+          "graph": {"type": "edges", "nodes": 3, "edges": [[0, 1], [1, 2], [0, 2]]}},
+         {**bm_data(beta=0.15, sweeps=6000, burn_in=100, chains=8, seed=7, coupling_bits=3, bias_bits=2),
+          "graph": {"type": "king", "rows": 3, "cols": 3}}]
 
 
-@pytest.mark.parametrize("data", CASES, ids=["3x3-open", "3x4-periodic", "frustrated-triangle"])
+@pytest.mark.parametrize("data", CASES, ids=["3x3-open", "3x4-periodic", "frustrated-triangle", "king-3x3"])
 def test_samples_follow_the_exact_boltzmann_distribution(data, tmp_path):
     """TV bound: for N iid draws, E[TV] <= 0.5 * sum_k sqrt(p_k / N). Gibbs draws are correlated; we take
     N_eff = N / 4 (an integrated autocorrelation time of up to 4 sweeps; at these couplings the measured TV
     is below the iid expectation, i.e. about 1 sweep) and allow 2x: bound = 2 * 0.5 * sum_k sqrt(4 p_k / N),
-    0.13 (3x3), 0.29 (3x4), 0.01 (triangle) here. The same bound must reject the distribution at 3 x beta
-    (negative control: TV about 0.6), so the test can fail."""
+    0.13 (3x3), 0.29 (3x4), 0.01 (triangle), 0.16 (King's 3x3: 4 colours, degrees 3, 5, 8) here. The same
+    bound must reject the distribution at 3 x beta (negative control: TV about 0.6), so the test can fail."""
     bm = boltzmann_from_data(data)
     if bm.spec.graph.type == "edges":  # antiferromagnetic triangle: frustrated
         np.savez(tmp_path / "J.npz", edges=[[0, 1], [1, 2], [2, 0]], J=[-2, -2, -2], h=np.array([1, 0, -1]))

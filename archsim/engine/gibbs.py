@@ -106,11 +106,18 @@ def _functional(arch, bm, sp, accel, stage, states, out):
               spec.burn_in, spec.record_every, out)
     times = spec.sweeps * spec.chains
     cycles = accel.couplings_load(stage, sp.row_bits[sp.updated]) if sp.stationary else 0
-    per_sweep = 0
+    # Rounds with the same row widths and degrees cost the same: account each kind once, times its count (every
+    # count is linear in `times`), and keep each round's cycles in order for the flow shop.
+    kinds, order = {}, []
     for colour in sp.rounds:
-        loads = [accel.gibbs_load(stage, sp.row_bits[r], sp.stationary, times) for r in colour]
-        computes = [accel.gibbs_compute(stage, sp.row_bits[r], sp.degrees[r], sp.stationary, times) for r in colour]
-        per_sweep += flow_shop(loads, computes, 2 if arch.holders("couplings")[-1].double_buffered else 1)
+        order.append([(sp.row_bits[r].tobytes(), sp.degrees[r].tobytes()) for r in colour])
+        for key, r in zip(order[-1], colour):
+            kinds.setdefault(key, [r, 0])[1] += 1
+    phase = {key: (accel.gibbs_load(stage, sp.row_bits[r], sp.stationary, times * count),
+                   accel.gibbs_compute(stage, sp.row_bits[r], sp.degrees[r], sp.stationary, times * count))
+             for key, (r, count) in kinds.items()}
+    per_sweep = sum(flow_shop([phase[k][0] for k in keys], [phase[k][1] for k in keys],
+                              2 if arch.holders("couplings")[-1].double_buffered else 1) for keys in order)
     return cycles + times * per_sweep
 
 

@@ -7,8 +7,9 @@ field_table, built once in NumPy). u = draw(seed, TAG_GIBBS, chain, sweep, node,
 `draw` applies, so every path gives the same bits.
 
 Layout (`Layout`, built once per stage): the updated nodes grouped by colour, colours in update order, and
-within a colour by degree; each group of equal degree is a dense block of neighbours (uint32) and couplings
-(int16 when they fit), so a sweep is one pass over contiguous rows with a fixed inner trip count per group.
+within a colour by degree; each group of equal degree is a dense block of neighbours and couplings, both as
+narrow as they fit (a smaller working set), so a sweep is one pass over contiguous rows with a fixed inner
+trip count per group.
 Nodes of one colour are independent given the rest, so the order within a colour and the thread count change
 no bit. One chain runs on one thread; many chains run in parallel, each chain's whole stage one piece of work
 (never a fork/join per colour). Clamped nodes are simply absent from the layout."""
@@ -29,12 +30,13 @@ class Layout(NamedTuple):
     group_deg: np.ndarray  # (G,) int64: their degree D
     group_at: np.ndarray   # (G,) int64: their neighbours are nbr[group_at[g]:][:rows * D], row-major
     colour_group: np.ndarray  # (C + 1,) int64: colour c is groups colour_group[c]..colour_group[c + 1] - 1
-    nbr: np.ndarray      # uint32 neighbour ids
-    w: np.ndarray        # couplings aligned with nbr, int16 when they fit (else int64)
+    nbr: np.ndarray      # neighbour ids, uint16 when n <= 2**16 (else uint32)
+    w: np.ndarray        # couplings aligned with nbr, int8 or int16 when they fit (else int64)
 
 
-def layout(indptr, indices, weights, h, colour_ptr, colour_nodes):
-    """The layout of the updated nodes (colour_nodes grouped by colour as colour_ptr says) from a CSR graph."""
+def layout(indptr, indices, weights, h, colour_ptr, colour_nodes, wide=False):
+    """The layout of the updated nodes (colour_nodes grouped by colour as colour_ptr says) from a CSR graph;
+    `wide`: uint32 neighbours and int64 couplings whatever fits (the types of big graphs, for tests)."""
     colour_nodes = np.asarray(colour_nodes, np.int64)
     deg = (indptr[colour_nodes + 1] - indptr[colour_nodes]).astype(np.int64)
     colour = np.repeat(np.arange(len(colour_ptr) - 1), np.diff(colour_ptr))
@@ -49,10 +51,12 @@ def layout(indptr, indices, weights, h, colour_ptr, colour_nodes):
     np.cumsum(deg, out=rowptr[1:])
     take = np.repeat(indptr[nodes] - rowptr[:-1], deg) + np.arange(rowptr[-1])
     w = np.asarray(weights)[take]
-    narrow = np.int16 if w.size == 0 or (w.min() >= -(1 << 15) and w.max() < (1 << 15)) else np.int64
+    narrow = next(t for t in ((np.int64,) if wide else (np.int8, np.int16, np.int64)) if w.size == 0 or (
+        np.iinfo(t).min <= w.min() and w.max() <= np.iinfo(t).max))
+    index = np.uint16 if len(indptr) - 1 <= 1 << 16 and not wide else np.uint32
     colour_group = np.searchsorted(colour[starts], np.arange(len(colour_ptr)), side="left").astype(np.int64)
     return Layout(nodes.astype(np.uint64), np.asarray(h, np.int64)[nodes], group_row, group_deg,
-                  rowptr[starts].astype(np.int64), colour_group, np.asarray(indices)[take].astype(np.uint32),
+                  rowptr[starts].astype(np.int64), colour_group, np.asarray(indices)[take].astype(index),
                   w.astype(narrow))
 
 

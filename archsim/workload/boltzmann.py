@@ -331,8 +331,7 @@ def _couplings(spec, graph, base, path, file, seed, field):
     if problems:
         raise ConfigError(path, problems)
     where = (lambda k: f"{field}: {file}:edges[{k}]")
-    problems = graphs.pair_problems(n, pairs[:, 0], pairs[:, 1], J, spec.coupling_bits, where,
-                                    f"J (coupling_bits = {spec.coupling_bits})")
+    problems = graphs.pair_problems(n, pairs[:, 0], pairs[:, 1], J, spec.coupling_bits, where, "J")
     if not problems:
         pairs = pairs.astype(np.int64)
         i, j = np.minimum(pairs[:, 0], pairs[:, 1]), np.maximum(pairs[:, 0], pairs[:, 1])

@@ -150,7 +150,7 @@ def pair_problems(n, i, j, v, bits, where, name):
     for k in np.flatnonzero(i == j)[:5]:
         problems.append(f"{where(k)}: {[int(i[k]), int(j[k])]} is a self loop")
     for k in np.flatnonzero((v < lo) | (v > hi))[:5]:
-        problems.append(f"{where(k)}: {name} {v[k]} does not fit {bits} signed bits ({lo}..{hi})")
+        problems.append(f"{where(k)}: {name} {v[k]} does not fit coupling_bits = {bits} ({lo}..{hi})")
     ordered = np.argsort(i * n + j, kind="stable")
     key = (i * n + j)[ordered]
     for a, b in zip(ordered[:-1][key[1:] == key[:-1]][:5], ordered[1:][key[1:] == key[:-1]][:5]):
@@ -214,8 +214,7 @@ def read_graph_file(path, coupling_bits, bias_bits):
     if n is None and not problems:
         problems.append("no 'nodes N' line")
     if not problems:
-        problems = pair_problems(n, ei, ej, ew, coupling_bits, lambda k: f"line {lines[k]}",
-                                 f"coupling (coupling_bits = {coupling_bits})")
+        problems = pair_problems(n, ei, ej, ew, coupling_bits, lambda k: f"line {lines[k]}", "coupling")
     if problems:
         raise ConfigError(path, problems + ["format:\n" + FILE_FORMAT])
     edges = canonical(n, ei, ej)
