@@ -119,20 +119,27 @@ def resize_memory(data, memory, capacity):
     return lo / nominal, hi / nominal
 
 
-def _arch_data(entry, base, name=None):
-    name = name or entry["arch"]
+def _arch_data(entry, base):
+    name = entry["arch"]
     return copy.deepcopy(read_yaml(resolve_arch_path(name if name == "default" else base / name)))
 
 
 def _condition(entry, base):
     """(arch dict of the condition, uncertain inputs as [(label, paths, low factor, high factor)])."""
-    data = edit_arch(_arch_data(entry, base), entry.get("arch_changes"))
-    uncertain = []
-    for memory, capacity in (entry.get("resize") or {}).items():
-        lo, hi = resize_memory(data, memory, capacity)
-        uncertain.append((f"{memory} at {capacity}: memory-model band", _energy_paths(memory), lo, hi))
-    for u in entry.get("uncertain") or []:
-        uncertain.append((u["input"], u["paths"], float(u["factor"][0]), float(u["factor"][1])))
+    try:
+        data = edit_arch(_arch_data(entry, base), entry.get("arch_changes"))
+        uncertain = []
+        for memory, capacity in (entry.get("resize") or {}).items():
+            if _get(data, memory).get("kind", "sram") != "sram":
+                raise ArchsimError(f"validation entry {entry['id']}: resize prices SRAMs only; {memory} is not one")
+            lo, hi = resize_memory(data, memory, capacity)
+            uncertain.append((f"{memory} at {capacity}: memory-model band", _energy_paths(memory), lo, hi))
+        for u in entry.get("uncertain") or []:
+            uncertain.append((u["input"], u["paths"], float(u["factor"][0]), float(u["factor"][1])))
+            for path in u["paths"]:
+                _get(data, path)
+    except KeyError as e:
+        raise ArchsimError(f"validation entry {entry['id']}: no architecture field {e}") from None
     return data, uncertain
 
 

@@ -174,3 +174,14 @@ def test_validate_after_a_plain_install_in_a_fresh_venv(tmp_path):
     assert r.returncode == 0 and "1 rows" in r.stdout, r.stdout + r.stderr
     r = subprocess.run([exe, "validate"], capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode == 2 and "Looked in:" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_condition_errors_name_the_entry_and_field():
+    from archsim.errors import ArchsimError
+    from archsim.validate import _condition
+    entry = next(e for e in ENTRIES if e.get("uncertain") and e["arch"].endswith("dram-weights.yaml"))
+    typo = dict(entry, uncertain=[dict(entry["uncertain"][0], paths=["weight_mem.read_pj_per_bt"])])
+    with pytest.raises(ArchsimError, match=rf"{entry['id']}: no architecture field 'read_pj_per_bt'"):
+        _condition(typo, ROOT)
+    with pytest.raises(ArchsimError, match="resize prices SRAMs only; weight_mem"):
+        _condition(dict(entry, resize={"weight_mem": "1MiB"}), ROOT)

@@ -255,6 +255,10 @@ def claims(table, path):
         ", ".join(f"T {a}->{b}: {_pct(*d)}" for (a, b), d in steps.items()),
         "no" if "no" in verdicts else "yes" if set(verdicts) == {"yes"} else "indistinguishable")
     det1 = det & (table.bits == 1)
+    if det1.any() and fp.any():
+        m, lo, hi = _paired(table, fp, det1)
+        add("fewer bits cost accuracy: the float baseline beats the deterministic 1-bit model",
+            f"float - det1b: {_pct(m, lo, hi)}", _verdict(lo, hi))
     if det1.any():
         means = over_seeds(table)
         d1 = means[(means.model == "det1b")].iloc[0]
