@@ -217,7 +217,7 @@ def dense_tile(x, w, bias, binary, kind, table, table_bits, shift, out_bits, rng
     ops = R * n * g
     data, acc_t, select = _types(x, w, bias, binary) if ops >= NARROW_MIN_OPS else (np.int64, np.int64, binary)
     xs = np.ascontiguousarray(x, dtype=data)
-    wT = np.ascontiguousarray(w.T, dtype=data)
+    wT = np.ascontiguousarray(w.astype(data, copy=False).T)  # narrow first: the strided transpose moves fewer bytes
     args = (xs, wT, bias, select, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P, rows, col0,
             y, acc_min, acc_max, np.empty(0, acc_t))
     pieces = n_chunks(ops)
