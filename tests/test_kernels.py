@@ -126,7 +126,7 @@ def test_dense_kernel_wide_tiles_at_each_type(types, rows, name):
     ba, bw, signed, select, n = WIDE[types]
     c = make_case(np.random.default_rng(rows), T=rows, items=1, n=n, m=dense.OUT_BLOCK * 2 + 6, ba=ba, bw=bw,
                   kind="noisy", table_bits=6, rng_bits=12, seed=7, layer=3, signed=signed, bias=True)
-    assert dense._types(c["x"], c["w"], np.asarray(c["bias"]), c["binary"])[:2] == types
+    assert dense._types(c["x"], c["w"], np.asarray(c["bias"])) == types
     with path(name), threads(2):
         assert_matches_reference(c)
 
@@ -135,7 +135,7 @@ def test_a_bias_past_int32_keeps_int64_sums():
     c = make_case(np.random.default_rng(2), T=10, items=1, n=40, m=50, ba=1, bw=4, kind="linear", table_bits=4,
                   rng_bits=8, seed=1, layer=0, bias=True)
     c["bias"][3] = -(2**40)
-    assert dense._types(c["x"], c["w"], c["bias"], c["binary"])[:2] == (np.int8, np.int64)
+    assert dense._types(c["x"], c["w"], c["bias"]) == (np.int8, np.int64)
     with path("narrow"):
         assert_matches_reference(c)
 
@@ -154,12 +154,12 @@ def test_strided_inputs_and_weights():
         np.testing.assert_array_equal(got, want)
 
 
-def test_inputs_flagged_binary_that_are_not_0_or_1_are_selected_literally():
-    c = make_case(np.random.default_rng(1), T=9, items=2, n=30, m=40, ba=2, bw=6, kind="linear", table_bits=4,
+@pytest.mark.parametrize("T, n, m", [(3, 5, 4), (9, 30, 40)])
+def test_inputs_flagged_binary_that_are_not_0_or_1_are_selected_literally(T, n, m):
+    c = make_case(np.random.default_rng(n), T=T, items=2, n=n, m=m, ba=2, bw=6, kind="linear", table_bits=4,
                   rng_bits=8, seed=1, layer=0, bias=True, select=True)
-    assert dense._types(c["x"], c["w"], np.asarray(c["bias"]), c["binary"])[2]
-    with path("narrow"):
-        assert_matches_reference(c)
+    assert dense._not_0_or_1(c["x"])
+    assert_matches_reference(c)
 
 
 @given(st.integers(1, 5), st.integers(2, 6), st.integers(1, 3), st.integers(1, 3), st.booleans(),

@@ -13,7 +13,8 @@ How it runs at integer-GEMM rate, with the same bits:
   a block of ROW_BLOCK rows and OUT_BLOCK outputs at once (vector min/max over outputs, one store per block
   of rows), not with a branch per term.
 - 1-bit inputs (the accumulate path) select weights: w & -x = w * x for x in {0, 1}, so they run through the
-  same vector loop as the MAC path; other inputs flagged binary keep the literal select, in int64.
+  same vector loop as the MAC path; inputs flagged binary that are not 0/1 keep the literal select (the
+  plain int64 loop that also serves tiles under NARROW_MIN_OPS).
 - One thread below jit.PARALLEL_MIN_OPS multiply-accumulates; above it, one coarse piece per thread (rows,
   or outputs when there are few rows), each with its own extremes, merged at the end.
 - The RNG chain of a row (seed, tag, layer, item, sample) is absorbed once per row; each neuron absorbs
@@ -27,7 +28,7 @@ from .tables import LINEAR, PBIT, QUANTIZED
 
 ROW_BLOCK = 8      # rows that share each weight load (8 x OUT_BLOCK int32 sums: 16 KiB, in L1)
 OUT_BLOCK = 512    # outputs per block: its weights (n x 512 narrow ints) stay in L2 while the rows pass
-NARROW_MIN_OPS = 1 << 14  # below this, narrowing (two copies and a scan) costs more than it saves
+NARROW_MIN_OPS = 1 << 14  # below this, the plain int64 loop: narrowing (copies, a scan) would cost more
 _INT8 = (-(1 << 7), (1 << 7) - 1)
 _INT16 = (-(1 << 15), (1 << 15) - 1)
 _INT32_MAX = (1 << 31) - 1
@@ -59,11 +60,9 @@ def _bound(w, bias, x_abs):
     return bound
 
 
-def _types(x, w, bias, binary):
-    """(data dtype, accumulator dtype, literal select) for one tile: the narrowest exact choice."""
+def _types(x, w, bias):
+    """(data dtype, accumulator dtype) for one tile: the narrowest exact choice."""
     xmin, xmax = _extent(x)
-    if binary and (xmin < 0 or xmax > 1):
-        return np.int64, np.int64, True  # not 0/1 inputs: keep w & -x literally
     wmin, wmax = _extent(w)
     lo, hi = min(xmin, wmin), max(xmax, wmax)
     if _INT8[0] <= lo and hi <= _INT8[1]:
@@ -71,8 +70,8 @@ def _types(x, w, bias, binary):
     elif _INT16[0] <= lo and hi <= _INT16[1]:
         data = np.int16
     else:
-        return np.int64, np.int64, False
-    return data, (np.int32 if _bound(w, bias, max(-xmin, xmax)) <= _INT32_MAX else np.int64), False
+        return np.int64, np.int64
+    return data, (np.int32 if _bound(w, bias, max(-xmin, xmax)) <= _INT32_MAX else np.int64)
 
 
 @njit
@@ -102,7 +101,19 @@ def _activate_row(acc, y, r, i0, kind, table, shift, half, out_max, rng_bits, h_
 
 
 @njit
-def _block(xs, wT, bias, select, kind, table, shift, half, out_max, rng_bits, h_layer, T, P, rows, col0,
+def _row_stream(h_layer, row, T, P):
+    """The RNG chain of a kernel row: the layer's, then the row's item and sample."""
+    return absorb(absorb(h_layer, row // (T * P)), (row // P) % T)
+
+
+@njit
+def _limits(table_bits, out_bits):
+    """(half the table, the largest output level)."""
+    return np.int64(1) << (table_bits - 1), (np.int64(1) << out_bits) - 1
+
+
+@njit
+def _block(xs, wT, bias, kind, table, shift, half, out_max, rng_bits, h_layer, T, P, rows, col0,
            r0, r1, i0, i1, y, lo, hi):
     """Rows [r0, r1) x outputs [i0, i1) of the tile: sums in lo's type, extremes into lo/hi, activations into y.
     A short last row block repeats its last row: the same sums, so the same extremes. The sums live in one
@@ -124,39 +135,23 @@ def _block(xs, wT, bias, select, kind, table, shift, half, out_max, rng_bits, h_
                 x0, x1, x2, x3 = xs[rb, j], xs[q1, j], xs[q2, j], xs[q3, j]
                 x4, x5, x6, x7 = xs[q4, j], xs[q5, j], xs[q6, j], xs[q7, j]
                 wj = wT[j, ib:ie]
-                if select:  # literal w & -x (inputs flagged binary that are not all 0/1)
-                    for i in range(gb):
-                        v = wj[i]
-                        a0[i] += v & -x0
-                        a1[i] += v & -x1
-                        a2[i] += v & -x2
-                        a3[i] += v & -x3
-                        a4[i] += v & -x4
-                        a5[i] += v & -x5
-                        a6[i] += v & -x6
-                        a7[i] += v & -x7
-                        s0, s1, s2, s3, s4, s5, s6, s7 = a0[i], a1[i], a2[i], a3[i], a4[i], a5[i], a6[i], a7[i]
-                        lb[i] = min(lb[i], min(min(min(s0, s1), min(s2, s3)), min(min(s4, s5), min(s6, s7))))
-                        hb[i] = max(hb[i], max(max(max(s0, s1), max(s2, s3)), max(max(s4, s5), max(s6, s7))))
-                else:
-                    for i in range(gb):
-                        v = wj[i]
-                        a0[i] += v * x0
-                        a1[i] += v * x1
-                        a2[i] += v * x2
-                        a3[i] += v * x3
-                        a4[i] += v * x4
-                        a5[i] += v * x5
-                        a6[i] += v * x6
-                        a7[i] += v * x7
-                        s0, s1, s2, s3, s4, s5, s6, s7 = a0[i], a1[i], a2[i], a3[i], a4[i], a5[i], a6[i], a7[i]
-                        lb[i] = min(lb[i], min(min(min(s0, s1), min(s2, s3)), min(min(s4, s5), min(s6, s7))))
-                        hb[i] = max(hb[i], max(max(max(s0, s1), max(s2, s3)), max(max(s4, s5), max(s6, s7))))
+                for i in range(gb):
+                    v = wj[i]
+                    a0[i] += v * x0
+                    a1[i] += v * x1
+                    a2[i] += v * x2
+                    a3[i] += v * x3
+                    a4[i] += v * x4
+                    a5[i] += v * x5
+                    a6[i] += v * x6
+                    a7[i] += v * x7
+                    s0, s1, s2, s3, s4, s5, s6, s7 = a0[i], a1[i], a2[i], a3[i], a4[i], a5[i], a6[i], a7[i]
+                    lb[i] = min(lb[i], min(min(min(s0, s1), min(s2, s3)), min(min(s4, s5), min(s6, s7))))
+                    hb[i] = max(hb[i], max(max(max(s0, s1), max(s2, s3)), max(max(s4, s5), max(s6, s7))))
             for k in range(min(ROW_BLOCK, r1 - rb)):
                 row = rows[rb + k]
-                h_row = absorb(absorb(h_layer, row // (T * P)), (row // P) % T)
-                _activate_row(acc[k, :gb], y, rb + k, ib, kind, table, shift, half, out_max, rng_bits, h_row,
-                              (col0 + ib) * P + row % P, P)
+                _activate_row(acc[k, :gb], y, rb + k, ib, kind, table, shift, half, out_max, rng_bits,
+                              _row_stream(h_layer, row, T, P), (col0 + ib) * P + row % P, P)
 
 
 @njit
@@ -179,32 +174,59 @@ def _merge(lo, hi, acc_min, acc_max):
 
 
 @njit
-def _tile_serial(xs, wT, bias, select, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P, rows,
+def _tile_serial(xs, wT, bias, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P, rows,
                  col0, y, acc_min, acc_max, acc_like):
     lo, hi = _extremes(bias, 1, acc_like)
-    half = np.int64(1) << (table_bits - 1)
-    out_max = (np.int64(1) << out_bits) - 1
-    _block(xs, wT, bias, select, kind, table, shift, half, out_max, rng_bits, absorb(stream(seed, TAG_PDNN), layer),
+    half, out_max = _limits(table_bits, out_bits)
+    _block(xs, wT, bias, kind, table, shift, half, out_max, rng_bits, absorb(stream(seed, TAG_PDNN), layer),
            T, P, rows, col0, 0, xs.shape[0], 0, wT.shape[1], y, lo[0], hi[0])
     _merge(lo, hi, acc_min, acc_max)
 
 
 @njit(parallel=True)
-def _tile_parallel(xs, wT, bias, select, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P,
+def _tile_parallel(xs, wT, bias, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P,
                    rows, col0, y, acc_min, acc_max, acc_like, row_pieces, out_pieces):
     """One coarse piece per thread: a grid of row_pieces x out_pieces; extremes kept per row piece (the output
     ranges of one row piece are disjoint)."""
     R, g = xs.shape[0], wT.shape[1]
     lo, hi = _extremes(bias, row_pieces, acc_like)
-    half = np.int64(1) << (table_bits - 1)
-    out_max = (np.int64(1) << out_bits) - 1
+    half, out_max = _limits(table_bits, out_bits)
     h_layer = absorb(stream(seed, TAG_PDNN), layer)
     for c in prange(row_pieces * out_pieces):
         pr, po = c // out_pieces, c % out_pieces
-        _block(xs, wT, bias, select, kind, table, shift, half, out_max, rng_bits, h_layer, T, P, rows, col0,
+        _block(xs, wT, bias, kind, table, shift, half, out_max, rng_bits, h_layer, T, P, rows, col0,
                pr * R // row_pieces, (pr + 1) * R // row_pieces, po * g // out_pieces, (po + 1) * g // out_pieces,
                y, lo[pr], hi[pr])
     _merge(lo, hi, acc_min, acc_max)
+
+
+@njit
+def _tile_small(x, w, bias, select, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P, rows, col0,
+                y, acc_min, acc_max):
+    """The plain loop, term by term in int64: for tiles too small to pay for narrowing (it also compiles in a
+    fraction of the time), and for inputs flagged binary that are not 0/1, which keep the literal w & -x."""
+    g = w.shape[0]
+    half, out_max = _limits(table_bits, out_bits)
+    h_layer = absorb(stream(seed, TAG_PDNN), layer)
+    acc = np.empty(g, np.int64)
+    for i in range(g):
+        acc_min[i] = min(np.int64(0), bias[i])
+        acc_max[i] = max(np.int64(0), bias[i])
+    for r in range(x.shape[0]):
+        for i in range(g):
+            a = bias[i]
+            for j in range(x.shape[1]):
+                a += (w[i, j] & -x[r, j]) if select else w[i, j] * x[r, j]
+                acc_min[i] = min(acc_min[i], a)
+                acc_max[i] = max(acc_max[i], a)
+            acc[i] = a
+        _activate_row(acc, y, r, 0, kind, table, shift, half, out_max, rng_bits, _row_stream(h_layer, rows[r], T, P),
+                      col0 * P + rows[r] % P, P)
+
+
+def _not_0_or_1(x):
+    xmin, xmax = _extent(x)
+    return xmin < 0 or xmax > 1
 
 
 def dense_tile(x, w, bias, binary, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P, rows,
@@ -215,10 +237,14 @@ def dense_tile(x, w, bias, binary, kind, table, table_bits, shift, out_bits, rng
     R, n = x.shape
     g = w.shape[0]
     ops = R * n * g
-    data, acc_t, select = _types(x, w, bias, binary) if ops >= NARROW_MIN_OPS else (np.int64, np.int64, binary)
+    if ops < NARROW_MIN_OPS or (binary and _not_0_or_1(x)):
+        _tile_small(x, w, bias, binary, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P, rows,
+                    col0, y, acc_min, acc_max)
+        return
+    data, acc_t = _types(x, w, bias)
     xs = np.ascontiguousarray(x, dtype=data)
-    wT = np.ascontiguousarray(w.T, dtype=data)
-    args = (xs, wT, bias, select, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P, rows, col0,
+    wT = np.ascontiguousarray(w.astype(data, copy=False).T)  # narrow first: the strided transpose moves fewer bytes
+    args = (xs, wT, bias, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P, rows, col0,
             y, acc_min, acc_max, np.empty(0, acc_t))
     pieces = n_chunks(ops)
     if pieces == 1:
