@@ -86,14 +86,17 @@ def regular_file(path, limit=None, what="file"):
 def read_bytes(path, limit=MAX_TEXT_BYTES, what="file"):
     """The bytes of a regular file, refusing it before reading if it is larger than `limit`."""
     path = regular_file(path, limit, what)
+    chunks, total = [], 0
     try:
         with path.open("rb") as f:
-            data = f.read(limit + 1)
+            while chunk := f.read(1 << 20):  # in pieces: read(limit) would allocate the whole limit up front
+                total += len(chunk)
+                if total > limit:  # grew while we looked
+                    raise ConfigError(path, [f"is larger than the limit of {format_bytes(limit)} for a {what}"])
+                chunks.append(chunk)
     except OSError as e:
         raise ConfigError(path, [f"cannot read: {e.strerror or e}"]) from None
-    if len(data) > limit:  # grew while we looked
-        raise ConfigError(path, [f"is larger than the limit of {format_bytes(limit)} for a {what}"])
-    return data
+    return b"".join(chunks)
 
 
 def read_text(path, limit=MAX_TEXT_BYTES, what="file"):
@@ -107,23 +110,20 @@ def read_text(path, limit=MAX_TEXT_BYTES, what="file"):
                                  f"text; allowed: a UTF-8 encoded text file"]) from None
 
 
-class _BoundedLoader(yaml.SafeLoader):
-    """PyYAML's safe loader with the nesting depth bounded while composing."""
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: fast, and not recursive
 
-    def __init__(self, stream, path):
-        super().__init__(stream)
-        self.path, self.depth = path, 0
 
-    def compose_node(self, parent, index):
-        self.depth += 1
-        try:
-            if self.depth > MAX_YAML_DEPTH:
-                mark = self.peek_event().start_mark
-                raise ConfigError(self.path, [f"line {mark.line + 1}: nested more than {MAX_YAML_DEPTH} levels "
-                                              f"deep; allowed: at most {MAX_YAML_DEPTH}"])
-            return super().compose_node(parent, index)
-        finally:
-            self.depth -= 1
+def _check_depth(text, path):
+    """Refuse nesting deeper than MAX_YAML_DEPTH from the event stream, before any node is built."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                raise ConfigError(path, [f"line {event.start_mark.line + 1}: nested more than {MAX_YAML_DEPTH} "
+                                         f"levels deep; allowed: at most {MAX_YAML_DEPTH}"])
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def _expanded_size(root, path):
@@ -166,8 +166,9 @@ def _expanded_size(root, path):
 def load_yaml(path, limit=MAX_TEXT_BYTES):
     """A YAML file as Python data (safe types only), with size, encoding, depth and alias expansion bounded."""
     text = read_text(path, limit, "YAML file")
-    loader = _BoundedLoader(text, Path(path))
+    loader = _Loader(text)
     try:
+        _check_depth(text, Path(path))
         node = loader.get_single_node()
         if node is None:
             return None

@@ -176,7 +176,7 @@ def load_workload(path=DEFAULT_WORKLOAD, samples=None, seed=None, before_arrays=
 
 
 MAX_UPDATES_ENV = "ARCHSIM_MAX_UPDATES"
-DEFAULT_MAX_UPDATES = 10 ** 11  # p-bit updates in one run: about 20 minutes at the kernel's ~1e8 updates/s
+DEFAULT_MAX_UPDATES = 10 ** 10  # p-bit updates in one run: minutes at the kernel's ~1e8 updates/s
 
 
 def check_gibbs_budget(data, path, base=None):
