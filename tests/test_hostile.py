@@ -21,7 +21,6 @@ import yaml
 
 from archsim import sweep as sweep_module
 from archsim.cli import main
-from archsim.inputs import MEMORY_LIMIT_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "workloads" / "tiny.yaml"
@@ -30,7 +29,7 @@ ARCH = yaml.safe_load((ROOT / "archsim" / "config" / "default.yaml").read_text()
 
 @pytest.fixture(autouse=True)
 def _limits(monkeypatch):
-    monkeypatch.setenv(MEMORY_LIMIT_ENV, "2GiB")  # restored after each test, whatever --memory-limit did
+    monkeypatch.setenv("ARCHSIM_MEMORY_LIMIT", "2GiB")  # restored after each test, whatever --memory-limit did
 
 
 def cli(*args):
