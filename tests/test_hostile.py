@@ -481,3 +481,11 @@ def test_dask_executor_without_dask_is_an_error(tmp_path, monkeypatch):
 def test_sweep_plot_on_a_corrupt_parquet_is_an_error(tmp_path):
     (tmp_path / "results.parquet").write_bytes(b"PAR1 not really")
     rejected("sweep", "plot", tmp_path, names=[tmp_path / "results.parquet"])
+
+
+@pytest.mark.parametrize("model", ["/dev/zero", "garbage"])
+def test_unreadable_onnx_models_are_refused(tmp_path, model):
+    if model == "garbage":
+        model = tmp_path / "m.onnx"
+        model.write_bytes(b"\x08\xff\xff\xff garbage")
+    rejected("import", model, "--out", tmp_path / "o", names=[model])
