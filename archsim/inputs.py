@@ -22,6 +22,7 @@ from .errors import ArchsimError, ConfigError
 MAX_TEXT_BYTES = 64 * 1024 * 1024  # configs, workloads, sweeps, topologies, metadata: far above any real one
 MAX_YAML_DEPTH = 64                 # nesting levels of mappings and sequences
 MAX_YAML_NODES = 2_000_000          # scalars + collections after expanding every alias
+MAX_NPZ_ARRAYS = 10_000            # arrays in one .npz (a model has a few per layer)
 MEMORY_LIMIT_ENV = "ARCHSIM_MEMORY_LIMIT"
 
 
@@ -272,6 +273,8 @@ def load_npz(path, owner=None, field="arrays"):
     try:
         zf = zipfile.ZipFile(path)
         headers, total = {}, 0
+        if len(zf.infolist()) > MAX_NPZ_ARRAYS:
+            raise ValueError(f"{len(zf.infolist()):,} members, more than the {MAX_NPZ_ARRAYS:,} allowed")
         for info in zf.infolist():
             if not info.filename.endswith(".npy"):
                 raise ValueError(f"member {info.filename!r} is not an .npy array")
@@ -283,7 +286,8 @@ def load_npz(path, owner=None, field="arrays"):
                                           f"more than the limit of {format_bytes(limit)} (set {MEMORY_LIMIT_ENV})"])
             headers[name] = (dtype, shape)
     except zipfile.BadZipFile:
-        plain = path.read_bytes()[:6] == b"\x93NUMPY" if path.stat().st_size >= 6 else False
+        with path.open("rb") as f:
+            plain = f.read(6) == b"\x93NUMPY"
         what = "a single .npy array" if plain else "not a zip archive (corrupt, empty or another format)"
         raise ConfigError(owner, [f"{field}: {path} is {what}; allowed: an .npz archive of named arrays "
                                   f"(numpy.savez)"]) from None

@@ -360,6 +360,9 @@ def run_sweep(path, out_dir, executor="local", scheduler=None, workers=None, pro
             signal.signal(s, handler)
     rows = [r for r in (_read_point(out / "points" / f"{k}.parquet") for k, _ in keyed) if r is not None]
     table = pd.DataFrame(rows).sort_values("point").reset_index(drop=True) if rows else pd.DataFrame()
+    for col in table.columns[table.dtypes == object]:  # an axis of mixed types ('200MHz', 2e8): one column type
+        if table[col].dropna().map(type).nunique() > 1:
+            table[col] = table[col].map(lambda v: v if v is None else str(v))
     if not table.empty:
         table.to_parquet(out / "results.parquet", index=False)
         table.to_csv(out / "results.csv", index=False)

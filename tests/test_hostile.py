@@ -489,3 +489,12 @@ def test_unreadable_onnx_models_are_refused(tmp_path, model):
         model = tmp_path / "m.onnx"
         model.write_bytes(b"\x08\xff\xff\xff garbage")
     rejected("import", model, "--out", tmp_path / "o", names=[model])
+
+
+def test_sweep_axis_of_mixed_types_writes_its_table(tmp_path):
+    shutil.copy(TINY, tmp_path / "tiny.yaml")
+    path = sweep_yaml(tmp_path, tmp_path / "tiny.yaml", **{"arch.clock": ["200MHz", 3e8]})
+    code, _, err = cli("sweep", path, "--out", tmp_path / "o", "--executor", "serial", "--no-progress")
+    assert code == 0, err
+    table = pd.read_parquet(tmp_path / "o" / "results.parquet")
+    assert list(table["arch.clock"]) == ["200MHz", "300000000.0"] and (table.status == "ok").all()
