@@ -111,7 +111,19 @@ def read_text(path, limit=MAX_TEXT_BYTES, what="file"):
                                  f"text; allowed: a UTF-8 encoded text file"]) from None
 
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: fast, and not recursive
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when present: fast, not recursive
+    """The safe loader whose integers fit int64 (no count, size or seed in archsim is larger)."""
+    path = "<yaml>"
+
+    def construct_yaml_int(self, node):
+        value = super().construct_yaml_int(node)
+        if not -(1 << 63) <= value < (1 << 63):
+            raise ConfigError(self.path, [f"line {node.start_mark.line + 1}: {node.value[:40]} is beyond a 64-bit "
+                                          f"integer; allowed: |value| < 2**63"])
+        return value
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
 
 
 def _check_depth(text, path):
@@ -168,6 +180,7 @@ def load_yaml(path, limit=MAX_TEXT_BYTES):
     """A YAML file as Python data (safe types only), with size, encoding, depth and alias expansion bounded."""
     text = read_text(path, limit, "YAML file")
     loader = _Loader(text)
+    loader.path = Path(path)
     try:
         _check_depth(text, Path(path))
         node = loader.get_single_node()
