@@ -16,6 +16,7 @@ import re
 import signal
 import sys
 import time
+from concurrent.futures import BrokenExecutor
 from pathlib import Path
 from typing import Any, Literal, Optional
 
@@ -353,6 +354,10 @@ def run_sweep(path, out_dir, executor="local", scheduler=None, workers=None, pro
                         cluster.close()
     except KeyboardInterrupt:
         pass
+    except BrokenExecutor:
+        raise ArchsimError(f"{path}: a worker process died (killed, or out of memory); the {computed} point(s) "
+                           f"finished now are kept in {out}/points; rerun to finish the rest, perhaps with fewer "
+                           f"--workers") from None
     finally:
         if bar:
             bar.close()

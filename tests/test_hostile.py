@@ -498,3 +498,23 @@ def test_sweep_axis_of_mixed_types_writes_its_table(tmp_path):
     assert code == 0, err
     table = pd.read_parquet(tmp_path / "o" / "results.parquet")
     assert list(table["arch.clock"]) == ["200MHz", "300000000.0"] and (table.status == "ok").all()
+
+
+def test_a_dead_pool_worker_is_an_error_keeping_finished_points(tmp_path, monkeypatch):
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    class DeadPool:
+        def submit(self, *args):
+            f = Future()
+            f.set_exception(BrokenProcessPool("a worker was killed"))
+            return f
+
+        def shutdown(self, **kw):
+            pass
+
+    monkeypatch.setattr(sweep_module, "_executor", lambda *a: (DeadPool(), None))
+    shutil.copy(TINY, tmp_path / "tiny.yaml")
+    path = sweep_yaml(tmp_path, tmp_path / "tiny.yaml", **{"workload.samples": [1, 2, 3]})
+    rejected("sweep", path, "--out", tmp_path / "o", "--no-progress", names=[path, "worker process died"])
+    assert len(list((tmp_path / "o" / "points").glob("*.parquet"))) == 1  # the driver's first point is kept
