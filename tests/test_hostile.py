@@ -289,8 +289,9 @@ def test_hostile_archives_are_refused_naming_both_files(tmp_path, field):
         assert "Traceback" not in err, what
 
 
-def test_inputs_file_with_zero_items_is_refused(tmp_path):
-    np.savez(tmp_path / "x.npz", x=np.zeros((0, 16), np.int64))
+@pytest.mark.parametrize("shape", [(0, 16), ()])
+def test_inputs_file_with_zero_items_is_refused(tmp_path, shape):
+    np.savez(tmp_path / "x.npz", x=np.zeros(shape, np.int64))
     path = tiny_with(tmp_path, inputs="x.npz")
     rejected(*run(tmp_path, "--workload", path), names=[path, "x.npz", "at least one item"])
 
