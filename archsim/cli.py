@@ -26,8 +26,8 @@ def _run_topology(args, argv):
     for i, (name, workload) in enumerate(topology_workloads(args.workload, args.pbit, args.samples or 1,
                                                              args.seed or 0, args.weight_bits or 8,
                                                              args.act_bits or 8)):
-        s = write_run(simulate(arch, workload, mode=args.mode), Path(args.out) / "layers" / f"{i:03d}-{safe_name(name)}",
-                      argv=argv)
+        folder = Path(args.out) / "layers" / f"{i:03d}-{safe_name(name)}"
+        s = write_run(simulate(arch, workload, mode=args.mode), folder, argv=argv)
         rows.append({"layer": name, "cycles": s["cycles"], "energy_pj": s["energy_pj"],
                      "analytic_energy_pj": s["analytic_energy_pj"], "counts_match_analytic": s["counts_match_analytic"],
                      "departures_explained": s["departures_explained"], "outputs_sha256": s["outputs_sha256"]})

@@ -426,7 +426,8 @@ def sweep_plot(out_dir):
         fig.savefig(name, dpi=110)
         plt.close(fig)
         written.append(name)
-    fronts = [("cycles", "energy_pj")] + ([("energy_pj", "error_rate")] if "accuracy" in ok and ok["accuracy"].notna().any() else [])
+    with_accuracy = "accuracy" in ok and ok["accuracy"].notna().any()
+    fronts = [("cycles", "energy_pj")] + ([("energy_pj", "error_rate")] if with_accuracy else [])
     if len(fronts) == 2:
         ok = ok.assign(error_rate=1 - ok["accuracy"])
     front_tables = []

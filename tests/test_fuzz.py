@@ -6,7 +6,8 @@ nesting, duplicate keys, truncation, corrupt or hostile archives) and handed to 
 Oracle, for every case: exit status 0 or 2, never a traceback; an exit-2 message names the mutated file; a case
 that is certainly invalid (non-finite number, unknown key, bad encoding, bomb, empty file...) never exits 0;
 a rejected case takes under 10 s and peaks under 1 GiB of traced memory. The fast suite runs 50 cases in
-process (3 more as real processes); `-m slow` runs 600 (ARCHSIM_FUZZ_EXAMPLES sets more). The figures are printed at the end of the slow run."""
+process (3 more as real processes); `-m slow` runs 600 (ARCHSIM_FUZZ_EXAMPLES sets more). The figures are
+printed at the end (-s)."""
 import copy
 import io
 import json
