@@ -22,6 +22,7 @@ from .errors import ArchsimError, ConfigError
 MAX_TEXT_BYTES = 64 * 1024 * 1024  # configs, workloads, sweeps, topologies, metadata: far above any real one
 MAX_YAML_DEPTH = 64                 # nesting levels of mappings and sequences
 MAX_YAML_NODES = 2_000_000          # scalars + collections after expanding every alias
+MAX_NPZ_ARRAYS = 10_000            # arrays in one .npz (a model has a few per layer)
 MEMORY_LIMIT_ENV = "ARCHSIM_MEMORY_LIMIT"
 
 
@@ -86,14 +87,17 @@ def regular_file(path, limit=None, what="file"):
 def read_bytes(path, limit=MAX_TEXT_BYTES, what="file"):
     """The bytes of a regular file, refusing it before reading if it is larger than `limit`."""
     path = regular_file(path, limit, what)
+    chunks, total = [], 0
     try:
         with path.open("rb") as f:
-            data = f.read(limit + 1)
+            while chunk := f.read(1 << 20):  # in pieces: read(limit) would allocate the whole limit up front
+                total += len(chunk)
+                if total > limit:  # grew while we looked
+                    raise ConfigError(path, [f"is larger than the limit of {format_bytes(limit)} for a {what}"])
+                chunks.append(chunk)
     except OSError as e:
         raise ConfigError(path, [f"cannot read: {e.strerror or e}"]) from None
-    if len(data) > limit:  # grew while we looked
-        raise ConfigError(path, [f"is larger than the limit of {format_bytes(limit)} for a {what}"])
-    return data
+    return b"".join(chunks)
 
 
 def read_text(path, limit=MAX_TEXT_BYTES, what="file"):
@@ -107,23 +111,32 @@ def read_text(path, limit=MAX_TEXT_BYTES, what="file"):
                                  f"text; allowed: a UTF-8 encoded text file"]) from None
 
 
-class _BoundedLoader(yaml.SafeLoader):
-    """PyYAML's safe loader with the nesting depth bounded while composing."""
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when present: fast, not recursive
+    """The safe loader whose integers fit int64 (no count, size or seed in archsim is larger)."""
+    path = "<yaml>"
 
-    def __init__(self, stream, path):
-        super().__init__(stream)
-        self.path, self.depth = path, 0
+    def construct_yaml_int(self, node):
+        value = super().construct_yaml_int(node)
+        if not -(1 << 63) <= value < (1 << 63):
+            raise ConfigError(self.path, [f"line {node.start_mark.line + 1}: {node.value[:40]} is beyond a 64-bit "
+                                          f"integer; allowed: |value| < 2**63"])
+        return value
 
-    def compose_node(self, parent, index):
-        self.depth += 1
-        try:
-            if self.depth > MAX_YAML_DEPTH:
-                mark = self.peek_event().start_mark
-                raise ConfigError(self.path, [f"line {mark.line + 1}: nested more than {MAX_YAML_DEPTH} levels "
-                                              f"deep; allowed: at most {MAX_YAML_DEPTH}"])
-            return super().compose_node(parent, index)
-        finally:
-            self.depth -= 1
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+
+
+def _check_depth(text, path):
+    """Refuse nesting deeper than MAX_YAML_DEPTH from the event stream, before any node is built."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                raise ConfigError(path, [f"line {event.start_mark.line + 1}: nested more than {MAX_YAML_DEPTH} "
+                                         f"levels deep; allowed: at most {MAX_YAML_DEPTH}"])
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def _expanded_size(root, path):
@@ -166,8 +179,10 @@ def _expanded_size(root, path):
 def load_yaml(path, limit=MAX_TEXT_BYTES):
     """A YAML file as Python data (safe types only), with size, encoding, depth and alias expansion bounded."""
     text = read_text(path, limit, "YAML file")
-    loader = _BoundedLoader(text, Path(path))
+    loader = _Loader(text)
+    loader.path = Path(path)
     try:
+        _check_depth(text, Path(path))
         node = loader.get_single_node()
         if node is None:
             return None
@@ -271,6 +286,8 @@ def load_npz(path, owner=None, field="arrays"):
     try:
         zf = zipfile.ZipFile(path)
         headers, total = {}, 0
+        if len(zf.infolist()) > MAX_NPZ_ARRAYS:
+            raise ValueError(f"{len(zf.infolist()):,} members, more than the {MAX_NPZ_ARRAYS:,} allowed")
         for info in zf.infolist():
             if not info.filename.endswith(".npy"):
                 raise ValueError(f"member {info.filename!r} is not an .npy array")
@@ -282,7 +299,8 @@ def load_npz(path, owner=None, field="arrays"):
                                           f"more than the limit of {format_bytes(limit)} (set {MEMORY_LIMIT_ENV})"])
             headers[name] = (dtype, shape)
     except zipfile.BadZipFile:
-        plain = path.read_bytes()[:6] == b"\x93NUMPY" if path.stat().st_size >= 6 else False
+        with path.open("rb") as f:
+            plain = f.read(6) == b"\x93NUMPY"
         what = "a single .npy array" if plain else "not a zip archive (corrupt, empty or another format)"
         raise ConfigError(owner, [f"{field}: {path} is {what}; allowed: an .npz archive of named arrays "
                                   f"(numpy.savez)"]) from None

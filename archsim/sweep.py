@@ -16,6 +16,7 @@ import re
 import signal
 import sys
 import time
+from concurrent.futures import BrokenExecutor
 from pathlib import Path
 from typing import Any, Literal, Optional
 
@@ -311,35 +312,35 @@ def run_sweep(path, out_dir, executor="local", scheduler=None, workers=None, pro
         stop["signal"] = signum
         raise KeyboardInterrupt
 
+    def record(k, row):
+        nonlocal computed
+        _write_atomic(out / "points" / f"{k}.parquet", row)
+        computed += 1
+        if bar:
+            bar.update(1)
+
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     bar = None
     try:
         if progress and todo:
             from tqdm import tqdm
             bar = tqdm(total=len(keyed), initial=len(keyed) - len(todo), desc=f"sweep {sweep.name}", unit="pt")
-        if todo and executor != "serial":  # the first point in the driver warms Numba's on-disk cache for all
-            key, args = todo.pop(0)
-            _write_atomic(out / "points" / f"{key}.parquet", run_point(*args))
-            computed += 1
-            if bar:
-                bar.update(1)
         pool, cluster = _executor(executor, scheduler, workers)
         try:
+            for k, args in ([todo.pop(0)] if todo and pool is not None else []):  # in the driver, before the
+                record(k, run_point(*args))                                      # pool: warms Numba's cache
             if pool is None:
-                results = ((k, run_point(*args)) for k, args in todo)
+                rest = ((k, run_point(*args)) for k, args in todo)
             elif executor == "local":
                 futures = {pool.submit(run_point, *args, 1): k for k, args in todo}
                 from concurrent.futures import as_completed
-                results = ((futures[f], f.result()) for f in as_completed(futures))
+                rest = ((futures[f], f.result()) for f in as_completed(futures))
             else:
                 from dask.distributed import as_completed
                 futures = {pool.submit(run_point, *args, 1, pure=False): k for k, args in todo}
-                results = ((futures[f], f.result()) for f in as_completed(list(futures)))
-            for k, row in results:
-                _write_atomic(out / "points" / f"{k}.parquet", row)
-                computed += 1
-                if bar:
-                    bar.update(1)
+                rest = ((futures[f], f.result()) for f in as_completed(list(futures)))
+            for k, row in rest:
+                record(k, row)
         finally:
             if pool is not None:
                 if executor == "local":
@@ -350,6 +351,10 @@ def run_sweep(path, out_dir, executor="local", scheduler=None, workers=None, pro
                         cluster.close()
     except KeyboardInterrupt:
         pass
+    except BrokenExecutor:
+        raise ArchsimError(f"{path}: a worker process died (killed, or out of memory); the {computed} point(s) "
+                           f"finished now are kept in {out}/points; rerun to finish the rest, perhaps with fewer "
+                           f"--workers") from None
     finally:
         if bar:
             bar.close()
@@ -357,6 +362,9 @@ def run_sweep(path, out_dir, executor="local", scheduler=None, workers=None, pro
             signal.signal(s, handler)
     rows = [r for r in (_read_point(out / "points" / f"{k}.parquet") for k, _ in keyed) if r is not None]
     table = pd.DataFrame(rows).sort_values("point").reset_index(drop=True) if rows else pd.DataFrame()
+    for col in table.columns[table.dtypes == object]:  # an axis of mixed types ('200MHz', 2e8): one column type
+        if table[col].dropna().map(type).nunique() > 1:
+            table[col] = table[col].map(lambda v: v if v is None else str(v))
     if not table.empty:
         table.to_parquet(out / "results.parquet", index=False)
         table.to_csv(out / "results.csv", index=False)
@@ -386,19 +394,19 @@ def pareto(frame, x, y):
 def sweep_plot(out_dir):
     """Energy and cycles against each axis, the energy-cycles Pareto front (energy-accuracy when present);
     the front's points in pareto.csv. Returns the PNG paths."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from .inputs import read_parquet
     out = Path(out_dir)
     if not (out / "results.parquet").exists():
         raise ArchsimError(f"{out}: no results.parquet (run `archsim sweep FILE --out {out}` first)")
-    from .inputs import read_parquet
     table = read_parquet(out / "results.parquet", "sweep results file")
     fixed = {"point", "seed", "cycles", "energy_pj", "analytic_energy_pj", "counts_match_analytic",
              "outputs_sha256", "accuracy", "status", "error", "wall_s"}
     missing = sorted(fixed - {"accuracy", "seed"} - set(table.columns))
     if missing:
         raise ConfigError(out / "results.parquet", [f"missing column(s) {missing}; not written by `archsim sweep`"])
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
     ok = table[table.status == "ok"]
     axes = [c for c in table.columns if c not in fixed and not c.startswith("energy_pj.")]
     written = []
@@ -415,7 +423,8 @@ def sweep_plot(out_dir):
         fig.savefig(name, dpi=110)
         plt.close(fig)
         written.append(name)
-    fronts = [("cycles", "energy_pj")] + ([("energy_pj", "error_rate")] if "accuracy" in ok and ok["accuracy"].notna().any() else [])
+    with_accuracy = "accuracy" in ok and ok["accuracy"].notna().any()
+    fronts = [("cycles", "energy_pj")] + ([("energy_pj", "error_rate")] if with_accuracy else [])
     if len(fronts) == 2:
         ok = ok.assign(error_rate=1 - ok["accuracy"])
     front_tables = []

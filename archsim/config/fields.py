@@ -1,7 +1,7 @@
 """Typed fields shared by the architecture and workload schemas: unit strings are parsed here, via units.py."""
-from typing import Annotated
+from typing import Annotated, Optional
 
-from pydantic import BaseModel, AfterValidator, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from .. import units
 
@@ -36,10 +36,24 @@ Hertz = Annotated[float, _wrap(units.parse_hz), Field(gt=0), _at_most(MAX_CLOCK_
 BitsPerSecond = Annotated[float, _wrap(units.parse_bits_per_s), Field(gt=0), _at_most(MAX_BITS_PER_S, "1 PB/s")]
 
 
+_NUMBERS = (int, float, Optional[int], Optional[float])
+
+
 class Strict(BaseModel):
     """Base for every schema model: unknown keys are errors, values are validated on assignment too, and no
     float field accepts NaN or infinity."""
     model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, data):
+        """true/false (YAML also reads yes/no/on/off so) are not numbers, though pydantic would take them as 1
+        and 0: passed on as the text 'true'/'false', which the field itself then refuses, with its location."""
+        if isinstance(data, dict):
+            bools = {name: str(data[name]).lower() for name, field in cls.model_fields.items()
+                     if isinstance(data.get(name), bool) and field.annotation in _NUMBERS}
+            data = {**data, **bools} if bools else data
+        return data
 
 
 class Energy(Strict):

@@ -87,11 +87,10 @@ def _input_items(spec, npz, path):
     if "x" not in npz:
         raise ConfigError(path, [f"inputs: {spec.inputs!r} has no array 'x'; it holds {npz.files}"])
     shape = tuple(npz.headers["x"][1])
-    items = 1 if len(shape) == 1 else shape[0]
-    if len(shape) not in (1, 2) or shape[-1] != spec.input.size or items < 1:
+    if len(shape) not in (1, 2) or shape[-1] != spec.input.size or shape[0] < 1:
         raise ConfigError(path, [f"inputs: {spec.inputs}:x has shape {shape}; needs (items, {spec.input.size}) "
                                  f"with at least one item"])
-    return items
+    return 1 if len(shape) == 1 else shape[0]
 
 
 def _load_inputs(spec, npz, items, path):
@@ -176,7 +175,7 @@ def load_workload(path=DEFAULT_WORKLOAD, samples=None, seed=None, before_arrays=
 
 
 MAX_UPDATES_ENV = "ARCHSIM_MAX_UPDATES"
-DEFAULT_MAX_UPDATES = 10 ** 11  # p-bit updates in one run: about 20 minutes at the kernel's ~1e8 updates/s
+DEFAULT_MAX_UPDATES = 10 ** 10  # p-bit updates in one run: minutes at the kernel's ~1e8 updates/s
 
 
 BYTES_PER_EDGE = 96  # sparse couplings both ways, plus the sort and canonicalisation arrays while building

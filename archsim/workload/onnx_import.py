@@ -18,6 +18,7 @@ import numpy as np
 import yaml
 
 from ..errors import ArchsimError, ConfigError
+from ..inputs import memory_limit_bytes, regular_file
 
 SUPPORTED = ["Gemm", "MatMul", "Add (bias after MatMul)", "Conv", "Relu", "Tanh", "Sigmoid", "MaxPool",
              "AveragePool", "Flatten", "Softmax/LogSoftmax (last node only)"]
@@ -42,7 +43,7 @@ def import_onnx(model_path, out_dir, weight_bits=8, activation="pbit", act_bits=
         from onnx import numpy_helper
     except ImportError:
         raise ArchsimError("archsim import needs the onnx package: pip install 'archsim[onnx]'") from None
-    path = Path(model_path)
+    path = regular_file(model_path, memory_limit_bytes(), "ONNX model")  # the input boundary: no /dev/zero
     try:
         model = onnx.load(str(path))
     except Exception as e:  # onnx raises several unrelated types for unreadable files
