@@ -66,8 +66,8 @@ def _outside_eps_eo(arch, plan, energy, analytic):
             n, pj = extra.get(key, (0, 0.0))
             extra[key] = (n + beyond, pj + beyond * r.pj_per_unit)
     for (comp, action), (n, pj) in sorted(extra.items()):
-        out.append(f"{comp} {action}: {n} beyond eps_EO's count, {pj:.6g} pJ ({100 * pj / total:.3g} % of the "
-                   f"energy)")
+        out.append(f"{comp} {action}: {n:+d} against eps_EO's count, {pj:+.6g} pJ ({100 * pj / total:+.3g} % of "
+                   f"the energy)")
     return out
 
 
