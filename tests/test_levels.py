@@ -151,7 +151,7 @@ def test_v1_files_convert_to_the_same_counts_energy_and_cycles(tmp_path):
 @pytest.mark.parametrize("change, words", [
     ({"levels[act_mem].holds": ["weights"]}, ["inputs", "outputs", "held by no level"]),
     ({"levels[weight_mem].holds": ["weights", "biases"]}, ["levels[weight_mem].holds[1]", "'couplings'"]),
-    ({"levels[weight_buf].holds": []}, ["levels[weight_buf].holds", "at least 1"]),
+    ({"levels[weight_buf].holds": []}, ["levels[weight_buf].holds", "unreachable", "couplings"]),
     ({"levels[act_mem].holds": ["inputs"]}, ["levels[act_mem]", "must hold outputs"]),
     ({"levels[weight_buf].name": "dram"}, ["unique", "dram"]),
     ({"levels[act_mem].ports": {"read": 0, "write": 0, "read_write": 0}}, ["levels[act_mem].ports", "at least one"]),
