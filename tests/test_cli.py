@@ -33,7 +33,7 @@ def test_default_run_writes_the_promised_files(tmp_path):
         assert key in s
     assert s["counts_match_analytic"] is True
     header = (out / "counts.csv").read_text().splitlines()[0]
-    assert header == "layer,component,action,count"
+    assert header == "layer,component,action,operand,count"
     manifest = json.loads((out / "manifest.json").read_text())
     assert {"archsim_version", "seed", "numba_threads", "wall_s"} <= set(manifest)
 

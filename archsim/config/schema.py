@@ -11,6 +11,7 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 from .fields import Bits, BitsPerSecond, Energy, Hertz, Strict
 
 OPERANDS = ("weights", "inputs", "outputs", "couplings", "states")
+WEIGHTS, INPUTS, OUTPUTS, COUPLINGS, STATES = OPERANDS
 Operand = Literal["weights", "inputs", "outputs", "couplings", "states"]
 REQUIRED_OPERANDS = ("weights", "inputs", "outputs")  # every p-DNN needs them; couplings/states fall back below
 FALLBACK_OPERAND = {"couplings": "weights", "states": "inputs"}

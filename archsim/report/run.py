@@ -54,13 +54,13 @@ def _outside_eps_eo(arch, plan, energy, analytic):
         pj = float(energy[energy["layer"].isin(pools)]["energy_pj"].sum())
         out.append(f"pooling layers {pools} are not elementary operations: {pj:.6g} pJ "
                    f"({100 * pj / total:.3g} % of the energy) outside eps_EO")
-    formula = {(r.layer, r.component, r.action): r.eps_eo_count for r in analytic.itertuples()}
+    formula = {(r.layer, r.component, r.action, r.operand): r.eps_eo_count for r in analytic.itertuples()}
     priced = {lp.index: unit_energies(arch, lp) for lp in plan.layers if lp.is_eo}
     extra = {}
     for r in energy[energy["layer"].isin(list(priced))].itertuples():
         if (r.component, r.action) not in priced[r.layer]:
             continue
-        beyond = r.count - formula.get((r.layer, r.component, r.action), 0)
+        beyond = r.count - formula.get((r.layer, r.component, r.action, r.operand), 0)
         if beyond:
             key = (r.component, r.action)
             n, pj = extra.get(key, (0, 0.0))
