@@ -151,7 +151,7 @@ def test_v1_files_convert_to_the_same_counts_energy_and_cycles(tmp_path):
 @pytest.mark.parametrize("change, words", [
     ({"levels[act_mem].holds": ["weights"]}, ["inputs", "outputs", "held by no level"]),
     ({"levels[weight_mem].holds": ["weights", "biases"]}, ["levels[weight_mem].holds[1]", "'couplings'"]),
-    ({"levels[weight_buf].holds": []}, ["levels[weight_buf].holds", "at least 1"]),
+    ({"levels[weight_buf].holds": []}, ["levels[weight_buf].holds", "unreachable", "couplings"]),
     ({"levels[act_mem].holds": ["inputs"]}, ["levels[act_mem]", "must hold outputs"]),
     ({"levels[weight_buf].name": "dram"}, ["unique", "dram"]),
     ({"levels[act_mem].ports": {"read": 0, "write": 0, "read_write": 0}}, ["levels[act_mem].ports", "at least one"]),
@@ -202,3 +202,27 @@ def test_smaller_local_buffer_raises_dram_traffic_and_cycles():
     assert big.plan.weight_home == small.plan.weight_home == "dram"
     assert small.ledger.get("dram", "read_bits") > big.ledger.get("dram", "read_bits")
     assert small.cycles > big.cycles
+
+
+def _readme_commands(section):
+    text = (ROOT / "README.md").read_text()
+    body = text.split(f"### {section}\n", 1)[1].split("\n### ", 1)[0]
+    return [line.strip().split("  #")[0].split() for line in body.splitlines() if line.startswith("    archsim ")]
+
+
+@pytest.mark.slow
+def test_readme_memory_hierarchy_commands_run(tmp_path):
+    import json
+    import subprocess
+    import sys
+    commands = _readme_commands("Memory hierarchies")
+    assert len(commands) == 4
+    for k, cmd in enumerate(commands):
+        out = ["--out", str(tmp_path / str(k))]
+        r = subprocess.run([sys.executable, "-m", "archsim", *cmd[1:], *([] if "--out" in cmd else out)],
+                           capture_output=True, text=True, cwd=ROOT)
+        assert r.returncode == 0, r.stderr
+    import pandas as pd
+    sweep = pd.read_csv(tmp_path / "3" / "results.csv").sort_values("point")
+    assert sweep["cycles"].is_monotonic_increasing and sweep["energy_pj.dram"].iloc[-1] > sweep["energy_pj.dram"].iloc[0]
+    assert json.loads((tmp_path / "2" / "summary.json").read_text())["departures_explained"]

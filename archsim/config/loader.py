@@ -100,7 +100,8 @@ def format_errors(err: ValidationError, model, data=None):
         elif e["type"] == "missing":
             problems.append(f"{where}: required field is missing")
         else:
-            problems.append(f"{where}: {msg} (got {value!r})")
+            shown = repr(value)
+            problems.append(f"{where}: {msg}" + (f" (got {shown})" if len(shown) <= 120 else ""))
     return problems
 
 

@@ -6,11 +6,12 @@ module and converted by `convert_v1` to the equivalent three levels."""
 import math
 from typing import Literal, Optional
 
-from pydantic import Field, PrivateAttr, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from .fields import Bits, BitsPerSecond, Energy, Hertz, Strict
 
 OPERANDS = ("weights", "inputs", "outputs", "couplings", "states")
+WEIGHTS, INPUTS, OUTPUTS, COUPLINGS, STATES = OPERANDS
 Operand = Literal["weights", "inputs", "outputs", "couplings", "states"]
 REQUIRED_OPERANDS = ("weights", "inputs", "outputs")  # every p-DNN needs them; couplings/states fall back below
 FALLBACK_OPERAND = {"couplings": "weights", "states": "inputs"}
@@ -77,11 +78,18 @@ class Level(_Banked):
                       "in dotted paths (levels[NAME].capacity)")
     kind: Literal["dram", "sram", "regfile"] = Field(description="memory technology")
     ports: Ports = Field(default_factory=Ports, description="read / write / read_write port counts")
-    holds: list[Operand] = Field(min_length=1, description="operands the level may keep: weights, inputs, "
-                                 "outputs, couplings, states (a level that holds nothing has no path to the "
-                                 "datapath)")
+    holds: list[Operand] = Field(description="operands the level may keep: weights, inputs, outputs, couplings, "
+                                 "states (a level that holds nothing has no path to the datapath)")
     double_buffered: bool = Field(default=False, description="two slots: the next tile loads while the "
                                   "current one is used")
+
+    @field_validator("holds")
+    @classmethod
+    def _reachable(cls, holds):
+        if not holds:
+            raise ValueError(f"the level holds nothing, so nothing moves through it to the datapath (unreachable); "
+                             f"list some of: {', '.join(OPERANDS)}")
+        return holds
 
     @model_validator(mode="after")
     def _kind_specific(self):
@@ -165,19 +173,20 @@ class Mapping(Strict):
 class Arch(Strict):
     """A p-bit accelerator: memory levels (outermost first) and a datapath."""
     schema_version: Literal[2] = Field(default=2, description="2 (version 1 files are converted on loading)")
-    kind: Literal["arch"] = "arch"
+    kind: Literal["arch"] = Field(default="arch", description="'arch': this file is an architecture")
     name: str = Field(min_length=1, description="the architecture's name in reports")
     description: str = Field(default="", description="free text")
     clock: Hertz = Field(description="clock frequency, e.g. '200MHz'")
     levels: list[Level] = Field(min_length=1, description="memory levels, outermost first")
-    synapse: Synapse
-    neuron: Neuron
-    rng: Rng
-    mapping: Mapping = Field(default_factory=Mapping)
+    synapse: Synapse = Field(description="the synapse units")
+    neuron: Neuron = Field(description="the neurons")
+    rng: Rng = Field(description="the random-number generators the neurons share")
+    mapping: Mapping = Field(default_factory=Mapping, description="how layers are laid onto the units")
 
-    @model_validator(mode="after")
-    def _levels(self):
-        names = [lv.name for lv in self.levels]
+    @field_validator("levels")
+    @classmethod
+    def _names_and_operands(cls, levels):
+        names = [lv.name for lv in levels]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             raise ValueError(f"level names must be unique; repeated: {dup}")
@@ -185,10 +194,14 @@ class Arch(Strict):
         if taken:
             raise ValueError(f"level name(s) {taken} are datapath components in counts.csv; choose another name "
                              f"(not one of {', '.join(DATAPATH_COMPONENTS)})")
-        missing = [op for op in REQUIRED_OPERANDS if not self.holders(op)]
+        missing = [op for op in REQUIRED_OPERANDS if not any(op in lv.holds for lv in levels)]
         if missing:
             raise ValueError(f"operand(s) {missing} held by no level: add them to some level's holds "
                              f"(allowed: {', '.join(OPERANDS)})")
+        return levels
+
+    @model_validator(mode="after")
+    def _clock(self):
         for lv in self.levels:
             lv._set_clock(self.clock)
         return self

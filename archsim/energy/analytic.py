@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..config.schema import INPUTS, OUTPUTS, WEIGHTS
 from .table import unit_energies
 
 @dataclass(frozen=True)
@@ -38,16 +39,16 @@ WEIGHT_READ, ACT_READ = "n*bw*eps_wM", "T*n*ba*eps_aM"
 
 
 def eo_counts(p: EOInputs):
-    """[(term, component, action, count)]: the counts eps_EO assumes, summed over the layer's EOs (one level
-    may serve two terms, when it holds weights and activations)."""
+    """[(term, component, action, operand, count)]: the counts eps_EO assumes, summed over the layer's EOs (one
+    level may serve two terms, when it holds weights and activations: the operand tells them apart)."""
     return [
-        (WEIGHT_READ, p.wM, "read_bits", p.eos * p.n * p.bw),
-        (ACT_READ, p.aM, "read_bits", p.eos * p.T * p.n * p.ba_in),
-        ("T*ba*eps_aM", p.aM, "write_bits", p.eos * p.T * p.ba_out),
-        ("T*eps_S", "synapse", "adds", p.selected if p.op == "adds" else 0),
-        ("T*eps_S", "synapse", "macs", p.eos * p.T * p.n if p.op == "macs" else 0),
-        ("T*eps_N", "neuron", "samples", p.eos * p.T),
-        ("T*eps_N", "rng", "draws", p.eos * p.T if p.stochastic else 0),
+        (WEIGHT_READ, p.wM, "read_bits", WEIGHTS, p.eos * p.n * p.bw),
+        (ACT_READ, p.aM, "read_bits", INPUTS, p.eos * p.T * p.n * p.ba_in),
+        ("T*ba*eps_aM", p.aM, "write_bits", OUTPUTS, p.eos * p.T * p.ba_out),
+        ("T*eps_S", "synapse", "adds", "", p.selected if p.op == "adds" else 0),
+        ("T*eps_S", "synapse", "macs", "", p.eos * p.T * p.n if p.op == "macs" else 0),
+        ("T*eps_N", "neuron", "samples", "", p.eos * p.T),
+        ("T*eps_N", "rng", "draws", "", p.eos * p.T if p.stochastic else 0),
     ]
 
 
@@ -115,7 +116,8 @@ def _stream_rows(lp, plan):
         why = f"weights stream from {lp.hops[0][0]} (the workload's weights exceed every inner weight level) " \
               f"through {dst}: eps_EO reads them from {lp.hops[-1][0]} only"
         why = "; ".join([why] + causes)
-        rows += [(lp.index, src, "read_bits", 0, count, why), (lp.index, dst, "write_bits", 0, count, why)]
+        rows += [(lp.index, src, "read_bits", WEIGHTS, 0, count, why),
+                 (lp.index, dst, "write_bits", WEIGHTS, 0, count, why)]
     return rows
 
 
@@ -127,17 +129,12 @@ def compare(arch, plan, ledger, kernel_inputs):
     for lp, p in layer_inputs(plan, kernel_inputs):
         e = {k: v[0] for k, v in unit_energies(arch, lp).items()}
         energy += eps_eo_pj(p, e)
-        terms = [(lp.index, comp, action, formula, *_mapping_prediction(arch, lp, plan, term, formula))
-                 for term, comp, action, formula in eo_counts(p)]
-        merged = {}  # a level serving two terms (weights and activations) has one simulated count
-        for layer, comp, action, formula, pred, cause in terms + _stream_rows(lp, plan):
-            f0, p0, c0 = merged.get((layer, comp, action), (0, 0, []))
-            merged[(layer, comp, action)] = (f0 + formula, p0 + pred, c0 + [cause] * bool(cause))
-        for (layer, comp, action), (formula, pred, causes) in merged.items():
-            sim = ledger.get(comp, action, layer)
-            rows.append((layer, comp, action, formula, pred, sim, sim == formula, sim == pred,
-                         "; ".join(dict.fromkeys(causes))))
-    table = pd.DataFrame(rows, columns=["layer", "component", "action", "eps_eo_count", "mapping_count",
+        terms = [(lp.index, comp, action, operand, formula, *_mapping_prediction(arch, lp, plan, term, formula))
+                 for term, comp, action, operand, formula in eo_counts(p)]
+        for layer, comp, action, operand, formula, pred, cause in terms + _stream_rows(lp, plan):
+            sim = ledger.get(comp, action, layer, operand)
+            rows.append((layer, comp, action, operand, formula, pred, sim, sim == formula, sim == pred, cause))
+    table = pd.DataFrame(rows, columns=["layer", "component", "action", "operand", "eps_eo_count", "mapping_count",
                                         "simulated_count", "match", "explained", "cause"])
     return table, energy
 

@@ -27,14 +27,14 @@ def unit_energies(arch, lp):
 
 
 def energy_frame(arch, plan, ledger):
-    """Tidy table: layer, component, action, count, pj_per_unit, energy_pj, source."""
+    """Tidy table: layer, component, action, operand, count, pj_per_unit, energy_pj, source."""
     units = {lp.index: unit_energies(arch, lp) for lp in plan.layers}
     rows = []
-    for (layer, comp, action), count in ledger.items():
+    for (layer, comp, action, operand), count in ledger.items():
         pj, source = units[layer].get((comp, action), (0.0, "count only: no energy of its own"))
-        rows.append((layer, comp, action, count, pj, count * pj, source))
-    return pd.DataFrame(rows, columns=["layer", "component", "action", "count", "pj_per_unit", "energy_pj",
-                                       "source"])
+        rows.append((layer, comp, action, operand, count, pj, count * pj, source))
+    return pd.DataFrame(rows, columns=["layer", "component", "action", "operand", "count", "pj_per_unit",
+                                       "energy_pj", "source"])
 
 
 def energy_by_component(frame):

@@ -1,6 +1,7 @@
 """The accelerator: composes the memory levels, synapse units, neurons, RNGs and pooling unit; turns one tile's
 transfers between levels (hops) and its compute phase into component calls (which count) and returns each
 phase's cycles; gives the pipeline's stages their ports."""
+from ..config.schema import COUPLINGS, INPUTS, OUTPUTS, STATES, WEIGHTS
 from .memory import READ, WRITE, Memory, assign_ports
 from .timing import hop_cycles, sample_cycles
 from .units import NeuronArray, PoolUnit, RngArray, SynapseArray, selected_inputs
@@ -71,11 +72,11 @@ class Accelerator:
         g, row = tile.outputs, lp.row_bits
         source = self.mem[src]
         address = self.weight_base.get(lp.index, 0) + source.words(row, tile.o0) if k == 0 else 0
-        read = source.read(lp.index, g * row, source.words(row, g), address=address, rows=g)
+        read = source.read(lp.index, WEIGHTS, g * row, source.words(row, g), address=address, rows=g)
         write = 0
         if self._writes_destination(lp, k):
             dest = self.mem[dst]
-            write = dest.write(lp.index, g * row, dest.words(row, g), rows=g)
+            write = dest.write(lp.index, WEIGHTS, g * row, dest.words(row, g), rows=g)
         return hop_cycles(read, write)
 
     def compute(self, tile, lp, x_rows):
@@ -90,17 +91,17 @@ class Accelerator:
         in_words = act.words(lp.n * lp.ba_in, readers)
         out_words = act.words(g * lp.ba_out)
         first = tile.s0 * lp.P + tile.p0  # the tile's first (sample, position) row within its item
-        read = act.read(layer, readers * lp.n * lp.ba_in, in_words, repeat=reps, rows=readers,
+        read = act.read(layer, INPUTS, readers * lp.n * lp.ba_in, in_words, repeat=reps, rows=readers,
                         address=self._act_region(act, layer % 2) + first * act.words(lp.n * lp.ba_in))
         if lp.loop_order == "samples_inner":  # the synapses read their weight registers each sample
             registers = self.mem[lp.hops[-1][1]]
-            registers.read(layer, g * lp.row_bits, registers.words(lp.row_bits, g), repeat=reps, rows=g)
+            registers.read(layer, WEIGHTS, g * lp.row_bits, registers.words(lp.row_bits, g), repeat=reps, rows=g)
         bit_serial = lp.op == "adds"
         n_ops = g * selected_inputs(x_rows, lp.ba_in) if bit_serial else reps * g * lp.n
         acc = self.synapse.run(layer, lp.n, reps * g, lp.op, n_ops, lp.ba_in if bit_serial else 1)
         rng = self.rng.draw(layer, g, repeat=reps) if lp.stochastic else 0
         neuron = self.neuron.fire(layer, reps * g)
-        write = act.write(layer, g * lp.ba_out, out_words, repeat=reps, address=self._act_region(
+        write = act.write(layer, OUTPUTS, g * lp.ba_out, out_words, repeat=reps, address=self._act_region(
             act, (layer + 1) % 2) + first * act.words(lp.m * lp.ba_out) + act.words(tile.o0 * lp.ba_out))
         latency = act.spec.read_latency_cycles
         return reps * sample_cycles(latency, read - latency, acc, rng, neuron, write)
@@ -112,10 +113,10 @@ class Accelerator:
         window = lp.kernel * lp.kernel
         outputs = lp.P * lp.m
         in_bits, out_bits = outputs * window * lp.ba_in, outputs * lp.ba_out
-        read = act.read(lp.index, in_bits, act.words(in_bits), repeat=tile.samples,
+        read = act.read(lp.index, INPUTS, in_bits, act.words(in_bits), repeat=tile.samples,
                         address=self._act_region(act, lp.index % 2))
         self.pool_unit.reduce(lp.index, tile.samples * outputs * (window - 1))
-        write = act.write(lp.index, out_bits, act.words(out_bits), repeat=tile.samples,
+        write = act.write(lp.index, OUTPUTS, out_bits, act.words(out_bits), repeat=tile.samples,
                           address=self._act_region(act, (lp.index + 1) % 2))
         latency = act.spec.read_latency_cycles
         return tile.samples * sample_cycles(latency, read - latency, 0, 0, 0, write)
@@ -129,28 +130,29 @@ class Accelerator:
         """Stationary couplings: every updated node's row (its couplings, then its bias) read once into the
         innermost coupling level at the start of a stage."""
         bits = int(row_bits.sum())
-        cycles = self.weight_mem.read(stage, bits, self._rows(self.weight_mem, row_bits), rows=len(row_bits))
-        self.buffer.write(stage, bits, self._rows(self.buffer, row_bits), rows=len(row_bits))
+        cycles = self.weight_mem.read(stage, COUPLINGS, bits, self._rows(self.weight_mem, row_bits),
+                                      rows=len(row_bits))
+        self.buffer.write(stage, COUPLINGS, bits, self._rows(self.buffer, row_bits), rows=len(row_bits))
         return cycles
 
     def gibbs_load(self, stage, row_bits, stationary, times=1):
         """Couplings of one round's nodes, re-read from the coupling memory when they are not stationary."""
         if stationary:
             return 0
-        return self.weight_mem.read(stage, int(row_bits.sum()), self._rows(self.weight_mem, row_bits),
+        return self.weight_mem.read(stage, COUPLINGS, int(row_bits.sum()), self._rows(self.weight_mem, row_bits),
                                     repeat=times, rows=len(row_bits))
 
     def gibbs_compute(self, stage, row_bits, degrees, stationary, times=1):
         """One round: neighbour spins read (one scattered 1-bit read per neighbour), +-J accumulated (no
         multiplier), one draw and compare per node, the new spins written (one scattered write each)."""
         g, reads = len(degrees), int(degrees.sum())
-        read = self.act_mem.read(stage, reads, reads, repeat=times, rows=reads)
+        read = self.act_mem.read(stage, STATES, reads, reads, repeat=times, rows=reads)
         if stationary:
-            self.buffer.read(stage, int(row_bits.sum()), self._rows(self.buffer, row_bits), repeat=times,
+            self.buffer.read(stage, COUPLINGS, int(row_bits.sum()), self._rows(self.buffer, row_bits), repeat=times,
                              rows=len(row_bits))
         acc = self.synapse.run(stage, int(degrees.max()) if g else 0, times * g, "adds", times * reads)
         rng = self.rng.draw(stage, g, repeat=times)
         neuron = self.neuron.fire(stage, times * g)
-        write = self.act_mem.write(stage, g, g, repeat=times, rows=g)
+        write = self.act_mem.write(stage, STATES, g, g, repeat=times, rows=g)
         latency = self.act_mem.spec.read_latency_cycles
         return sample_cycles(latency, read - latency, acc, rng, neuron, write)

@@ -16,9 +16,9 @@ class Memory:
         """Words for `rows` rows of `row_bits` bits each, every row starting on a word boundary."""
         return rows * ceil_div(row_bits, self.spec.word_bits)
 
-    def _access(self, layer, action, bits, words, repeat, address, rows):
-        self.ledger.add(layer, self.name, f"{action}_bits", repeat * bits)
-        self.ledger.add(layer, self.name, f"{action}_words", repeat * words)
+    def _access(self, layer, operand, action, bits, words, repeat, address, rows):
+        self.ledger.add(layer, self.name, f"{action}_bits", repeat * bits, operand)
+        self.ledger.add(layer, self.name, f"{action}_words", repeat * words, operand)
         if self.pending is not None:
             self.pending.append((self.name, action, address % self.spec.banks, address, bits, words, rows, repeat))
         return self.cycles(action, words)
@@ -29,13 +29,15 @@ class Memory:
         latency = s.read_latency_cycles if action == READ else s.write_latency_cycles
         return transfer_cycles(words, latency, s.banks, s.occupancy_cycles)
 
-    def read(self, layer, bits, words, repeat=1, address=0, rows=1):
-        """Count `repeat` read transactions of `bits` bits in `words` words; return the cycles of one."""
-        return self._access(layer, READ, bits, words, repeat, address, rows)
+    def read(self, layer, operand, bits, words, repeat=1, address=0, rows=1):
+        """Count `repeat` read transactions of `bits` bits of `operand` in `words` words; return the cycles
+        of one."""
+        return self._access(layer, operand, READ, bits, words, repeat, address, rows)
 
-    def write(self, layer, bits, words, repeat=1, address=0, rows=1):
-        """Count `repeat` write transactions of `bits` bits in `words` words; return the cycles of one."""
-        return self._access(layer, WRITE, bits, words, repeat, address, rows)
+    def write(self, layer, operand, bits, words, repeat=1, address=0, rows=1):
+        """Count `repeat` write transactions of `bits` bits of `operand` in `words` words; return the cycles
+        of one."""
+        return self._access(layer, operand, WRITE, bits, words, repeat, address, rows)
 
 
 def assign_ports(levels, needs):

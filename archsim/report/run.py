@@ -62,20 +62,20 @@ def _outside_eps_eo(arch, plan, energy, analytic):
         pj = float(energy[energy["layer"].isin(pools)]["energy_pj"].sum())
         out.append(f"pooling layers {pools} are not elementary operations: {pj:.6g} pJ "
                    f"({100 * pj / total:.3g} % of the energy) outside eps_EO")
-    formula = {(r.layer, r.component, r.action): r.eps_eo_count for r in analytic.itertuples()}
+    formula = {(r.layer, r.component, r.action, r.operand): r.eps_eo_count for r in analytic.itertuples()}
     priced = {lp.index: unit_energies(arch, lp) for lp in plan.layers if lp.is_eo}
     extra = {}
     for r in energy[energy["layer"].isin(list(priced))].itertuples():
         if (r.component, r.action) not in priced[r.layer]:
             continue
-        beyond = r.count - formula.get((r.layer, r.component, r.action), 0)
+        beyond = r.count - formula.get((r.layer, r.component, r.action, r.operand), 0)
         if beyond:
             key = (r.component, r.action)
             n, pj = extra.get(key, (0, 0.0))
             extra[key] = (n + beyond, pj + beyond * r.pj_per_unit)
     for (comp, action), (n, pj) in sorted(extra.items()):
-        out.append(f"{comp} {action}: {n} beyond eps_EO's count, {pj:.6g} pJ ({100 * pj / total:.3g} % of the "
-                   f"energy)")
+        out.append(f"{comp} {action}: {n:+d} against eps_EO's count, {pj:+.6g} pJ ({100 * pj / total:+.3g} % of "
+                   f"the energy)")
     return out
 
 

@@ -12,6 +12,8 @@ from collections import defaultdict
 import pandas as pd
 
 from ..config.loader import arch_from_data
+from ..config.schema import INPUTS, OUTPUTS, WEIGHTS
+from ..ledger import COLUMNS
 from ..hw.timing import ceil_div, flow_shop, transfer_cycles
 from .reader import read_chunks, read_meta
 
@@ -21,6 +23,11 @@ def _duration(spec, action, words):
     return transfer_cycles(words, latency, spec.banks, spec.occupancy_cycles)
 
 
+def _operand(phase, action):
+    """What a traced transaction moved: a load phase reads weights; a compute phase reads inputs, writes outputs."""
+    return WEIGHTS if phase == "load" else INPUTS if action == "read" else OUTPUTS
+
+
 def _pass_cycles(tiles, slots):
     order = sorted(tiles)
     return flow_shop([tiles[k]["load"] for k in order], [tiles[k]["compute"] + tiles[k]["delta"] for k in order],
@@ -28,7 +35,7 @@ def _pass_cycles(tiles, slots):
 
 
 def replay(path, arch):
-    """-> (summary dict, counts DataFrame [layer, component, action, count], energy DataFrame)."""
+    """-> (summary dict, counts DataFrame [layer, component, action, operand, count], energy DataFrame)."""
     meta = read_meta(path)
     old = arch_from_data(meta["arch"], f"{path} (recorded architecture)")
     slots = arch.holders("weights")[-1].slots
@@ -41,8 +48,9 @@ def replay(path, arch):
                 current, tiles = r.pass_id, {}
             new_spec, old_spec = arch.level(r.component), old.level(r.component)
             words = r.rows * ceil_div(r.bits // r.rows, new_spec.word_bits)
-            counts[(r.layer, r.component, f"{r.action}_bits")] += r.bits * r.repeat
-            counts[(r.layer, r.component, f"{r.action}_words")] += words * r.repeat
+            operand = _operand(r.phase, r.action)
+            counts[(r.layer, r.component, f"{r.action}_bits", operand)] += r.bits * r.repeat
+            counts[(r.layer, r.component, f"{r.action}_words", operand)] += words * r.repeat
             tile = tiles.setdefault(r.tile, {"load": 0, "compute": 0, "delta": 0})
             new = _duration(new_spec, r.action, words)
             if r.phase == "load":
@@ -51,8 +59,7 @@ def replay(path, arch):
                 tile["compute"] = r.end_cycle - r.start_cycle
                 tile["delta"] += r.repeat * (new - _duration(old_spec, r.action, r.words))
     cycles += _pass_cycles(tiles, slots) if tiles else 0
-    frame = pd.DataFrame([(l, c, a, v) for (l, c, a), v in sorted(counts.items())],
-                         columns=["layer", "component", "action", "count"])
+    frame = pd.DataFrame([(*key, v) for key, v in sorted(counts.items())], columns=COLUMNS)
     energy = frame[frame.action.str.endswith("_bits")].copy()
     energy["pj_per_unit"] = [getattr(arch.level(c), f"{a.split('_')[0]}_pj_per_bit").value
                              for c, a in zip(energy.component, energy.action)]
