@@ -28,7 +28,7 @@ def test_frames_against_ledger_and_eps_eo(run):
     _, analytic_pj = compare(r.arch, r.plan, r.ledger, r.kernel_inputs)
     assert r.energy().energy_pj.sum() == pytest.approx(analytic_pj)     # counts match eps_EO on the default
     counts = r.counts()
-    assert set(counts.columns) == {"layer", "component", "action", "count"}
+    assert set(counts.columns) == {"layer", "component", "action", "operand", "count"}
     levels = r.levels().set_index("level")
     eo_weight_bits = sum(lp.n * lp.m * lp.bw * lp.P for lp in r.plan.layers if lp.is_eo) * r.plan.items
     assert levels.loc["weight_mem", "read_bits"] == eo_weight_bits == r.layers().weight_mem_read_bits.sum()

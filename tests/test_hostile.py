@@ -21,6 +21,7 @@ import yaml
 
 from archsim import sweep as sweep_module
 from archsim.cli import main
+from archsim.sweep import set_path
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "workloads" / "tiny.yaml"
@@ -68,12 +69,9 @@ def write_yaml(path, data):
 
 
 def arch_with(tmp_path, path, value, name="arch.yaml"):
+    """The packaged architecture with one field set; `path` as in the error it must raise (a level by name)."""
     data = json.loads(json.dumps(ARCH))
-    node = data
-    *parents, leaf = path.split(".")
-    for p in parents:
-        node = node[p]
-    node[leaf] = value
+    set_path(data, path, value)
     return write_yaml(tmp_path / name, data)
 
 
@@ -89,9 +87,11 @@ def run(tmp_path, *args):
 # --- numbers outside any sense -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("field,value", [
-    ("weight_mem.read_pj_per_bit.value", "1e400pJ"), ("weight_mem.read_pj_per_bit.value", float("inf")),
-    ("act_mem.write_pj_per_bit.value", float("nan")), ("clock", "1e400Hz"), ("clock", "200GHz"),
-    ("weight_mem.capacity", "1e400KiB"), ("weight_mem.capacity", 2**60), ("neuron.compare_pj.value", "2J"),
+    ("levels[weight_mem].read_pj_per_bit.value", "1e400pJ"),
+    ("levels[weight_mem].read_pj_per_bit.value", float("inf")),
+    ("levels[act_mem].write_pj_per_bit.value", float("nan")), ("clock", "1e400Hz"), ("clock", "200GHz"),
+    ("levels[weight_mem].capacity", "1e400KiB"), ("levels[weight_mem].capacity", 2**60),
+    ("neuron.compare_pj.value", "2J"),
 ])
 def test_numbers_outside_any_sense_are_refused(tmp_path, field, value):
     path = arch_with(tmp_path, field, value)
@@ -184,11 +184,13 @@ def test_huge_dense_layer_is_refused_before_any_weight_is_made(tmp_path, outputs
     path = tiny_with(tmp_path, input={"size": inputs, "bits": 1},
                      layers=[{"type": "dense", "outputs": outputs, "weight_bits": 8, "activation": "pbit"}])
     err = rejected(*run(tmp_path, "--workload", path), names=[path], seconds=1, peak_mib=50)
-    assert "weight_mem.capacity" in err or "memory" in err
+    assert "].capacity = " in err or "memory" in err  # a level too small to hold them, or the memory limit
 
 
 def test_memory_estimate_is_in_the_error(tmp_path):
-    big = {**ARCH, **{m: {**ARCH[m], "capacity": "64GiB"} for m in ("weight_mem", "act_mem")}}
+    big = json.loads(json.dumps(ARCH))
+    for m in ("weight_mem", "act_mem"):
+        set_path(big, f"levels[{m}].capacity", "64GiB")
     arch = write_yaml(tmp_path / "big.yaml", big)
     path = tiny_with(tmp_path, input={"size": 1 << 20, "bits": 1},
                      layers=[{"type": "dense", "outputs": 4096, "weight_bits": 8, "activation": "pbit"}])
@@ -305,7 +307,9 @@ def test_labels_outside_the_classes_are_refused(tmp_path):
 def test_capacity_errors_name_the_files(tmp_path):
     path = tiny_with(tmp_path, input={"size": 4096, "bits": 1},
                      layers=[{"type": "dense", "outputs": 4096, "weight_bits": 8, "activation": "pbit"}])
-    rejected(*run(tmp_path, "--workload", path), names=[path, "weight_mem.capacity"], seconds=1)
+    arch = ROOT / "configs" / "sram-broadcast.yaml"  # on-chip memories only: nowhere to hold 128 Mib of weights
+    rejected(*run(tmp_path, "--arch", arch, "--workload", path), names=[path, arch, "levels[weight_mem].capacity"],
+             seconds=1)
 
 
 @pytest.mark.parametrize("body", [{"entries": [1, 2]}, {"entries": "x"},
