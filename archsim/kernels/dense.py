@@ -26,7 +26,7 @@ from .jit import n_chunks, njit, prange
 from .rng import TAG_PDNN, absorb, finish, stream
 from .tables import LINEAR, PBIT, QUANTIZED
 
-ROW_BLOCK = 8      # rows that share each weight load (8 x OUT_BLOCK int32 sums: 16 KiB, in L1)
+ROW_BLOCK = 8      # rows sharing each weight load, written out in _block (8 x OUT_BLOCK int32 sums: 16 KiB, L1)
 OUT_BLOCK = 512    # outputs per block: its weights (n x 512 narrow ints) stay in L2 while the rows pass
 NARROW_MIN_OPS = 1 << 14  # below this, the plain int64 loop: narrowing (copies, a scan) would cost more
 _INT8 = (-(1 << 7), (1 << 7) - 1)
