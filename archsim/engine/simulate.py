@@ -4,8 +4,8 @@ functional: each layer's kernel runs once over all rows; every tile's transfers 
             accounted by the components, and cycles come from the pipeline recurrence (hw/timing.py).
 timing:     a SimPy model: each level's slots and ports are Resources; one process per tile walks its stages
             (one event per hop between levels, then one per compute phase) and stalls while a slot, a port or
-            the previous tile is late; the kernel runs per tile inside the chain. Same counts, same outputs,
-            cycles from the event model.
+            the previous tile is late; the kernel runs per layer pass, when the pass's first tile computes.
+            Same counts, same outputs, cycles from the event model.
 """
 import time
 from dataclasses import dataclass, field
@@ -142,15 +142,18 @@ def _timing(plan, workload, accel, layers, tracer=None):
             for rec in accel.take_pending():
                 tracer.add(*where, phase, env.now, env.now + cycles, lp.index, tile.item, *rec)
 
-    def stage(where, tile, lp, w, s):
-        """One stage of one tile: hop s, or compute; returns its cycles (counted as it runs)."""
+    def stage(where, j, tile, lp, w, s):
+        """One stage of one tile: hop s, or compute; returns its cycles (counted as it runs). The kernel runs
+        for the whole layer pass when its first tile computes (one large piece; the pass's outputs are read
+        only after its barrier)."""
         if s < len(lp.hops):
             cycles = accel.transfer(tile, lp, s)
             record(where, "load", tile, lp, cycles)
             return cycles
-        if lp.is_eo:
-            layers.run(lp, w, tile.rows(T, lp.P), tile.o0, tile.o1)
-        else:
+        if j == 0 and lp.is_eo:
+            rows = layers.item_rows(tile.item)
+            layers.run(lp, w, np.arange(rows.start * lp.P, rows.stop * lp.P), 0, lp.m)
+        elif j == 0:
             layers.pool(lp, layers.item_rows(tile.item))
         cycles = accel.compute(tile, lp, layers.tile_inputs(lp, tile))
         record(where, "compute", tile, lp, cycles)
@@ -173,7 +176,7 @@ def _timing(plan, workload, accel, layers, tracer=None):
             requests = [p.resource.request() for p in mine]
             for req in requests:
                 yield req
-            yield env.timeout(stage(where, tile, lp, w, s))
+            yield env.timeout(stage(where, j, tile, lp, w, s))
             for p, req in zip(mine, requests):
                 p.resource.release(req)
                 p.served(j, s)
