@@ -9,6 +9,9 @@ from pathlib import Path
 from .errors import ArchsimError, ConfigError
 
 
+PROGRESS_MIN_UPDATES = 200_000_000  # a Gibbs run above this (about 2 s at 1e8 updates/s) shows a progress bar
+
+
 def _progress(args):
     """Progress bars only on a terminal, and not with --no-progress."""
     return not args.no_progress and sys.stderr.isatty()
@@ -86,10 +89,14 @@ def _run_gibbs(args, argv, kind):
     if args.seed is not None:
         data["seed"] = args.seed
     check_gibbs_budget(data, args.workload)
-    if kind == "boltzmann":
-        result = simulate_boltzmann(arch, boltzmann_from_data(data, args.workload), args.mode)
-    else:
-        result = simulate_dtm(arch, dtm_from_data(data, args.workload), args.mode)
+    from tqdm import tqdm
+    work = boltzmann_from_data(data, args.workload) if kind == "boltzmann" else dtm_from_data(data, args.workload)
+    stages = [work] if kind == "boltzmann" else work.stages
+    total = sum(bm.spec.sweeps * bm.spec.chains * int((~bm.clamped).sum()) for bm in stages)
+    with tqdm(total=total, desc="p-bit updates", unit="upd", unit_scale=True,
+              disable=not _progress(args) or total < PROGRESS_MIN_UPDATES) as bar:
+        simulate = simulate_boltzmann if kind == "boltzmann" else simulate_dtm
+        result = simulate(arch, work, args.mode, progress=None if bar.disable else bar.update)
     s = write_gibbs(result, args.out, argv=argv)
     print(f"archsim run: {s['workload']} ({kind}, {s['stages']} stage(s), {s['chains']} chain(s)) on {s['arch']} "
           f"({s['mode']} mode)")

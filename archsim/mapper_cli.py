@@ -10,7 +10,8 @@ def register(subparsers):
     p.add_argument("--budget", type=int, default=2000, help="candidates enumerated (exhaustive below it) or "
                    "sampled before the climbs (default 2000)")
     p.add_argument("--seed", type=int, default=0, help="seed of the sampled search")
-    p.add_argument("--out", default="archsim-map", help="output folder (default: ./archsim-map)")
+    p.add_argument("--out", help="output folder, new or empty (default: a fresh runs/map-WORKLOAD-TIME/)")
+    p.add_argument("--force", action="store_true", help="write into a non-empty --out")
     p.add_argument("--no-plot", action="store_true", help="skip mappings.png")
     p.set_defaults(handler=_cli)
 
@@ -19,8 +20,10 @@ def _cli(args, argv):
     from . import load_arch, load_workload
     from .engine.mapper import map_workload
     from .report.mappings import mapping_text, write_mappings
+    from .report.outdir import output_folder
     if args.budget < 1:
         raise ArchsimError(f"--budget {args.budget}: allowed: an integer >= 1")
+    args.out = output_folder(args.out, args.force, "map", args.workload)
     arch = load_arch(args.arch)
     workload = load_workload(args.workload)
     levels, results = map_workload(arch, workload, args.objective, args.budget, args.seed)

@@ -130,14 +130,14 @@ def _condition(entry, base):
         data = edit_arch(_arch_data(entry, base), entry.get("arch_changes"))
         uncertain = []
         for memory, capacity in (entry.get("resize") or {}).items():
-            if _get(data, memory).get("kind", "sram") != "sram":
+            if arch_field(data, memory).get("kind", "sram") != "sram":
                 raise ArchsimError(f"validation entry {entry['id']}: resize prices SRAMs only; {memory} is not one")
             lo, hi = resize_memory(data, memory, capacity)
             uncertain.append((f"{memory} at {capacity}: memory-model band", _energy_paths(memory), lo, hi))
         for u in entry.get("uncertain") or []:
             uncertain.append((u["input"], u["paths"], float(u["factor"][0]), float(u["factor"][1])))
             for path in u["paths"]:
-                _get(data, path)
+                arch_field(data, path)
     except KeyError as e:
         raise ArchsimError(f"validation entry {entry['id']}: no architecture field {e}") from None
     return data, uncertain

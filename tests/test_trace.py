@@ -305,3 +305,21 @@ def test_trace_on_a_boltzmann_workload_is_refused(tmp_path):
                         str(tmp_path / "t.csv"), "--out", str(tmp_path / "o")], capture_output=True, text=True)
     assert r.returncode == 2 and "--trace" in r.stderr and "boltzmann" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "t.csv").exists()
+
+
+def test_export_of_a_huge_record_is_refused_before_writing(tmp_path):
+    """One record of 2**40 words would be trillions of burst lines: refused from the columns, at once."""
+    import json
+    import time
+
+    from archsim.trace.export import MAX_BURSTS
+    from archsim.trace.writer import meta_path
+    simulate(load_arch(), load_workload(), "timing", trace=str(tmp_path / "t.csv"))
+    meta = json.loads(meta_path(tmp_path / "t.csv").read_text())
+    writer = TraceWriter(tmp_path / "huge.csv")
+    writer.add(0, 0, "load", 0, 10, 0, 0, "weight_mem", "read", 0, 0, 64, 1 << 40, 1, 1)
+    writer.close({k: v for k, v in meta.items() if k != "records"})
+    t0 = time.perf_counter()
+    with pytest.raises(ArchsimError, match="export limit"):
+        export(tmp_path / "huge.csv", tmp_path / "out.trace", "ramulator2")
+    assert time.perf_counter() - t0 < 5 and not (tmp_path / "out.trace").exists() and MAX_BURSTS < 1 << 40

@@ -96,14 +96,31 @@ def stage_plan(arch, bm, stage):
                            layout=ising.layout(indptr, indices, weights, bm.h, ptr, nodes))
 
 
+PROGRESS_PIECES = 100  # kernel calls a functional run is cut into when progress is reported
+
+
 def _records(spec):
     return len(range(spec.burn_in, spec.sweeps, spec.record_every))
 
 
-def _functional(arch, bm, sp, accel, stage, states, out):
+def sweep_pieces(spec, pieces):
+    """[(first sweep, end sweep, first record, end record)]: the sweeps cut into about `pieces` runs, each with
+    the slice of recorded samples it fills (the kernel keys every draw by its global sweep, so the cut changes no
+    bit)."""
+    step = max(1, -(-spec.sweeps // max(1, pieces)))
+    recorded = lambda end: len(range(spec.burn_in, end, spec.record_every)) if end > spec.burn_in else 0
+    return [(s0, min(s0 + step, spec.sweeps), recorded(s0), recorded(min(s0 + step, spec.sweeps)))
+            for s0 in range(0, spec.sweeps, step)]
+
+
+def _functional(arch, bm, sp, accel, stage, states, out, progress=None):
     spec = bm.spec
-    ising.run(states, sp.layout, sp.thr, sp.I_min, spec.seed, arch.rng.bits_per_draw, 0, spec.sweeps,
-              spec.burn_in, spec.record_every, out)
+    pieces = sweep_pieces(spec, PROGRESS_PIECES if progress is not None else 1)
+    for s0, s1, k0, k1 in pieces:
+        ising.run(states, sp.layout, sp.thr, sp.I_min, spec.seed, arch.rng.bits_per_draw, s0, s1 - s0,
+                  spec.burn_in, spec.record_every, out[k0:k1])
+        if progress is not None:
+            progress((s1 - s0) * spec.chains * len(sp.updated))
     times = spec.sweeps * spec.chains
     cycles = accel.couplings_load(stage, sp.row_bits[sp.updated]) if sp.stationary else 0
     # Rounds with the same row widths and degrees cost the same: account each kind once, times its count (every
@@ -121,7 +138,7 @@ def _functional(arch, bm, sp, accel, stage, states, out):
     return cycles + times * per_sweep
 
 
-def _timing(arch, bm, sp, accel, stage, states, out):
+def _timing(arch, bm, sp, accel, stage, states, out, progress=None):
     spec = bm.spec
     env = simpy.Environment()
     slots = simpy.Resource(env, capacity=2 if arch.holders("couplings")[-1].double_buffered else 1)
@@ -153,17 +170,20 @@ def _timing(arch, bm, sp, accel, stage, states, out):
             if sweep >= spec.burn_in and (sweep - spec.burn_in) % spec.record_every == 0:
                 out[j] = states
                 j += 1
+            if progress is not None:
+                progress(spec.chains * len(sp.updated))
 
     env.process(run_all())
     env.run()
     return int(env.now)
 
 
-def run_stage(arch, bm, mode, accel, stage, states):
-    """Sample one Boltzmann machine from `states` (modified in place); returns (samples, cycles, plan)."""
+def run_stage(arch, bm, mode, accel, stage, states, progress=None):
+    """Sample one Boltzmann machine from `states` (modified in place); returns (samples, cycles, plan).
+    `progress`: called with the p-bit updates done, every so often (a progress bar's update)."""
     sp = stage_plan(arch, bm, stage)
     out = np.zeros((_records(bm.spec), bm.spec.chains, bm.n), np.int8)
-    cycles = (_functional if mode == "functional" else _timing)(arch, bm, sp, accel, stage, states, out)
+    cycles = (_functional if mode == "functional" else _timing)(arch, bm, sp, accel, stage, states, out, progress)
     return out, cycles, sp
 
 
@@ -175,18 +195,19 @@ def stage_info(bm, sp, cycles):
             "colouring": bm.colouring}
 
 
-def simulate_boltzmann(arch, bm, mode="functional") -> GibbsResult:
+def simulate_boltzmann(arch, bm, mode="functional", progress=None) -> GibbsResult:
+    """`progress`: optional callable taking the number of p-bit updates just done (for a progress bar)."""
     t0 = time.perf_counter()
     ledger = Ledger()
     accel = Accelerator(arch, ledger)
     states = bm.initial_states()
-    samples, cycles, sp = run_stage(arch, bm, mode, accel, 0, states)
+    samples, cycles, sp = run_stage(arch, bm, mode, accel, 0, states, progress)
     return GibbsResult("boltzmann", bm.spec.name, bm.spec, bm.spec.seed, arch, mode, cycles, ledger, samples,
                        states, [stage_info(bm, sp, cycles)], SimpleNamespace(layers=(sp.lp,)),
                        {"simulate": time.perf_counter() - t0})
 
 
-def simulate_dtm(arch, dtm, mode="functional") -> GibbsResult:
+def simulate_dtm(arch, dtm, mode="functional", progress=None) -> GibbsResult:
     """Run the stages in order on one accelerator; the state carries over, so each stage starts from (and is
     conditioned on) what the previous one produced. Energy and cycles are kept per stage (ledger layer)."""
     t0 = time.perf_counter()
@@ -195,7 +216,7 @@ def simulate_dtm(arch, dtm, mode="functional") -> GibbsResult:
     states = dtm.stages[0].initial_states()
     infos, lps, cycles = [], [], 0
     for k, bm in enumerate(dtm.stages):
-        samples, c, sp = run_stage(arch, bm, mode, accel, k, states)
+        samples, c, sp = run_stage(arch, bm, mode, accel, k, states, progress)
         infos.append(stage_info(bm, sp, c))
         lps.append(sp.lp)
         cycles += c

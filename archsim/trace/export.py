@@ -19,6 +19,20 @@ from .reader import read_chunks, read_meta
 from .records import COMPONENTS
 
 FORMATS = ("ramulator2", "drampower")
+MAX_BURSTS = 200_000_000  # an export of more bursts (about 4 GB of text or more) is refused before writing
+
+
+def burst_bound(path, component, burst_bytes):
+    """An upper bound on the bursts of `component` in trace `path`: per record, repeat x (bursts its words span
+    + 1), from the columns alone (no loop over words)."""
+    meta = read_meta(path)
+    word_bits = next(lv for lv in meta["arch"]["levels"] if lv["name"] == component)["word_bits"]
+    total = 0
+    for chunk in read_chunks(path):
+        rows = chunk[chunk.component == component]
+        span = (rows.words.astype(object) * word_bits // 8) // burst_bytes + 2
+        total += int((rows.repeat.astype(object) * span).sum())
+    return total
 
 
 def bursts(path, component, burst_bytes):
@@ -50,6 +64,10 @@ def export(path, out, fmt, component="weight_mem", speed_bin="DDR4_1600K", ranks
         raise ArchsimError(f"trace export component {component!r}; allowed: {', '.join(COMPONENTS)}")
     dev = ddr4(speed_bin, ranks, bank_groups, banks_per_group)
     meta = read_meta(path)
+    bound = burst_bound(path, component, dev.burst_bytes)
+    if bound > MAX_BURSTS:
+        raise ArchsimError(f"{path}: {component}'s traffic spans up to {bound:,} DRAM bursts, more than the "
+                           f"export limit of {MAX_BURSTS:,} lines; export a shorter trace")
     lines = 0
     with open(out, "w") as f:
         if fmt == "ramulator2":
