@@ -3,6 +3,7 @@ mapping, and `archsim map` writes candidates whose chosen one is the best and re
 import copy
 
 import pandas as pd
+import pytest
 import yaml
 from hypothesis import assume, given, settings, strategies as st
 
@@ -75,3 +76,20 @@ def test_map_command_writes_the_best_candidate(tmp_path):
 def test_map_command_rejects_a_bad_budget(tmp_path, capsys):
     assert main(["map", "--budget", "0", "--out", str(tmp_path / "m")]) == 2
     assert "--budget" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_readme_map_command_runs(tmp_path):
+    """The README's `archsim map` example, as written but for its output folder."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "README.md").read_text()
+    body = text.split("### Mappings: `archsim map`\n", 1)[1].split("\n### ", 1)[0]
+    (cmd,) = [line.split() for line in body.splitlines() if line.startswith("    archsim map ")]
+    cmd = cmd[:cmd.index("--out")] + ["--out", str(tmp_path / "map"), "--no-plot"]
+    r = subprocess.run([sys.executable, "-m", "archsim", *cmd[1:]], capture_output=True, text=True, cwd=root)
+    assert r.returncode == 0, r.stderr
+    frame = pd.read_csv(tmp_path / "map" / "mappings.csv")
+    assert frame.chosen.sum() == len(yaml.safe_load((tmp_path / "map" / "mapping.yaml").read_text())["layers"])
