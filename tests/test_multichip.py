@@ -1,7 +1,7 @@
 """Multi-chip machines against independent oracles: the partition against brute-force cut and boundary sets, the
 stale-read kernel against the dense NumPy reference (any delay) and against the monolithic kernel (no delay),
 the phase cycles against a cycle-stepped loop over both clocks, the samples against exact enumeration."""
-import copy
+import json
 import math
 from pathlib import Path
 
@@ -213,12 +213,17 @@ def test_bad_partitions_exit_2_naming_the_field(tmp_path, capsys):
         assert f"{name}.yaml" in err and field.split("[")[0] in err and "Traceback" not in err
 
 
-def test_shipped_multichip_workload_runs(tmp_path):
-    """The README's command, on fewer sweeps."""
+def test_shipped_multichip_workload_runs_as_the_readme_says(tmp_path):
+    """The README's command on fewer sweeps, against closed forms: 4 periodic slabs of a 16^3 lattice cut 4
+    faces of 16 x 16 edges; each phase sends half a face (128 bits) each way per link, 4 + ceil(128 / 30) = 9
+    link cycles at f_comm = f_pbit, longer than the cell array's 1-cycle compute."""
     data = yaml.safe_load((ROOT / "workloads/multichip-lattice.yaml").read_text())
     data["sweeps"], data["burn_in"] = 3, 0
     (tmp_path / "w.yaml").write_text(yaml.safe_dump(data))
-    assert main(["run", "--workload", str(tmp_path / "w.yaml"), "--out", str(tmp_path / "run")]) == 0
-    import json
+    assert main(["run", "--workload", str(tmp_path / "w.yaml"), "--arch", str(ROOT / "configs/fpga-pbit-array.yaml"),
+                 "--out", str(tmp_path / "run")]) == 0
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
-    assert summary["chips"]["count"] == data["chips"]["count"] and summary["chips"]["cut_edges"] > 0
+    c = summary["chips"]
+    assert c["cut_edges"] == 4 * 16 * 16 and c["boundary_nodes"] == 2 * 4 * 16 * 16
+    assert c["link_cycles_per_phase"] == [4 + math.ceil(128 / 30)] * 2 and c["compute_cycles_per_phase"] == [1, 1]
+    assert summary["cycles"] == 3 * 2 * 9
