@@ -67,7 +67,6 @@ def mc_run(bm, chip, delay, rng_bits=16):
     indptr, indices, weights = bm.adjacency()
     lay = multichip.layout(indptr, indices, weights, bm.h, sp.ptr, sp.nodes, chip)
     s = bm.spec
-    indptr, indices, _ = bm.adjacency()
     boundary = partitions.partition("fixed", bm.n, bm.edges, indptr, indices, None, int(chip.max()) + 1,
                                     chip).boundary_nodes
     buf, ring = multichip.start(bm.initial_states(), boundary, delay)
@@ -180,13 +179,16 @@ def quality(policy, clock_hz):
 
 
 def test_fast_links_sample_the_exact_distribution_and_slow_stale_links_do_not():
-    """3 x 4 grid on 2 chips. Waiting links (current reads): TV within the exact-enumeration bound of
-    test_boltzmann. Stale reads over a link 1/1000 of the p-bit clock (delay of many phases): TV beyond
-    that bound and beyond the fast link's TV."""
+    """3 x 4 grid on 2 chips (2 boundary bits per phase each way, 1-bit links, 1-cycle phases). Waiting links
+    (current reads): TV within the exact-enumeration bound of test_boltzmann, even at eta 1/200. Stale reads
+    just below the threshold (eta 1.5: the transfer outlasts its phase, d = 1) and over a link 1/1000 of the
+    p-bit clock (d of many phases): TV beyond that bound, so beyond the fast link's TV."""
     fast, bound, _ = quality("wait", "1MHz")
-    slow, _, result = quality("stale", "200kHz")
-    assert summarize_gibbs(result)[0]["chips"]["delay_phases"] > 10
-    assert fast < bound < slow
+    late, _, one = quality("stale", "300MHz")
+    slow, _, many = quality("stale", "200kHz")
+    assert summarize_gibbs(one)[0]["chips"]["delay_phases"] == 1
+    assert summarize_gibbs(many)[0]["chips"]["delay_phases"] > 10
+    assert fast < bound < min(late, slow)
 
 
 def test_stale_links_within_a_phase_read_current_states():

@@ -4,7 +4,9 @@ A colour block of one chain at one sweep is a pass; it is split into rounds of u
 nodes, the tiles. Couplings are stationary (loaded into the weight buffer once per stage) when every updated
 node's row fits the buffer, else re-read from weight memory for every round. functional mode runs the whole
 stage in the kernel and accounts each round once, times sweeps x chains (every sweep repeats the same work);
-timing mode runs one SimPy event chain per round and the kernel per block. Same counts, samples and cycles."""
+timing mode runs one SimPy event chain per round and the kernel per block. Same counts, samples and cycles.
+A multi-chip machine (workload `chips:`) runs the stale-read kernel and takes its cycles from its phases
+(chips_plan) in either mode."""
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction

@@ -30,7 +30,6 @@ def layout(indptr, indices, weights, h, colour_ptr, colour_nodes, chip):
 def start(states, boundary, d):
     """(buf, ring) of every chain at the start of a run: the mirror and the in-flight deliveries hold the
     initial states."""
-    chains, n = states.shape
     buf = np.concatenate([states, states], axis=1).astype(np.int8)
     ring = np.repeat(states[:, None, boundary], d + 1, axis=1).astype(np.int8)
     return buf, ring
