@@ -199,6 +199,7 @@ def test_stale_links_within_a_phase_read_current_states():
     runs = {p: simulate_boltzmann(arch(**CELLS), b, "functional") for p, b in bm.items()}
     np.testing.assert_array_equal(runs["wait"].samples, runs["stale"].samples)
     assert runs["wait"].cycles == runs["stale"].cycles
+    assert summarize_gibbs(runs["stale"])[0]["chips"]["eta_current_reads"] == 2  # 2 link cycles in 1 p-bit cycle
 
 
 def test_bad_partitions_exit_2_naming_the_field(tmp_path, capsys):

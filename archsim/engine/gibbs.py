@@ -198,14 +198,15 @@ def chips_plan(arch, bm, sp, stage):
     """The multi-chip machine's phases: per colour, the slowest chip's compute cycles (the single-chip flow shop
     over that chip's rounds of the colour, counted on a scratch ledger: the run's counts are the monolithic
     machine's, as every chip does its nodes' same updates) and the slowest link's transfer of the boundary
-    states the phase produced; the delay d in phases of the stale policy (wait: d = 0, a phase lasts as long as
+    states the phase produced; the delay d in phases of the stale policy and eta_current, the eta from which every
+    transfer fits in the shortest phase (d = 0: reads are current, so the chips sample as one; wait: d = 0, a phase lasts as long as
     the longer of its compute and its transfer; stale: a phase lasts its compute); eta; link bits per sweep."""
     c, part = bm.spec.chips, bm.partition
     scratch = Accelerator(arch, Ledger())
     slots = 2 if arch.holders("couplings")[-1].double_buffered else 1
     units = min(arch.synapse.count, arch.neuron.count)
     n_colours = len(sp.ptr) - 1
-    compute, link, bits = np.zeros(n_colours, np.int64), np.zeros(n_colours, np.int64), 0
+    compute, link, bits, words = np.zeros(n_colours, np.int64), np.zeros(n_colours, np.int64), 0, 0
     for colour in range(n_colours):
         nodes = sp.nodes[sp.ptr[colour]:sp.ptr[colour + 1]]
         for k in range(c.count):
@@ -217,6 +218,7 @@ def chips_plan(arch, bm, sp, stage):
         for sent in part.boundary.values():
             b = int(np.isin(sent, nodes).sum())  # the pair's boundary nodes this phase updated
             bits += b
+            words = max(words, c.link.latency_cycles + -(-b // c.link.width_bits) if b else 0)
             link[colour] = max(link[colour], link_cycles(b, c.link.width_bits, c.link.latency_cycles,
                                                         c.link.clock_hz, arch.clock))
     load = max(scratch.couplings_load(stage, sp.row_bits[sp.updated[part.chip[sp.updated] == k]])
@@ -228,7 +230,7 @@ def chips_plan(arch, bm, sp, stage):
     delay = 0 if wait else max(0, int(-(-int(link.max(initial=0)) // shortest)) - 1)
     phase = np.maximum(compute, link) if wait else compute
     return SimpleNamespace(compute=compute, link=link, phase=phase, load=load, delay=delay,
-                           link_bits_per_sweep=bits, eta=c.link.clock_hz / arch.clock)
+                           link_bits_per_sweep=bits, eta=c.link.clock_hz / arch.clock, eta_current=words / shortest)
 
 
 def _chips(arch, bm, sp, accel, stage, states, out, progress=None):
@@ -278,7 +280,7 @@ def chips_info(bm, sp):
     return {"count": c.count, "partition": part.method, "policy": c.policy, "cut_edges": int(len(part.cut)),
             "boundary_nodes": int(len(part.boundary_nodes)),
             "boundary": [{"from": a, "to": b, "nodes": m} for a, b, m in part.table()],
-            "eta": cp.eta, "delay_phases": cp.delay, "compute_cycles_per_phase": cp.compute.tolist(),
+            "eta": cp.eta, "eta_current_reads": cp.eta_current, "delay_phases": cp.delay, "compute_cycles_per_phase": cp.compute.tolist(),
             "link_cycles_per_phase": cp.link.tolist(), "link_bits_per_sweep": int(cp.link_bits_per_sweep),
             "link_bits": int(bits), "link_energy_pj": bits * c.link.energy_per_bit.value}
 
