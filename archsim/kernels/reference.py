@@ -115,3 +115,30 @@ def gibbs(states, J, h, beta_thr, I_min, colours, clamped, seed, rng_bits, sweep
         if sweep >= burn_in and (sweep - burn_in) % record_every == 0:
             records.append(s.astype(np.int8))
     return s.astype(np.int8), np.array(records, dtype=np.int8).reshape(-1, *s.shape)
+
+
+def gibbs_multichip(states, J, h, beta_thr, I_min, colours, clamped, chip, delay, seed, rng_bits, n_sweeps, burn_in,
+                    record_every):
+    """Dense block Gibbs on chips: in phase q (= sweep * C + colour) a node reads neighbours on its own chip as
+    they are now and neighbours on other chips as they were at the end of phase q - 1 - delay (the initial
+    states before phase 0). Keeps the whole history of states. Returns (final, records)."""
+    s = np.array(states, dtype=np.int64)
+    J = np.asarray(J, dtype=np.int64)
+    chains = np.arange(s.shape[0])[:, None]
+    n_colours = int(colours.max()) + 1 if colours.size else 0
+    history = []  # history[p]: states at the end of phase p
+    records = []
+    for sweep in range(n_sweeps):
+        for c in range(n_colours):
+            q = sweep * n_colours + c
+            old = history[q - 1 - delay] if q - 1 - delay >= 0 else np.array(states, dtype=np.int64)
+            nodes = np.flatnonzero((colours == c) & ~clamped)
+            same = chip[nodes][:, None] == chip[None, :]  # (nodes, n): neighbour on the reader's chip
+            seen = np.where(same[None], s[:, None, :], old[:, None, :])  # (chains, nodes, n)
+            field = np.einsum("knj,nj->kn", seen, J[nodes]) + h[nodes][None, :]
+            u = draw(seed, 2, chains, sweep, nodes[None, :], 0, rng_bits)
+            s[:, nodes] = np.where(u < beta_thr[field - I_min], 1, -1)
+            history.append(s.copy())
+        if sweep >= burn_in and (sweep - burn_in) % record_every == 0:
+            records.append(s.astype(np.int8))
+    return s.astype(np.int8), np.array(records, dtype=np.int8).reshape(-1, *s.shape)

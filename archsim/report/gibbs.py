@@ -50,6 +50,9 @@ def summarize_gibbs(result):
         "colouring": colouring_summary(result.stages[0]["colouring"]),
         "samples": int(result.samples.shape[0]), "outputs_sha256": samples_sha256(result.samples),
     }
+    chips = result.stages[0].get("chips")
+    if chips is not None:  # energy_pj stays the chips' own; the links' energy is beside it
+        summary["chips"] = {**chips, "energy_pj_with_links": total + chips["link_energy_pj"]}
     return summary, {"counts": result.ledger.frame(), "energy": energy, "analytic": analytic}
 
 

@@ -10,12 +10,13 @@ from typing import Annotated, Literal, Optional, Union
 import numpy as np
 from pydantic import Field, model_validator
 
-from ..config.fields import Strict
+from ..config.fields import Energy, Hertz, Strict
 from ..config.loader import validate
 from ..errors import ConfigError
 from ..kernels.reference import draw
 from . import colouring
 from . import graph as graphs
+from . import partition as partitions
 
 TAG_COUPLINGS, TAG_INIT = 5, 6
 
@@ -170,6 +171,32 @@ class Clamp(Strict):
     values: list[Literal[-1, 1]] = Field(min_length=1)
 
 
+class Link(Strict):
+    """One chip-to-chip link, each direction: 1-bit boundary states cross it every colour phase."""
+    width_bits: int = Field(gt=0, le=1 << 16, description="bits per link clock cycle, each direction")
+    clock_hz: Hertz = Field(description="link clock f_comm, e.g. '100MHz' (eta = f_comm / the architecture's clock)")
+    latency_cycles: int = Field(default=0, ge=0, le=1 << 20, description="link clock cycles before the first bits land")
+    energy_per_bit: Energy = Field(description="energy of one bit over the link, with its source")
+
+
+class Chips(Strict):
+    """A machine of `count` chips (each the architecture: its p-bit cells, coupling memory and clock f_pbit)."""
+    count: int = Field(ge=1, le=4096, description="number of chips K (at most the number of nodes)")
+    partition: Literal[partitions.METHODS] = Field(default="auto", description="auto: slab on lattices, else bfs; "
+                                                   "fixed: the chip of each node in `assignment`")
+    assignment: Optional[list[int]] = Field(default=None, description="with fixed: one chip (0..count-1) per node")
+    policy: Literal["wait", "stale"] = Field(default="wait", description="wait: a phase waits for the boundary "
+                                             "states of the phase before (current reads); stale: phases never wait "
+                                             "and read remote states as the link last delivered them")
+    link: Link
+
+    @model_validator(mode="after")
+    def _fixed(self):
+        if (self.partition == "fixed") != (self.assignment is not None):
+            raise ValueError("assignment goes with partition: fixed, and fixed needs it")
+        return self
+
+
 class Boltzmann(Strict):
     schema_version: Literal[1] = 1
     kind: Literal["boltzmann"]
@@ -188,6 +215,7 @@ class Boltzmann(Strict):
     chains: int = Field(default=1, ge=1, le=4096)
     seed: int = Field(default=0, ge=0, lt=1 << 63)
     clamp: Optional[Clamp] = None
+    chips: Optional[Chips] = Field(default=None, description="a multi-chip machine (absent: one chip)")
 
     @model_validator(mode="after")
     def _burn_in(self):
@@ -235,6 +263,7 @@ class BoltzmannWorkload:
     clamp_values: np.ndarray  # int8 (n,), meaningful where clamped
     colouring: colouring.Colouring
     path: str
+    partition: Optional[partitions.Partition] = None  # with chips: the nodes' chips and the cut
 
     @property
     def colours(self):
@@ -372,7 +401,23 @@ def boltzmann_from_data(data, path="<workload>", base=None):
     weights, h = couplings(spec, graph, base, path)
     clamped, values = _clamp(spec, graph.n, path)
     return BoltzmannWorkload(spec, graph.n, graph.edges, weights, h, clamped, values,
-                             _colouring(spec, graph, path, base), str(path))
+                             _colouring(spec, graph, path, base), str(path), _partition(spec, graph, path))
+
+
+def _partition(spec, graph, path):
+    """The chips' partition of the graph (None for one chip), its problems as errors naming the field."""
+    c = spec.chips
+    if c is None:
+        return None
+    if c.count > graph.n:
+        raise ConfigError(path, [f"chips.count: {c.count} chips for {graph.n} nodes; allowed 1..{graph.n}"])
+    fixed = None if c.assignment is None else np.asarray(c.assignment, np.int64)
+    if fixed is not None:
+        problems = partitions.problems(fixed, graph.n, c.count, "chips.assignment")
+        if problems:
+            raise ConfigError(path, problems)
+    indptr, indices, _ = graphs.adjacency(graph.n, graph.edges, np.zeros(len(graph.edges), np.int64))
+    return partitions.partition(c.partition, graph.n, graph.edges, indptr, indices, graph.lattice, c.count, fixed)
 
 
 @dataclass
