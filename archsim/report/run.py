@@ -105,7 +105,7 @@ def summarize(result):
                                                                                       analytic),
         "loop_order": {f"layer{lp.index}": lp.loop_order for lp in plan.layers if lp.is_eo},
         "outputs_sha256": outputs_sha256(result.outputs),
-        "output_mean_first_item": [float(v) for v in result.output_mean[0]],
+        "output_mean_first_item": result.output_mean[0].tolist(),  # float64 -> the same Python floats
         "accuracy": accuracy(result.output_mean, result.workload.labels),
         "accumulator_range": {f"layer{i}": list(r) for i, r in result.acc_range.items()},
         "pbit_p1_max_abs_error": max((e for e in (pbit_error(lp, plan) for lp in plan.layers) if e is not None),
@@ -135,8 +135,8 @@ def summary_json(summary):
     """json.dumps(summary, indent=2, allow_nan=False) + newline, byte for byte, with each top-level list of plain
     numbers (an output row can hold 10^5 to 10^6 of them) encoded by json's C encoder rather than its indenting
     Python one, which takes about 1 us per number."""
-    plain = (int, float)  # exact types: bools, NumPy scalars and nested values take the plain path
-    lists = {k: v for k, v in summary.items() if isinstance(v, list) and v and all(type(e) in plain for e in v)}
+    plain = {int, float}  # exact types: bools, NumPy scalars and nested values take the plain path
+    lists = {k: v for k, v in summary.items() if isinstance(v, list) and v and set(map(type, v)) <= plain}
     marks = {k: f"@archsim-list-{i}@" for i, k in enumerate(lists)}
     text = json.dumps({k: marks.get(k, v) for k, v in summary.items()}, indent=2, allow_nan=False)
     for k, v in lists.items():
