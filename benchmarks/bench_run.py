@@ -91,12 +91,13 @@ def main():
             (tmp / f"{name}.csv").write_text(text)
         why_not = scalesim_status(args.scalesim_python, tmp)
         commands = {"help": archsim + ["--help"],
-                    "tiny": archsim + ["run", "--workload", str(ROOT / "workloads" / "tiny.yaml"), "--out", d + "/t"]}
+                    "tiny": archsim + ["run", "--workload", str(ROOT / "workloads" / "tiny.yaml"), "--out", d + "/t",
+                                          "--force"]}  # each repeat writes over the last
         for name, (_, _, kind) in LAYERS.items():
             for mode in ("functional", "timing"):
                 commands[f"{name} {mode}"] = archsim + ["run", "--arch", str(ROOT / "configs" / "cnn-sram.yaml"),
                                                         "--workload", str(tmp / f"{name}.csv"), "--mode", mode,
-                                                        "--out", f"{d}/{name}-{mode}"]
+                                                        "--out", f"{d}/{name}-{mode}", "--force"]
             if why_not is None:
                 commands[f"{name} scalesim"] = scalesim_argv(args.scalesim_python, tmp, tmp / f"{name}.csv", kind)
         for argv in commands.values():  # warm: Numba's cache, the OS file cache
