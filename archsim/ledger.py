@@ -3,8 +3,6 @@
 it empty."""
 from collections import defaultdict
 
-import pandas as pd
-
 COLUMNS = ["layer", "component", "action", "operand", "count"]
 
 
@@ -28,5 +26,6 @@ class Ledger:
         return sorted(self._counts.items())
 
     def frame(self):
+        import pandas as pd  # only where a table is built: simulating needs plain dicts, not pandas
         rows = [(*key, v) for key, v in self.items()]
         return pd.DataFrame(rows, columns=COLUMNS).astype({"count": "int64"})

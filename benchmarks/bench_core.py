@@ -15,9 +15,10 @@ from archsim.workload.loader import workload_from_data
 
 def case():
     arch = yaml.safe_load(default_arch_path().read_text())
-    arch["weight_mem"]["capacity"] = "4MiB"
-    arch["act_mem"]["capacity"] = "1MiB"
-    arch["weight_buffer"]["capacity"] = "128KiB"
+    level = {lv["name"]: lv for lv in arch["levels"]}
+    level["weight_mem"]["capacity"] = "4MiB"
+    level["act_mem"]["capacity"] = "1MiB"
+    level["weight_buf"]["capacity"] = "128KiB"
     arch["synapse"]["count"] = arch["neuron"]["count"] = 64
     arch["synapse"]["accumulator_bits"] = 32
     a = arch_from_data(arch, "<bench arch>")

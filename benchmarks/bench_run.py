@@ -8,10 +8,12 @@ functional and timing mode, against SCALE-Sim 3.0 on the same layer in the same 
              run with --scalesim-python (default: this interpreter) when `import scalesim` works there
   start-up   `archsim --help`, and the smallest run (workloads/tiny.yaml) warm
 Each repeat runs every command once, in turn; wall and CPU (user + sys) seconds, median [min, max]; ratios per
-repeat. Targets (issue 15): >= 100x SCALE-Sim functional, >= 30x timing; --help < 0.3 s; smallest run < 0.8 s.
+repeat. "simulate phase only": the wall seconds archsim's manifest.json gives its simulate phase (kernels and
+the event model, with Numba's first-call set-up; no imports, planning or writing). Targets (issue 15): >= 100x SCALE-Sim functional, >= 30x timing; --help < 0.3 s; smallest run < 0.8 s.
 Run: python benchmarks/bench_run.py [--busy] [--repeats 3] [--scalesim-python PATH]
 """
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -91,24 +93,30 @@ def main():
             (tmp / f"{name}.csv").write_text(text)
         why_not = scalesim_status(args.scalesim_python, tmp)
         commands = {"help": archsim + ["--help"],
-                    "tiny": archsim + ["run", "--workload", str(ROOT / "workloads" / "tiny.yaml"), "--out", d + "/t"]}
+                    "tiny": archsim + ["run", "--workload", str(ROOT / "workloads" / "tiny.yaml"), "--out", d + "/t",
+                                          "--force"]}  # each repeat writes over the last
         for name, (_, _, kind) in LAYERS.items():
             for mode in ("functional", "timing"):
                 commands[f"{name} {mode}"] = archsim + ["run", "--arch", str(ROOT / "configs" / "cnn-sram.yaml"),
                                                         "--workload", str(tmp / f"{name}.csv"), "--mode", mode,
-                                                        "--out", f"{d}/{name}-{mode}"]
+                                                        "--out", f"{d}/{name}-{mode}", "--force"]
             if why_not is None:
                 commands[f"{name} scalesim"] = scalesim_argv(args.scalesim_python, tmp, tmp / f"{name}.csv", kind)
         for argv in commands.values():  # warm: Numba's cache, the OS file cache
             run_timed(argv, cwd=d)
         wall = {k: [] for k in commands}
         cpu = {k: [] for k in commands}
+        phase = {k: [] for k in commands}  # archsim's own wall seconds of its simulate phase (manifest.json)
         with busy(args.busy):
             for _ in range(args.repeats):
                 for k, argv in commands.items():
                     w, c = run_timed(argv, cwd=d)
                     wall[k].append(w)
                     cpu[k].append(c)
+                    if "--out" in argv and k != "tiny":
+                        out = Path(argv[argv.index("--out") + 1])
+                        manifest = json.loads(next(out.glob("layers/*/manifest.json")).read_text())
+                        phase[k].append(manifest["wall_s"]["simulate"])
     print(f"bench_run ({'busy: one competing Numba-parallel process' if args.busy else 'no competitor started'})")
     print(f"  {machine()}")
     print("  median [min, max] over alternating repeats; whole process, warm")
@@ -126,6 +134,11 @@ def main():
             if why_not is None and mode != "scalesim":
                 line += f"   x SCALE-Sim {fmt([s / t for s, t in zip(wall[name + ' scalesim'], wall[k])])}"
             print(line)
+            if mode != "scalesim":
+                line = f"    simulate phase only   {fmt([macs / t for t in phase[k]])} MAC/s   wall {fmt(phase[k])} s"
+                if why_not is None:
+                    line += f"   x SCALE-Sim whole {fmt([s / t for s, t in zip(wall[name + ' scalesim'], phase[k])])}"
+                print(line)
         f, t = wall[f"{name} functional"], wall[f"{name} timing"]
         print(f"  timing / functional     {fmt([b / a for a, b in zip(f, t)])}")
 

@@ -3,6 +3,7 @@ pydantic where no config is read); the lazily built subcommands keep their modul
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -54,3 +55,28 @@ def test_package_names_resolve_on_first_use():
     assert archsim.simulate.__name__ == "simulate" and archsim.ConfigError.__name__ == "ConfigError"
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         archsim.nothing
+
+
+LOADED = """
+import json, sys
+from archsim.cli import main
+main({argv!r})
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_a_functional_run_loads_no_scipy_linalg(tmp_path):
+    """Numba's first kernel call would import scipy.linalg to probe for a BLAS; archsim's kernels need none."""
+    argv = ["run", "--workload", "workloads/tiny.yaml", "--mode", "functional", "--out", str(tmp_path / "o")]
+    r = subprocess.run([sys.executable, "-c", LOADED.format(argv=argv)], capture_output=True, text=True, timeout=300,
+                       cwd=Path(archsim.__file__).parents[1])
+    loaded = json.loads(r.stdout.strip().splitlines()[-1])
+    assert "archsim.kernels.dense" in loaded and (tmp_path / "o" / "counts.csv").exists()
+    assert not [m for m in loaded if m.startswith("scipy.linalg")]
+
+
+def test_simulating_needs_no_pandas():
+    code = ("import sys; import archsim.engine.simulate, archsim.ledger; "
+            "print('pandas' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.stdout.strip() == "False", r.stderr
