@@ -14,7 +14,7 @@ def plain(summary):
 
 @pytest.mark.parametrize("summary", [
     {"a": 1, "outputs": [0.1 * i for i in range(1000)] + [1e300, -0.0, 5e-324, 3], "b": "x"},
-    {"empty": [], "ints": [1, 2, -3], "bools": [True, False], "nested": {"l": [1.5, 2.5]}, "none": None},
+    {"empty": [], "ints": [1, 2, -3], "bools": [True, False], "nested": {"l": [0.375, 6.625]}, "none": None},
     {"mixed": [1, "a, b", 2.0], "pairs": [[1, 2], [3, 4]], "s": "@archsim-list-0@", "l": [1.0, 2.0]},
     {"one": [7.25], "text": "\"quoted\", [1, 2]\n", "deep": [{"x": [1.0]}]},
 ])

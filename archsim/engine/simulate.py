@@ -159,7 +159,7 @@ def _timing(plan, workload, accel, layers, tracer=None):
         record(where, "compute", tile, lp, cycles)
         return cycles
 
-    def tile_chain(where, j, tile, lp, w, slots, ports, done):
+    def tile_chain(where, j, tile, lp, w, slots, stage_ports, done):
         """Tile j through its stages in order: wait for tile j-1 to leave the stage, take a slot at the
         destination (held until the tile leaves that level), the stage's ports in program order, then spend
         the stage's cycles."""
@@ -170,7 +170,7 @@ def _timing(plan, workload, accel, layers, tracer=None):
             slot = slots[s].request() if s < len(slots) else None
             if slot is not None:
                 yield slot
-            mine = [p for p in ports if s in p.users]
+            mine = stage_ports[s]
             for p in mine:
                 yield p.turn(j, s)
             requests = [p.resource.request() for p in mine]
@@ -191,8 +191,9 @@ def _timing(plan, workload, accel, layers, tracer=None):
             w = workload.weights.get(lp.index)
             slots = [simpy.Resource(env, capacity=n) for n in _stage_slots(accel.arch, lp)]
             ports = [_Port(env, users, len(lp.hops) + 1) for *_, users in accel.stage_ports(lp)]
+            stage_ports = [[p for p in ports if s in p.users] for s in range(len(lp.hops) + 1)]
             done = [[env.event() for _ in range(len(lp.hops) + 1)] for _ in tiles]
-            yield simpy.AllOf(env, [env.process(tile_chain((pass_id, j), j, t, lp, w, slots, ports, done))
+            yield simpy.AllOf(env, [env.process(tile_chain((pass_id, j), j, t, lp, w, slots, stage_ports, done))
                                     for j, t in enumerate(tiles)])
 
     env.process(run_all())

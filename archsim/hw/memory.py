@@ -11,23 +11,29 @@ class Memory:
     def __init__(self, spec, ledger):
         self.name, self.spec, self.ledger = spec.name, spec, ledger
         self.pending = None  # a list while tracing: transactions not yet stamped with their phase's cycles
+        self._actions = {a: (f"{a}_bits", f"{a}_words") for a in (READ, WRITE)}
+        self._cycles = {}  # (action, words) -> cycles: the spec is fixed for the run, tiles repeat few shapes
 
     def words(self, row_bits, rows=1):
         """Words for `rows` rows of `row_bits` bits each, every row starting on a word boundary."""
         return rows * ceil_div(row_bits, self.spec.word_bits)
 
     def _access(self, layer, operand, action, bits, words, repeat, address, rows):
-        self.ledger.add(layer, self.name, f"{action}_bits", repeat * bits, operand)
-        self.ledger.add(layer, self.name, f"{action}_words", repeat * words, operand)
+        bits_action, words_action = self._actions[action]
+        self.ledger.add(layer, self.name, bits_action, repeat * bits, operand)
+        self.ledger.add(layer, self.name, words_action, repeat * words, operand)
         if self.pending is not None:
             self.pending.append((self.name, action, address % self.spec.banks, address, bits, words, rows, repeat))
         return self.cycles(action, words)
 
     def cycles(self, action, words):
         """Cycles of one transaction of `words` words."""
-        s = self.spec
-        latency = s.read_latency_cycles if action == READ else s.write_latency_cycles
-        return transfer_cycles(words, latency, s.banks, s.occupancy_cycles)
+        key = (action, words)
+        if key not in self._cycles:
+            s = self.spec
+            latency = s.read_latency_cycles if action == READ else s.write_latency_cycles
+            self._cycles[key] = transfer_cycles(words, latency, s.banks, s.occupancy_cycles)
+        return self._cycles[key]
 
     def read(self, layer, operand, bits, words, repeat=1, address=0, rows=1):
         """Count `repeat` read transactions of `bits` bits of `operand` in `words` words; return the cycles
