@@ -9,6 +9,7 @@ from pathlib import Path
 from .errors import ArchsimError, ConfigError
 
 
+PROGRESS_DELAY_S = 2.0  # a p-DNN run shows its progress bar once it has run this long
 PROGRESS_MIN_UPDATES = 200_000_000  # a Gibbs run above this (about 2 s at 1e8 updates/s) shows a progress bar
 
 
@@ -131,7 +132,10 @@ def _run(args, argv):
     from .report.run import write_run
     t1 = time.perf_counter()
     _note_first_compile("dense")
-    result = simulate(arch, workload, mode=args.mode, trace=args.trace)
+    from tqdm import tqdm
+    with tqdm(total=workload.inputs.shape[0] * len(workload.spec.layers), desc="layer passes", unit="pass",
+              delay=PROGRESS_DELAY_S, disable=not _progress(args)) as bar:  # shown once a run passes the delay
+        result = simulate(arch, workload, mode=args.mode, trace=args.trace, progress=bar.update)
     t2 = time.perf_counter()
     summary = write_run(result, args.out, {"load": t1 - t0, "total": t2 - t0}, argv)
     by = summary["energy_pj_by_component"]

@@ -256,3 +256,14 @@ def test_bias_is_read_with_the_weights_and_named_as_a_departure(tmp_path):
     summary, _ = summarize(result)
     assert not summary["counts_match_analytic"] and summary["departures_explained"]
     assert any("bias: 8 bits" in d for d in summary["departures"])
+
+
+@given(dense_net(), st.sampled_from(["functional", "timing"]))
+def test_progress_counts_every_layer_pass_and_changes_nothing(net, mode):
+    """A progress callback sees items x layers passes in all, and the run is the same run."""
+    w = pdnn(net["layers"], net["n_in"], T=net["T"], seed=net["seed"], batch=net["batch"])
+    seen = []
+    plain, reported = simulate(arch(), w, mode), simulate(arch(), w, mode, progress=seen.append)
+    assert sum(seen) == net["batch"] * len(net["layers"])
+    assert plain.cycles == reported.cycles and plain.ledger.items() == reported.ledger.items()
+    assert outputs_sha256(plain.outputs) == outputs_sha256(reported.outputs)

@@ -59,6 +59,17 @@ def test_progress_only_on_a_terminal(tmp_path):
         assert code == 0 and (b"topology rows" in seen and b"2/2" in seen) == shown
 
 
+def test_a_run_longer_than_the_delay_shows_its_layer_passes(tmp_path):
+    """A p-DNN run's bar appears only once it has run PROGRESS_DELAY_S (0 here), on a terminal."""
+    code, seen = on_a_terminal([sys.executable, "-c", "import archsim.cli as c; c.PROGRESS_DELAY_S = 0; "
+                                "raise SystemExit(c.main())", "run", "--workload", str(TINY), "--out",
+                                str(tmp_path / "a")])
+    assert code == 0 and b"layer passes" in seen
+    code, seen = on_a_terminal([sys.executable, "-m", "archsim", "run", "--workload", str(TINY), "--out",
+                                str(tmp_path / "b")])
+    assert code == 0 and b"layer passes" not in seen  # the tiny run ends well before the 2 s delay
+
+
 def on_a_terminal(command):
     """Run `command` with stderr on a pseudo-terminal of 100 columns; (exit code, what it wrote there)."""
     master, slave = pty.openpty()

@@ -116,7 +116,7 @@ def _stage_slots(arch, lp):
     return [arch.level(dst).slots if dst is not None else 1 for _, dst in lp.hops]
 
 
-def _functional(plan, workload, accel, layers):
+def _functional(plan, workload, accel, layers, progress):
     everything = layers.item_rows(0, plan.items)
     for lp in plan.layers:
         if lp.is_eo:
@@ -124,6 +124,7 @@ def _functional(plan, workload, accel, layers):
             layers.run(lp, workload.weights[lp.index], np.arange(layers.rows_total * lp.P), 0, lp.m)
         elif lp.type != "flatten":
             layers.pool(lp, everything)
+        progress(plan.items)  # the layer's passes of every item are computed
     cycles = 0
     for _, lp, tiles in plan.passes():
         hops = range(len(lp.hops))
@@ -133,7 +134,7 @@ def _functional(plan, workload, accel, layers):
     return cycles
 
 
-def _timing(plan, workload, accel, layers, tracer=None):
+def _timing(plan, workload, accel, layers, progress, tracer=None):
     env = simpy.Environment()
     T = plan.samples
 
@@ -195,6 +196,7 @@ def _timing(plan, workload, accel, layers, tracer=None):
             done = [[env.event() for _ in range(len(lp.hops) + 1)] for _ in tiles]
             yield simpy.AllOf(env, [env.process(tile_chain((pass_id, j), j, t, lp, w, slots, stage_ports, done))
                                     for j, t in enumerate(tiles)])
+            progress(1)
 
     env.process(run_all())
     env.run()
@@ -257,9 +259,11 @@ def _check_traceable(plan):
                            f"per tile")
 
 
-def simulate(arch, workload, mode="functional", trace=None) -> RunResult:
+def simulate(arch, workload, mode="functional", trace=None, progress=None) -> RunResult:
     """Plan and run `workload` on `arch`; a fresh ledger and state per call. `trace`: a .parquet or .csv path
-    to stream every memory transaction to (timing mode only)."""
+    to stream every memory transaction to (timing mode only). `progress`: called with the number of layer
+    passes (one item through one layer) just finished; there are items x layers in all."""
+    progress = progress or (lambda done: None)
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if trace is not None and mode != "timing":
@@ -272,14 +276,14 @@ def simulate(arch, workload, mode="functional", trace=None) -> RunResult:
     t1 = time.perf_counter()
     accel.map_addresses(plan)
     if mode == "functional":
-        cycles = _functional(plan, workload, accel, layers)
+        cycles = _functional(plan, workload, accel, layers, progress)
     else:
         tracer = None
         if trace is not None:
             _check_traceable(plan)
             tracer = TraceWriter(trace)
             accel.trace([plan.weight_home, plan.act_level])
-        cycles = _timing(plan, workload, accel, layers, tracer)
+        cycles = _timing(plan, workload, accel, layers, progress, tracer)
         if tracer is not None:
             tracer.close({"arch": arch.model_dump(mode="json"), "cycles": int(cycles),
                           "workload": workload.spec.name})
