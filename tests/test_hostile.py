@@ -523,3 +523,14 @@ def test_a_dead_pool_worker_is_an_error_keeping_finished_points(tmp_path, monkey
     path = sweep_yaml(tmp_path, tmp_path / "tiny.yaml", **{"workload.samples": [1, 2, 3]})
     rejected("sweep", path, "--out", tmp_path / "o", "--no-progress", names=[path, "worker process died"])
     assert len(list((tmp_path / "o" / "points").glob("*.parquet"))) == 1  # the driver's first point is kept
+
+
+@pytest.mark.parametrize("field", ["graph", "colouring"])
+def test_graph_and_colour_files_go_through_the_boundary(tmp_path, field):
+    """A graph file or colour file that is a device is refused at once (it used to be read to the end)."""
+    data = {"schema_version": 1, "kind": "boltzmann", "name": "g", "beta": 0.5, "sweeps": 2, "seed": 1,
+            "graph": {"type": "file", "path": "/dev/zero"} if field == "graph" else
+            {"type": "grid", "rows": 3, "cols": 3},
+            **({"colouring": {"method": "fixed", "file": "/dev/zero"}} if field == "colouring" else {})}
+    path = write_yaml(tmp_path / "b.yaml", data)
+    rejected(*run(tmp_path, "--workload", path), names=["/dev/zero", "regular file"], seconds=5)

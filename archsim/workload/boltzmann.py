@@ -13,6 +13,7 @@ from pydantic import Field, model_validator
 from ..config.fields import Energy, Hertz, Strict
 from ..config.loader import validate
 from ..errors import ConfigError
+from ..inputs import load_npz, read_text
 from ..kernels.reference import draw
 from . import colouring
 from . import graph as graphs
@@ -312,10 +313,7 @@ def _colouring(spec, graph, path, base):
 
 
 def _colour_file(file):
-    try:
-        lines = open(file, encoding="utf-8").read().splitlines()
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(file, [f"cannot read the colour file ({e})"]) from None
+    lines = read_text(file, what="colour file").splitlines()  # checked at the input boundary
     bad = [f"line {k + 1}: {line.strip()!r} is not a colour (an integer >= 0)"
            for k, line in enumerate(lines) if not line.strip().isdigit()]
     if bad:
@@ -341,14 +339,11 @@ def _couplings(spec, graph, base, path, file, seed, field):
             1 << (spec.coupling_bits - 1))
         h = draw(seed, TAG_COUPLINGS, 1, np.arange(n), 0, 0, spec.bias_bits) - (1 << (spec.bias_bits - 1))
         return J, h
-    try:
-        npz = np.load(Path(base) / file, allow_pickle=False)
-        arrays = {k: npz[k] for k in ("edges", "J", "h") if k in npz.files}
-    except (OSError, ValueError, EOFError) as e:
-        raise ConfigError(path, [f"{field}: cannot read {file!r} ({e})"]) from None
+    npz = load_npz(Path(base) / file, path, field)  # no pickles, headers and memory checked first
+    arrays = {k: npz[k] for k in ("edges", "J", "h") if k in npz.headers}
     missing = [k for k in ("edges", "J", "h") if k not in arrays]
     if missing:
-        raise ConfigError(path, [f"{field}: {file!r} lacks array(s) {missing}; it holds {list(npz.files)}"])
+        raise ConfigError(path, [f"{field}: {file!r} lacks array(s) {missing}; it holds {sorted(npz.headers)}"])
     pairs, J, h = arrays["edges"], arrays["J"], arrays["h"]
     problems = []
     if pairs.ndim != 2 or pairs.shape[1:] != (2,) or not np.issubdtype(pairs.dtype, np.integer):

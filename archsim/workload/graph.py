@@ -11,6 +11,7 @@ from typing import Optional
 import numpy as np
 
 from ..errors import ConfigError
+from ..inputs import read_text
 from ..kernels.jit import njit
 from ..kernels.rng import draw
 
@@ -174,10 +175,7 @@ FILE_FORMAT = """graph file: plain text, one item per line; '#' starts a comment
 
 def read_graph_file(path, coupling_bits, bias_bits):
     """A Graph with its weights and biases from a graph file (FILE_FORMAT); errors name the file and line."""
-    try:
-        text = open(path, encoding="utf-8").read()
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(path, [f"cannot read the graph file ({e})"]) from None
+    text = read_text(path, what="graph file")  # regular file, size and UTF-8 checked at the input boundary
     n, problems, ei, ej, ew, lines, bias = None, [], [], [], [], [], {}
     for number, raw in enumerate(text.splitlines(), 1):
         words = raw.split("#", 1)[0].split()
