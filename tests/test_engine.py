@@ -13,7 +13,7 @@ from archsim import simulate
 from archsim.energy.table import energy_frame
 from archsim.engine.plan import make_plan
 from archsim.engine.stepped import stepped_cycles
-from archsim.errors import ArchsimError, MappingError, OverflowError_
+from archsim.errors import ArchsimError, OverflowError_
 from archsim.report.run import outputs_sha256, summarize
 from helpers import arch, pdnn
 

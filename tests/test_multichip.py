@@ -16,7 +16,6 @@ from archsim.engine.gibbs import simulate_boltzmann, stage_plan
 from archsim.errors import ConfigError
 from archsim.kernels import ising, multichip, reference
 from archsim.report.gibbs import summarize_gibbs
-from archsim.workload import graph
 from archsim.workload import partition as partitions
 from archsim.workload.boltzmann import boltzmann_from_data
 from helpers import arch

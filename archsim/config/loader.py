@@ -1,7 +1,6 @@
 """Reading YAML files into schema models. Every problem becomes one ConfigError that lists, for each problem,
 the dotted field path, the value found and what is allowed."""
 from importlib import resources
-from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 

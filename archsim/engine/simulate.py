@@ -136,7 +136,6 @@ def _functional(plan, workload, accel, layers, progress):
 
 def _timing(plan, workload, accel, layers, progress, tracer=None):
     env = simpy.Environment()
-    T = plan.samples
 
     def record(where, phase, tile, lp, cycles):
         if tracer is not None:
