@@ -12,32 +12,42 @@ from ..hw.memory import READ, WRITE, assign_ports
 
 
 class _Transfer:
-    """latency cycles, then words streamed over banks, one word per bank every `occupancy` cycles."""
+    """latency cycles, then every bank serves its own queue of words, one word every `occupancy` cycles, all
+    banks side by side. The queues are filled word by word: word address a goes to bank a mod banks. runs:
+    (first word address, words, times), each run's consecutive words accessed `times` times."""
 
-    def __init__(self, words, latency, banks, occupancy):
-        self.wait, self.words, self.banks, self.occ, self.tick_in_access = latency, words, banks, occupancy, 0
-        if words == 0:
+    def __init__(self, runs, latency, banks, occupancy):
+        self.wait, self.occ = latency, occupancy
+        self.queue = {}  # bank -> [words waiting, cycles spent on the word being served]
+        for address, words, times in runs:
+            for _ in range(times):
+                for a in range(address, address + words):
+                    self.queue.setdefault(a % banks, [0, 0])[0] += 1
+        if not self.queue:
             self.wait = 0
         elif occupancy == 0:  # combinational register file: the words move without occupying a cycle
-            self.words = 0
+            self.queue = {}
 
     def done(self):
-        return self.wait == 0 and self.words == 0
+        return self.wait == 0 and not self.queue
 
     def step(self):
         if self.wait:
             self.wait -= 1
             return
-        if self.words:
-            self.tick_in_access += 1
-            if self.tick_in_access == self.occ:
-                self.words -= min(self.banks, self.words)
-                self.tick_in_access = 0
+        for bank, served in list(self.queue.items()):
+            served[1] += 1
+            if served[1] == self.occ:
+                served[0], served[1] = served[0] - 1, 0
+                if served[0] == 0:
+                    del self.queue[bank]
 
 
 def _mem_transfer(spec, action, words):
+    """`words` consecutive words. From word 0: where a single run starts does not change its cycles (its
+    busiest bank serves ceil(words / banks) words wherever it starts; the tests draw random addresses)."""
     latency = spec.read_latency_cycles if action == READ else spec.write_latency_cycles
-    return _Transfer(words, latency, spec.banks, spec.occupancy_cycles)
+    return _Transfer(((0, words, 1),), latency, spec.banks, spec.occupancy_cycles)
 
 
 class _Hop:
@@ -58,9 +68,10 @@ class _Sample:
     """One sample of a compute phase: read latency, then the input stream, the accumulation (one pass per input
     bit when bit-serial) and the RNGs' random bits side by side, then the neuron latency, then the output write."""
 
-    def __init__(self, arch, act, in_words, n, passes, random_bits, out_words, neuron_cycles):
+    def __init__(self, arch, act, in_words, readers, n, passes, random_bits, out_words, neuron_cycles):
         self.wait = act.read_latency_cycles
-        self.stream = _Transfer(in_words, 0, act.banks, act.occupancy_cycles)  # after the wait above
+        # after the wait above: `readers` units each read their own copy of one input row
+        self.stream = _Transfer(((0, in_words // readers, readers),), 0, act.banks, act.occupancy_cycles)
         self.n, self.inputs, self.passes, self.per_cycle = n, n, passes, arch.synapse.inputs_per_cycle
         self.random_bits, self.rng_rate = random_bits, arch.rng.count * arch.rng.bits_per_cycle
         self.neuron = neuron_cycles
@@ -130,13 +141,13 @@ def _compute(arch, lp, tile):
     W = act.word_bits
     if not lp.is_eo:  # pooling: read every window element, no weights, no accumulation, no neuron
         outputs = lp.P * lp.m
-        args = (_words(outputs * lp.kernel ** 2 * lp.ba_in, W), 0, 1, 0, _words(outputs * lp.ba_out, W), 0)
+        args = (_words(outputs * lp.kernel ** 2 * lp.ba_in, W), 1, 0, 1, 0, _words(outputs * lp.ba_out, W), 0)
         return _Compute(lambda: _Sample(arch, act, *args), tile.samples)
     g = tile.outputs
     readers = 1 if arch.mapping.input_broadcast else g
     passes = lp.ba_in if arch.synapse.kind == "accumulate" else 1
     random_bits = g * arch.rng.bits_per_draw if lp.activation in ("pbit", "noisy") else 0
-    args = (readers * _words(lp.n * lp.ba_in, W), lp.n, passes, random_bits, _words(g * lp.ba_out, W),
+    args = (readers * _words(lp.n * lp.ba_in, W), readers, lp.n, passes, random_bits, _words(g * lp.ba_out, W),
             arch.neuron.latency_cycles)
     return _Compute(lambda: _Sample(arch, act, *args), tile.repeats)
 

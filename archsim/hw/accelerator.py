@@ -91,7 +91,7 @@ class Accelerator:
         in_words = act.words(lp.n * lp.ba_in, readers)
         out_words = act.words(g * lp.ba_out)
         first = tile.s0 * lp.P + tile.p0  # the tile's first (sample, position) row within its item
-        read = act.read(layer, INPUTS, readers * lp.n * lp.ba_in, in_words, repeat=reps, rows=readers,
+        read = act.read(layer, INPUTS, readers * lp.n * lp.ba_in, in_words, repeat=reps, rows=readers, copies=readers,
                         address=self._act_region(act, layer % 2) + first * act.words(lp.n * lp.ba_in))
         if lp.loop_order == "samples_inner":  # the synapses read their weight registers each sample
             registers = self.mem[lp.hops[-1][1]]

@@ -1,6 +1,7 @@
 """A word-organised, banked memory level (register file, SRAM or DRAM) that counts bits and words per access
-and, when tracing, records each transaction (word address, bank) for the trace writer; and the assignment of
-the pipeline's stages to a level's ports."""
+and prices each transaction by the words it puts on each bank (word-interleaved: word address a is on bank
+a mod banks; hw/timing.py), and, when tracing, records each transaction (word address, bank of its first word)
+for the trace writer; and the assignment of the pipeline's stages to a level's ports."""
 from ..errors import MappingError
 from .timing import ceil_div, transfer_cycles
 
@@ -12,38 +13,45 @@ class Memory:
         self.name, self.spec, self.ledger = spec.name, spec, ledger
         self.pending = None  # a list while tracing: transactions not yet stamped with their phase's cycles
         self._actions = {a: (f"{a}_bits", f"{a}_words") for a in (READ, WRITE)}
-        self._cycles = {}  # (action, words) -> cycles: the spec is fixed for the run, tiles repeat few shapes
+        self._cycles = {}  # (action, words, copies, first bank) -> cycles: the spec is fixed for the run
 
     def words(self, row_bits, rows=1):
         """Words for `rows` rows of `row_bits` bits each, every row starting on a word boundary."""
         return rows * ceil_div(row_bits, self.spec.word_bits)
 
-    def _access(self, layer, operand, action, bits, words, repeat, address, rows):
+    def bank(self, address):
+        """The bank holding word `address` (word-interleaved)."""
+        return address % self.spec.banks
+
+    def _access(self, layer, operand, action, bits, words, repeat, address, rows, copies):
         bits_action, words_action = self._actions[action]
         self.ledger.add(layer, self.name, bits_action, repeat * bits, operand)
         self.ledger.add(layer, self.name, words_action, repeat * words, operand)
         if self.pending is not None:
-            self.pending.append((self.name, action, address % self.spec.banks, address, bits, words, rows, repeat))
-        return self.cycles(action, words)
+            self.pending.append((self.name, action, self.bank(address), address, bits, words, rows, repeat))
+        return self.cycles(action, words, address, copies)
 
-    def cycles(self, action, words):
-        """Cycles of one transaction of `words` words."""
-        key = (action, words)
+    def cycles(self, action, words, address=0, copies=1):
+        """Cycles of one transaction: `copies` accesses of the same words // copies consecutive words from word
+        `address` on (`words` in all)."""
+        key = (action, words, copies, self.bank(address))
         if key not in self._cycles:
             s = self.spec
             latency = s.read_latency_cycles if action == READ else s.write_latency_cycles
-            self._cycles[key] = transfer_cycles(words, latency, s.banks, s.occupancy_cycles)
+            self._cycles[key] = transfer_cycles(((address, words // copies, copies),), latency, s.banks,
+                                                s.occupancy_cycles)
         return self._cycles[key]
 
-    def read(self, layer, operand, bits, words, repeat=1, address=0, rows=1):
-        """Count `repeat` read transactions of `bits` bits of `operand` in `words` words; return the cycles
-        of one."""
-        return self._access(layer, operand, READ, bits, words, repeat, address, rows)
+    def read(self, layer, operand, bits, words, repeat=1, address=0, rows=1, copies=1):
+        """Count `repeat` read transactions of `bits` bits of `operand` in `words` words from word `address` on;
+        return the cycles of one. copies: units each reading the same words // copies words (their own copy of
+        one row; every copy occupies the banks)."""
+        return self._access(layer, operand, READ, bits, words, repeat, address, rows, copies)
 
     def write(self, layer, operand, bits, words, repeat=1, address=0, rows=1):
-        """Count `repeat` write transactions of `bits` bits of `operand` in `words` words; return the cycles
-        of one."""
-        return self._access(layer, operand, WRITE, bits, words, repeat, address, rows)
+        """Count `repeat` write transactions of `bits` bits of `operand` in `words` words from word `address`
+        on; return the cycles of one."""
+        return self._access(layer, operand, WRITE, bits, words, repeat, address, rows, 1)
 
 
 def assign_ports(levels, needs):

@@ -2,9 +2,15 @@
 the pipeline recurrence; one definition each.
 
 The micro-architecture (also stepped cycle by cycle in engine/stepped.py, an independent check):
-- A memory transaction of `words` words: `latency` cycles, then the words stream over `banks` banks, one word
-  per bank every `occupancy` cycles: latency + ceil(words / banks) * occupancy (0 for a combinational register
-  file; a DRAM's occupancy follows from its bandwidth and the clock).
+- A memory transaction: `latency` cycles, then its words stream out of the level's `banks` banks, each bank
+  serving one word every `occupancy` cycles, all banks at once: latency + (the most words any one bank serves)
+  x occupancy (latency only for a combinational register file, occupancy 0; a DRAM's occupancy follows from
+  its bandwidth and the clock). Banks are word-interleaved: word address a is on bank a mod banks. The words
+  of a transaction are runs of consecutive word addresses, each read or written `times` times (the synapse
+  units each reading their own copy of one input row: every copy occupies the banks again). One run of w words
+  puts ceil(w / banks) words on its busiest bank wherever it starts, so a contiguous stream costs
+  latency + ceil(words / banks) x occupancy; a row read by several units whose word count is not a multiple
+  of the banks, or runs that overlap in banks (a gather), pay conflicts.
 - A transfer of a weight tile from one level to the next (a hop) reads the source and writes the destination
   at once: it takes the longer of the two transactions (the destination's write is 0 when the tile goes
   straight to the synapses).
@@ -24,8 +30,32 @@ def ceil_div(a, b):
     return -(-a // b)
 
 
-def transfer_cycles(words, latency, banks, occupancy):
-    return latency + ceil_div(words, banks) * occupancy if words else 0
+def bank_words(runs, banks):
+    """The most words any one bank serves in a transaction. runs: (first word address, words, times): `words`
+    consecutive word addresses, each accessed `times` times. A run gives every bank words // banks words, and
+    one more to the words % banks banks from its first address's bank on (a circular interval); the busiest
+    bank is the full share plus the deepest overlap of those intervals (a sweep over their ends)."""
+    full, ends = 0, []
+    for address, words, times in runs:
+        share, rest = divmod(words, banks)
+        full += share * times
+        if rest:
+            first = address % banks
+            last = first + rest
+            pieces = [(first, last)] if last <= banks else [(first, banks), (0, last - banks)]
+            for lo, hi in pieces:
+                ends += [(lo, times), (hi, -times)]
+    deepest = depth = 0
+    for _, change in sorted(ends):  # at one bank, intervals ending there (-) before those starting (+)
+        depth += change
+        deepest = max(deepest, depth)
+    return full + deepest
+
+
+def transfer_cycles(runs, latency, banks, occupancy):
+    """Cycles of one transaction whose words are `runs` (see bank_words); 0 when it moves no word."""
+    busiest = bank_words(runs, banks)
+    return latency + busiest * occupancy if busiest else 0
 
 
 def hop_cycles(read, write):

@@ -1,7 +1,8 @@
 """Replaying a trace on another memory configuration.
 
 Every transaction is re-costed on the new architecture's memories: its rows are re-packed into the new word
-width (bits are unchanged), its duration recomputed from the new latency, banks and occupancy. A load phase
+width (bits are unchanged), its duration recomputed from the new latency, banks and occupancy (a compute phase's
+read is its rows' copies of one input row, as trace/records.py says; hw/timing.py prices them). A load phase
 takes its transaction's new duration; a compute phase is stretched (or shortened) by repeat x the change of
 each of its transactions' durations (first order: the trace does not carry the synapse and neuron cycles that
 overlap a read). Each layer pass then goes through the same in-order load/compute flow shop as the simulator
@@ -18,9 +19,10 @@ from ..hw.timing import ceil_div, flow_shop, transfer_cycles
 from .reader import read_chunks, read_meta
 
 
-def _duration(spec, action, words):
+def _duration(spec, phase, action, address, words, rows):
     latency = spec.read_latency_cycles if action == "read" else spec.write_latency_cycles
-    return transfer_cycles(words, latency, spec.banks, spec.occupancy_cycles)
+    copies = rows if (phase, action) == ("compute", "read") else 1
+    return transfer_cycles(((address, words // copies, copies),), latency, spec.banks, spec.occupancy_cycles)
 
 
 def _operand(phase, action):
@@ -52,12 +54,13 @@ def replay(path, arch):
             counts[(r.layer, r.component, f"{r.action}_bits", operand)] += r.bits * r.repeat
             counts[(r.layer, r.component, f"{r.action}_words", operand)] += words * r.repeat
             tile = tiles.setdefault(r.tile, {"load": 0, "compute": 0, "delta": 0})
-            new = _duration(new_spec, r.action, words)
+            address = r.address * old_spec.word_bits // new_spec.word_bits  # the word holding the same first bit
+            new = _duration(new_spec, r.phase, r.action, address, words, r.rows)
             if r.phase == "load":
                 tile["load"] = new
             else:
                 tile["compute"] = r.end_cycle - r.start_cycle
-                tile["delta"] += r.repeat * (new - _duration(old_spec, r.action, r.words))
+                tile["delta"] += r.repeat * (new - _duration(old_spec, r.phase, r.action, r.address, r.words, r.rows))
     cycles += _pass_cycles(tiles, slots) if tiles else 0
     frame = pd.DataFrame([(*key, v) for key, v in sorted(counts.items())], columns=COLUMNS)
     energy = frame[frame.action.str.endswith("_bits")].copy()
