@@ -19,13 +19,14 @@ DATAPATH_COMPONENTS = ("synapse", "neuron", "rng", "pool")
 
 
 class _Banked(Strict):
-    """Fields every word-organised memory shares. Accesses are word-granular and striped over banks; a
-    transaction of `words` words takes read/write latency + ceil(words / banks) * cycles_per_access cycles (a
-    register file with cycles_per_access 0 is read and written combinationally: latency only)."""
+    """Fields every word-organised memory shares. Accesses are word-granular; banks are word-interleaved (word
+    address a is on bank a mod banks) and serve one word each per cycles_per_access, side by side: a transaction
+    takes read/write latency + (the most words it puts on one bank) * cycles_per_access cycles (hw/timing.py;
+    a register file with cycles_per_access 0 is read and written combinationally: latency only)."""
     capacity: Bits = Field(description="capacity, e.g. '256KiB' (plain numbers are bits)")
     word_bits: int = Field(gt=0, le=4096, description="width of one access per bank, bits (a DRAM burst)")
     banks: int = Field(default=1, gt=0, le=1 << 20, description="independent banks (or DRAM channels; one per "
-                                                                "cell for a p-bit array)")
+                       "cell for a p-bit array), word-interleaved: word address a is on bank a mod banks")
     read_latency_cycles: int = Field(default=1, ge=0, le=10_000, description="cycles before the first word read")
     write_latency_cycles: int = Field(default=1, ge=0, le=10_000, description="cycles before the first word written")
     cycles_per_access: int = Field(default=1, ge=0, le=10_000, description="occupancy of a bank per word; 0 "

@@ -102,7 +102,7 @@ class Accelerator:
         rng = self.rng.draw(layer, g, repeat=reps) if lp.stochastic else 0
         neuron = self.neuron.fire(layer, reps * g)
         write = act.write(layer, OUTPUTS, g * lp.ba_out, out_words, repeat=reps, address=self._act_region(
-            act, (layer + 1) % 2) + first * act.words(lp.m * lp.ba_out) + act.words(tile.o0 * lp.ba_out))
+            act, (layer + 1) % 2) + first * act.words(lp.m * lp.ba_out) + tile.o0 * lp.ba_out // act.spec.word_bits)
         latency = act.spec.read_latency_cycles
         return reps * sample_cycles(latency, read - latency, acc, rng, neuron, write)
 
