@@ -185,3 +185,31 @@ def test_condition_errors_name_the_entry_and_field():
         _condition(typo, ROOT)
     with pytest.raises(ArchsimError, match="resize prices SRAMs only; weight_mem"):
         _condition(dict(entry, resize={"weight_mem": "1MiB"}), ROOT)
+
+
+@pytest.mark.slow
+def test_readme_published_machines_run_at_their_clock_rule(tmp_path):
+    """The README's published machines, one command each. Each is one cell per node with neighbour states on
+    wires, so a colour block takes one clock and every node updates once per sweep of `colours` clocks: the rate
+    is nodes x clock / colours (the graph's node count and the config's clock, read from the files), also on the
+    UCSB boards, which never wait for their links; and each colouring reaches its lower bound."""
+    import json
+    import math
+    import subprocess
+    import sys
+    from archsim import load_arch
+    from test_levels import _readme_commands
+    commands = _readme_commands("Published p-bit machines")
+    assert len(commands) == 3 and all(c[:2] == ["archsim", "run"] for c in commands)
+    for k, cmd in enumerate(commands):
+        out = tmp_path / str(k)
+        r = subprocess.run([sys.executable, "-m", "archsim", *cmd[1:], "--out", str(out), "--no-progress"],
+                           capture_output=True, text=True, cwd=ROOT)
+        assert r.returncode == 0, r.stderr
+        s = json.loads((out / "summary.json").read_text())
+        graph = read_yaml(ROOT / cmd[cmd.index("--workload") + 1])["graph"]
+        nodes = math.prod(graph["shape"]) if "shape" in graph else graph["rows"] * graph["cols"]
+        clock = load_arch(ROOT / cmd[cmd.index("--arch") + 1]).clock
+        colours = s["colouring"]["colours"]
+        assert colours == s["colouring"]["lower_bound"]
+        assert s["updates_per_s"] == pytest.approx(nodes * clock / colours, rel=1e-12), cmd
