@@ -141,7 +141,7 @@ def test_fpga_gain_is_the_ratio_of_eps_EO_energies():
 @pytest.mark.slow
 def test_validate_cli_regenerates_the_committed_report_and_plots(tmp_path):
     """`archsim validate --plots` from the checkout reproduces validation/report.csv as committed (so the
-    committed report is current) and draws the seed paper's four analyses."""
+    committed report is current) and draws the seed paper's four analyses and the UCSB machine's rates."""
     import subprocess
     import sys
     import pandas as pd
@@ -154,7 +154,7 @@ def test_validate_cli_regenerates_the_committed_report_and_plots(tmp_path):
     assert (both == committed.simulated.notna()).all()
     assert fresh.simulated[both].to_numpy() == pytest.approx(committed.simulated[both].to_numpy(), rel=1e-9)
     assert (tmp_path / "report.md").read_text() == (ROOT / "validation" / "report.md").read_text()
-    for name in ("energy_per_eo_vs_T", "sample_vs_bit", "fpga_gain", "asic_65nm_breakdown"):
+    for name in ("energy_per_eo_vs_T", "sample_vs_bit", "fpga_gain", "asic_65nm_breakdown", "ucsb_dpc_rate"):
         assert (tmp_path / "plots" / f"{name}.png").stat().st_size > 10_000
 
 
