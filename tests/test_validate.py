@@ -213,3 +213,14 @@ def test_readme_published_machines_run_at_their_clock_rule(tmp_path):
         colours = s["colouring"]["colours"]
         assert colours == s["colouring"]["lower_bound"]
         assert s["updates_per_s"] == pytest.approx(nodes * clock / colours, rel=1e-12), cmd
+
+
+def test_a_rate_prediction_takes_its_inputs_as_stated():
+    """A rate is not a ratio of energies: input ranges cannot be repriced at corners, so an entry giving them is
+    refused, naming the entry."""
+    from archsim.errors import ConfigError
+    from archsim.validate import check_entries
+    entry = next(e for e in ENTRIES if e["kind"] == "prediction" and e["method"] == "gibbs_rate")
+    bad = dict(entry, uncertain=[{"input": "clock", "paths": ["clock"], "factor": [0.9, 1.1]}])
+    with pytest.raises(ConfigError, match=rf"entries\[0\] \({entry['id']}\): uncertain: a rate prediction"):
+        check_entries([bad], "published.yaml")
