@@ -286,10 +286,6 @@ def _gibbs_summary(entry, base):
     return summarize_gibbs(result)[0]
 
 
-def _hz(v):
-    return f"{v / 1e6:.4g} MHz"
-
-
 def gibbs_facts(entry, base, s):
     """What a Boltzmann run consumed and produced (summary `s`), as one line of the report: nodes, clock, colours
     against their lower bound and the design's, cycles per sweep, and on several chips the partition, cut, links,
@@ -299,7 +295,7 @@ def gibbs_facts(entry, base, s):
     c = s["colouring"]
     design = f"; the design's: {entry['design_colours']}" if "design_colours" in entry else ""
     per_sweep = s["cycles"] / s["sweeps"][0]
-    parts = [f"{nodes:,} nodes", f"clock {_hz(clock)}",
+    parts = [f"{nodes:,} nodes", f"clock {clock / 1e6:.4g} MHz",
              f"{c['colours']} colours ({c['method']} colouring; lower bound {c['lower_bound']}: {c['bound']}{design})",
              f"{per_sweep:.4g} cycles per sweep"]
     chips = s.get("chips")
