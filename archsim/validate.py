@@ -19,7 +19,12 @@ Methods (how the simulator arrives at its figure):
   memory_share           memory energy (weight memory, activation memory, buffer) over total
   fpga_gain              energy of a deterministic k-bit network (MAC synapses, T = 1) over the p-bit one (T)
   dtm_energy_per_sample  energy of one generated sample of a denoising chain
-  gibbs_rate             p-bit updates per second of a Boltzmann machine, times `scale`
+  gibbs_rate             p-bit updates per second of a Boltzmann machine (one chip, or the workload's `chips:`
+                         machine), times `scale`. As a prediction its inputs (clock, cells, colouring, chips and
+                         links) are stated exactly by their sources, so its interval is the point (an entry may not
+                         give `uncertain` ranges for it); the analysis lists what the run consumed and produced:
+                         nodes, clock, colours used against the lower bound and the design's (`design_colours`),
+                         and the chips' partition, cut, links, eta and staleness
   gibbs_energy_per_update  energy per p-bit update of a Boltzmann machine
   config_energy          an energy the architecture file holds, times `scale`
   fpga_mac_luts          LUTs of the deterministic network's MAC synapses over the p-bit network's select-add
@@ -281,6 +286,43 @@ def _gibbs_summary(entry, base):
     return summarize_gibbs(result)[0]
 
 
+def gibbs_facts(entry, base, s):
+    """What a Boltzmann run consumed and produced (summary `s`), as one line of the report: nodes, clock, colours
+    against their lower bound and the design's, cycles per sweep, and on several chips the partition, cut, links,
+    eta and how stale the remote reads are."""
+    nodes = s["updates"] // (s["sweeps"][0] * s["chains"])
+    clock = s["cycles"] / s["time_s"]
+    c = s["colouring"]
+    design = f"; the design's: {entry['design_colours']}" if "design_colours" in entry else ""
+    per_sweep = s["cycles"] / s["sweeps"][0]
+    parts = [f"{nodes:,} nodes", f"clock {clock / 1e6:.4g} MHz",
+             f"{c['colours']} colours ({c['method']} colouring; lower bound {c['lower_bound']}: {c['bound']}{design})",
+             f"{per_sweep:.4g} cycles per sweep"]
+    chips = s.get("chips")
+    if chips:
+        link = read_yaml(base / entry["workload"])["chips"]["link"]
+        eta = chips["eta"]
+        parts.append(f"{chips['count']} chips ({chips['partition']} partition, {chips['cut_edges']:,} cut edges, policy "
+                     f"{chips['policy']}), links of {link['width_bits']} bits at {link['clock_hz']} with "
+                     f"{link.get('latency_cycles', 0)} cycles of latency, {chips['link_bits_per_sweep']:,} link bits "
+                     f"per sweep; eta = f_comm / clock = {eta:.3g} (over each node's own update rate, clock / cycles "
+                     f"per sweep: {eta * per_sweep:.3g}); remote reads stale by {chips['delay_phases']} phases")
+    return "archsim consumed and produced: " + "; ".join(parts)
+
+
+def gibbs_rate(entry, base):
+    """(updates per second x scale, what the run consumed and produced)."""
+    s = _gibbs_summary(entry, base)
+    return s["updates_per_s"] * entry["scale"], gibbs_facts(entry, base, s)
+
+
+def rate_interval(entry, base):
+    """(nominal, low, high, interval method, analysis) of a rate prediction: a point, its inputs being exact."""
+    sim, facts = gibbs_rate(entry, base)
+    method = "corners of 0 input ranges (1 evaluation): every input of the rate is stated exactly by its source"
+    return sim, sim, sim, method, "; ".join(a for a in (entry.get("analysis", ""), facts) if a)
+
+
 def _simulate(entry, base):
     method = entry["method"]
     if method == "dtm_energy_per_sample":
@@ -290,8 +332,6 @@ def _simulate(entry, base):
         path = base / entry["workload"]
         result = simulate_dtm(_arch(entry, base), dtm_from_data(read_yaml(path), path), "functional")
         return summarize_gibbs(result)[0]["energy_pj_per_sample"]
-    if method == "gibbs_rate":
-        return _gibbs_summary(entry, base)["updates_per_s"] * entry["scale"]
     if method == "gibbs_energy_per_update":
         return _gibbs_summary(entry, base)["energy_pj_per_update"]
     if method == "config_energy":
@@ -302,6 +342,11 @@ def _simulate(entry, base):
             node = node if not name else next(e for e in node if e.name == name.rstrip("]"))
         return node.value * entry["scale"]
     raise ArchsimError(f"validation entry {entry['id']}: unknown method {method!r}")
+
+
+def _measure(entry, base):
+    """(the method's number, what the run consumed and produced: '' but for Boltzmann rates)."""
+    return gibbs_rate(entry, base) if entry["method"] == "gibbs_rate" else (_simulate(entry, base), "")
 
 
 def check_entries(entries, path):
@@ -334,6 +379,9 @@ def check_entries(entries, path):
             problems += [f"{where}: a {e['kind']} row needs {k}" for k in need if not e.get(k)]
             if e["value"] is None:
                 problems.append(f"{where}: a {e['kind']} row needs a published value")
+            if e["kind"] == "prediction" and e["method"] == "gibbs_rate" and e.get("uncertain"):
+                problems.append(f"{where}: uncertain: a rate prediction takes its inputs as stated (only energy "
+                                f"figures are repriced at the corners of input ranges)")
     ids = [str(e.get("id")) for e in entries]
     problems += [f"id {i!r} appears twice" for i in set(ids) if ids.count(i) > 1]
     if problems:
@@ -349,11 +397,11 @@ def _row(e, base, cache):
     if e["kind"] == "not_modelled":
         row["status"] = f"not modelled: {e['reason']}"
         if e.get("nearest"):
-            row["simulated"] = _simulate(dict(e["nearest"], id=e["id"]), base)
-            row["analysis"] = f"archsim's nearest number: {e['nearest']['what']}"
+            row["simulated"], facts = _measure(dict(e["nearest"], id=e["id"]), base)
+            row["analysis"] = "; ".join(a for a in (f"archsim's nearest number: {e['nearest']['what']}", facts) if a)
         return row
-    if e["kind"] == "prediction" and e["method"] == "fpga_mac_luts":
-        sim, lo, hi, method, analysis = lut_interval(e, base)
+    if e["kind"] == "prediction" and e["method"] in ("fpga_mac_luts", "gibbs_rate"):
+        sim, lo, hi, method, analysis = (lut_interval if e["method"] == "fpga_mac_luts" else rate_interval)(e, base)
         row.update(simulated=sim, low=lo, high=hi, interval_method=method, analysis=analysis)
     elif e["kind"] == "prediction":
         sim, lo, hi, method, nominal = energy_interval(e, base, cache)
@@ -364,7 +412,7 @@ def _row(e, base, cache):
         row["comparison"] = "claim: whole interval above" if claim else "published in interval"
         ok = lo > e["value"] if claim else lo <= e["value"] <= hi
     else:
-        sim = _simulate(e, base)
+        sim, row["analysis"] = _measure(e, base)
         row["simulated"] = sim
         ok = abs(sim / e["value"] - 1) <= e["tolerance"]["relative"]
     row["rel_error"] = sim / e["value"] - 1

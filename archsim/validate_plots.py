@@ -6,9 +6,15 @@
                               eps_EO-predicted gains (read from validation/published.yaml), with the
                               validation rows' interval at their condition
   asic_65nm_breakdown.png     the component breakdown of the 65 nm building block's elementary operation
+  ucsb_dpc_rate.png           UCSB's distributed p-computer (row ucsb-dpc-rate): update rate against eta (the
+                              link clock over the phase clock) and against the number of boards (the lattice
+                              growing with them, about 6 of its 37 x 37 layers per board), for boards that never
+                              wait (the design's policy) and boards that wait for each phase's boundary states,
+                              with the published figure from the data file
 Every number drawn is the simulator's, except the published reference lines, which come from the data file."""
 from pathlib import Path
 
+from . import units
 from .config.loader import arch_from_data, read_yaml, resolve_arch_path
 
 # scenario label -> architecture (relative to the repository; "default" is the packaged building block)
@@ -128,13 +134,60 @@ def _asic_breakdown(plt, base, n, m):
     return fig, "asic_65nm_breakdown.png"
 
 
+UCSB = ("configs/ucsb-dpc-vcu118.yaml", "workloads/ucsb-ea-37x37x37.yaml")
+ETAS = [0.1, 0.3, 1, 3, 10, 30]
+BOARDS = [1, 2, 3, 4, 6, 8, 12]
+
+
+def _ucsb_rate(base, arch, policy, eta=None, boards=None):
+    """Updates per second of the UCSB machine with the links' policy, clock (eta x the phase clock) or boards
+    (the lattice grows with them: as many 37 x 37 layers per board as the design has)."""
+    from .engine.gibbs import simulate_boltzmann
+    from .report.gibbs import summarize_gibbs
+    from .workload.boltzmann import boltzmann_from_data
+    path = base / UCSB[1]
+    data = read_yaml(path)
+    chips = data["chips"]
+    chips["policy"] = policy
+    if eta is not None:
+        chips["link"]["clock_hz"] = eta * arch.clock
+    if boards is not None:
+        shape = data["graph"]["shape"]
+        shape[0] = round(shape[0] * boards / chips["count"])
+        chips["count"] = boards
+    return summarize_gibbs(simulate_boltzmann(arch, boltzmann_from_data(data, path)))[0]["updates_per_s"]
+
+
+def _ucsb_dpc_rate(plt, base, n, m):
+    from .config.loader import load_arch
+    arch = load_arch(base / UCSB[0])
+    design = read_yaml(base / UCSB[1])["chips"]
+    design_eta = float(units.parse_hz(design["link"]["clock_hz"])) / arch.clock
+    published = _published(base)["ucsb-dpc-rate"]
+    fig, (eta_ax, chips_ax) = plt.subplots(1, 2, figsize=(12, 4.4))
+    for policy, label in (("stale", "boards never wait (the design)"), ("wait", "boards wait for boundary states")):
+        eta_ax.plot(ETAS, [_ucsb_rate(base, arch, policy, eta=e) for e in ETAS], "o-", label=label)
+        chips_ax.plot(BOARDS, [_ucsb_rate(base, arch, policy, boards=k) for k in BOARDS], "o-", label=label)
+    eta_ax.axvline(design_eta, color="grey", lw=1, label=f"the design's FMC links (eta {design_eta:.3g})")
+    chips_ax.axvline(design["count"], color="grey", lw=1, label=f"the design's {design['count']} boards")
+    for ax in (eta_ax, chips_ax):
+        ax.axhline(published["value"], color="k", ls="--", lw=1, label=f"published ({published['quality']})")
+        ax.set(yscale="log", ylabel="updates per second")
+        ax.legend(fontsize=7)
+    eta_ax.set(xscale="log", xlabel="eta = link clock / phase clock",
+               title=f"UCSB 37^3 lattice on {design['count']} boards: rate against eta")
+    chips_ax.set(xscale="log", xlabel=f"boards ({arch.synapse.count:,} p-bit cells each; the lattice grows with them)",
+                 title="rate against the number of boards (the design's links)")
+    return fig, "ucsb_dpc_rate.png"
+
+
 def write_plots(out, base):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    for draw in (_energy_vs_T, _sample_vs_bit, _fpga_gain, _asic_breakdown):
+    for draw in (_energy_vs_T, _sample_vs_bit, _fpga_gain, _asic_breakdown, _ucsb_dpc_rate):
         fig, name = draw(plt, base, FAN_IN, OUTPUTS)
         fig.tight_layout()
         fig.savefig(out / name, dpi=110)

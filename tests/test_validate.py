@@ -141,7 +141,7 @@ def test_fpga_gain_is_the_ratio_of_eps_EO_energies():
 @pytest.mark.slow
 def test_validate_cli_regenerates_the_committed_report_and_plots(tmp_path):
     """`archsim validate --plots` from the checkout reproduces validation/report.csv as committed (so the
-    committed report is current) and draws the seed paper's four analyses."""
+    committed report is current) and draws the seed paper's four analyses and the UCSB machine's rates."""
     import subprocess
     import sys
     import pandas as pd
@@ -154,7 +154,7 @@ def test_validate_cli_regenerates_the_committed_report_and_plots(tmp_path):
     assert (both == committed.simulated.notna()).all()
     assert fresh.simulated[both].to_numpy() == pytest.approx(committed.simulated[both].to_numpy(), rel=1e-9)
     assert (tmp_path / "report.md").read_text() == (ROOT / "validation" / "report.md").read_text()
-    for name in ("energy_per_eo_vs_T", "sample_vs_bit", "fpga_gain", "asic_65nm_breakdown"):
+    for name in ("energy_per_eo_vs_T", "sample_vs_bit", "fpga_gain", "asic_65nm_breakdown", "ucsb_dpc_rate"):
         assert (tmp_path / "plots" / f"{name}.png").stat().st_size > 10_000
 
 
@@ -185,3 +185,42 @@ def test_condition_errors_name_the_entry_and_field():
         _condition(typo, ROOT)
     with pytest.raises(ArchsimError, match="resize prices SRAMs only; weight_mem"):
         _condition(dict(entry, resize={"weight_mem": "1MiB"}), ROOT)
+
+
+@pytest.mark.slow
+def test_readme_published_machines_run_at_their_clock_rule(tmp_path):
+    """The README's published machines, one command each. Each is one cell per node with neighbour states on
+    wires, so a colour block takes one clock and every node updates once per sweep of `colours` clocks: the rate
+    is nodes x clock / colours (the graph's node count and the config's clock, read from the files), also on the
+    UCSB boards, which never wait for their links; and each colouring reaches its lower bound."""
+    import json
+    import math
+    import subprocess
+    import sys
+    from archsim import load_arch
+    from test_levels import _readme_commands
+    commands = _readme_commands("Published p-bit machines")
+    assert len(commands) == 3 and all(c[:2] == ["archsim", "run"] for c in commands)
+    for k, cmd in enumerate(commands):
+        out = tmp_path / str(k)
+        r = subprocess.run([sys.executable, "-m", "archsim", *cmd[1:], "--out", str(out), "--no-progress"],
+                           capture_output=True, text=True, cwd=ROOT)
+        assert r.returncode == 0, r.stderr
+        s = json.loads((out / "summary.json").read_text())
+        graph = read_yaml(ROOT / cmd[cmd.index("--workload") + 1])["graph"]
+        nodes = math.prod(graph["shape"]) if "shape" in graph else graph["rows"] * graph["cols"]
+        clock = load_arch(ROOT / cmd[cmd.index("--arch") + 1]).clock
+        colours = s["colouring"]["colours"]
+        assert colours == s["colouring"]["lower_bound"]
+        assert s["updates_per_s"] == pytest.approx(nodes * clock / colours, rel=1e-12), cmd
+
+
+def test_a_rate_prediction_takes_its_inputs_as_stated():
+    """A rate is not a ratio of energies: input ranges cannot be repriced at corners, so an entry giving them is
+    refused, naming the entry."""
+    from archsim.errors import ConfigError
+    from archsim.validate import check_entries
+    entry = next(e for e in ENTRIES if e["kind"] == "prediction" and e["method"] == "gibbs_rate")
+    bad = dict(entry, uncertain=[{"input": "clock", "paths": ["clock"], "factor": [0.9, 1.1]}])
+    with pytest.raises(ConfigError, match=rf"entries\[0\] \({entry['id']}\): uncertain: a rate prediction"):
+        check_entries([bad], "published.yaml")
