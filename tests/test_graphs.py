@@ -26,25 +26,29 @@ def load(g, **extra):
 
 
 def brute_edges(shape, offsets, periodic):
-    """i ~ j iff their coordinates differ by +-an offset (modulo the shape when periodic): every pair tried."""
+    """i ~ j iff their coordinates differ by +-an offset (modulo the shape along periodic axes; `periodic` a bool
+    or one per axis): every pair tried."""
+    wrap = [periodic] * len(shape) if isinstance(periodic, bool) else list(periodic)
     coords = list(itertools.product(*(range(s) for s in shape)))
     steps = {tuple(o) for o in offsets} | {tuple(-x for x in o) for o in offsets}
     found = set()
     for i, a in enumerate(coords):
         for j, b in enumerate(coords):
             if i < j:
-                diff = [(y - x) % s if periodic else y - x for x, y, s in zip(a, b, shape)]
-                if any(all((d - o) % s == 0 if periodic else d == o for d, o, s in zip(diff, step, shape))
+                diff = [(y - x) % s if p else y - x for x, y, s, p in zip(a, b, shape, wrap)]
+                if any(all((d - o) % s == 0 if p else d == o for d, o, s, p in zip(diff, step, shape, wrap))
                        for step in steps):
                     found.add((i, j))
     return found
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.integers(1, 6), min_size=2, max_size=3), st.booleans(),
+@given(st.lists(st.integers(1, 6), min_size=2, max_size=3),
+       st.one_of(st.booleans(), st.tuples(st.booleans(), st.booleans(), st.booleans())),
        st.lists(st.tuples(st.integers(-3, 3), st.integers(-3, 3), st.integers(-3, 3)), min_size=1, max_size=4))
 def test_lattice_edges_match_brute_force(shape, periodic, offsets):
     offsets = [o[:len(shape)] for o in offsets if any(o[:len(shape)])]
+    periodic = periodic if isinstance(periodic, bool) else periodic[:len(shape)]
     edges = graph.lattice_edges(shape, graph.half(offsets), periodic)
     assert set(map(tuple, edges.tolist())) == brute_edges(shape, offsets, periodic)
     assert np.all(edges[:, 0] < edges[:, 1]) and len(np.unique(edges, axis=0)) == len(edges)
@@ -76,6 +80,25 @@ def test_odd_periodic_cubic_lattice_takes_three_colours():
     c = bm.colouring
     assert (c.n_colours, c.lower_bound, c.method) == (3, 3, "lattice")
     assert not colouring.proper_problems(c.colours, bm.edges, str)
+
+
+def test_per_axis_periodic_lattice_and_auto_colouring():
+    """An L^3 lattice periodic along z only: 3 L^2 (L - 1) open edges plus the L^2 wrap edges; with L odd, the wrap
+    closes odd cycles, so 3 colours are needed and `auto` finds 3. The same graph written as an open lattice with
+    the wrap as an offset [0, 0, L-1]: the lattice colouring needs more, and `auto` gives way to DSatur's 3."""
+    L = 7
+    per_axis = load({"type": "lattice", "shape": [L, L, L], "periodic": [False, False, True]})
+    assert len(per_axis.edges) == 3 * L * L * (L - 1) + L * L
+    assert per_axis.colouring.n_colours == 3 == per_axis.colouring.lower_bound
+    offsets = load({"type": "lattice", "shape": [L, L, L], "offsets": [[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, L - 1]]})
+    assert np.array_equal(offsets.edges, per_axis.edges)
+    lattice_only = colouring.lattice(graph.lattice_graph([L] * 3, graph.half([[1, 0, 0], [0, 1, 0], [0, 0, 1],
+                                                                                [0, 0, L - 1]]), False).lattice)
+    assert len(np.unique(lattice_only)) > 3
+    assert offsets.colouring.method == "dsatur" and offsets.colouring.n_colours == 3
+    assert not colouring.proper_problems(offsets.colouring.colours, offsets.edges, str)
+    with pytest.raises(ConfigError, match="periodic"):
+        load({"type": "lattice", "shape": [L, L, L], "periodic": [True, False]})
 
 
 def test_kings_graph():

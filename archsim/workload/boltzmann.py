@@ -31,7 +31,7 @@ class Grid(Strict):
     rules: Optional[list[tuple[int, int]]] = Field(
         default=None, min_length=1, description="connection rules [a, b], each with its four 90-degree rotations "
         "(DTCA's G12: [[0, 1], [4, 1], [9, 10]]); replaces neighbourhood")
-    periodic: bool = False
+    periodic: Union[bool, tuple[bool, bool]] = Field(default=False, description="wrap every axis (true), or [rows, cols] each")
 
     @model_validator(mode="after")
     def _one_pattern(self):
@@ -52,7 +52,7 @@ class King(Strict):
     type: Literal["king"]
     rows: int = Field(gt=0, le=4096)
     cols: int = Field(gt=0, le=4096)
-    periodic: bool = False
+    periodic: Union[bool, tuple[bool, bool]] = Field(default=False, description="wrap every axis (true), or [rows, cols] each")
 
     def build(self, path, base):
         return graphs.lattice_graph((self.rows, self.cols), graphs.NEIGHBOURHOODS[8], self.periodic)
@@ -64,7 +64,8 @@ class Lattice3(Strict):
     shape: tuple[int, int, int] = Field(description="[X, Y, Z] sizes")
     offsets: list[tuple[int, int, int]] = Field(default=[(1, 0, 0), (0, 1, 0), (0, 0, 1)], min_length=1,
                                                 description="[dx, dy, dz] of half the neighbourhood")
-    periodic: bool = False
+    periodic: Union[bool, tuple[bool, bool, bool]] = Field(
+        default=False, description="wrap every axis (true), or [X, Y, Z] each (e.g. [false, false, true])")
 
     @model_validator(mode="after")
     def _sizes(self):

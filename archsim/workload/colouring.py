@@ -3,7 +3,8 @@
 Methods: `lattice` (a colouring from the lattice's structure: (a . x) mod k for the smallest k that works, or
 for axis-only neighbourhoods the sum of per-axis cycle colourings, 3 colours on odd periodic sizes),
 `bipartite` (exact 2-colouring by breadth-first search), `dsatur` (networkx's order, O((n + E) log n)), `greedy` (node order), `fixed`
-(given by the workload, checked proper). `auto` takes lattice, else bipartite, else DSatur.
+(given by the workload, checked proper). `auto` takes lattice, else bipartite, else DSatur; a lattice colouring
+above the lower bound gives way to DSatur's (or the bipartite one) when that uses fewer colours.
 Lower bound: 2 for bipartite graphs (1 without edges); else the largest clique found in the closed
 neighbourhoods of sampled nodes, and at least 3 (an odd cycle)."""
 import itertools
@@ -36,10 +37,11 @@ def proper_problems(colours, edges, where):
 
 def _linear(shape, offsets, periodic):
     """(coefficients, k) of the smallest-k colouring (a . x) mod k that is proper for every offset and, when
-    periodic, consistent across the wrap (k divides a_d * shape_d); None when k > MAX_LATTICE_COLOURS."""
+    periodic, consistent across the wrap of every periodic axis (k divides a_d * shape_d); None when
+    k > MAX_LATTICE_COLOURS. `periodic`: one bool per axis."""
     for k in range(2, MAX_LATTICE_COLOURS + 1):
         for a in itertools.product(range(k), repeat=len(shape)):
-            if periodic and any((ad * s) % k for ad, s in zip(a, shape)):
+            if any((ad * s) % k for ad, s, p in zip(a, shape, periodic) if p):
                 continue
             if all(sum(ad * d for ad, d in zip(a, off)) % k for off in offsets):
                 return a, k
@@ -61,7 +63,7 @@ def lattice(lat):
     found = _linear(lat.shape, lat.offsets, lat.periodic)
     axis_only = all(sum(1 for x in off if x) == 1 and max(abs(x) for x in off) == 1 for off in lat.offsets)
     if found is None and axis_only:  # a Cartesian product of cycles: sum of proper per-axis colourings mod k
-        fs = [_cycle(s, lat.periodic) for s in lat.shape]
+        fs = [_cycle(s, p) for s, p in zip(lat.shape, lat.periodic)]
         k = max(int(f.max()) + 1 for f in fs)
         return sum(f[c] for f, c in zip(fs, coords)) % k
     if found is None:
@@ -222,17 +224,34 @@ def compact(colours):
     return np.unique(colours, return_inverse=True)[1].astype(np.int64).reshape(-1)
 
 
+def _bound(n_edges, indptr, indices, sides):
+    """(lower bound on the colours, its reason)."""
+    if sides is not None:
+        return (2 if n_edges else 1), "bipartite"
+    clique = largest_clique(indptr, indices)
+    return (clique, "largest clique found") if clique >= 3 else (3, "odd cycle (not bipartite)")
+
+
 def colour(method, n, edges, indptr, indices, lat=None, fixed=None):
-    """(Colouring, problems): the colouring by `method`; problems name why it could not be made."""
+    """(Colouring, problems): the colouring by `method`; problems name why it could not be made. `auto` takes
+    the lattice colouring, else the bipartite one, else DSatur; a lattice colouring above the lower bound is
+    replaced by DSatur's when DSatur uses fewer colours."""
     sides = bipartite(indptr, indices)
+    bound, reason = _bound(len(edges), indptr, indices, sides)
     chosen, colours = method, None
+    span = int(np.diff(indptr).max(initial=0)) + 1
+    dsatur_fits = span * span * max(n, 1) < 1 << 62
     if method in ("auto", "lattice") and lat is not None:
         colours, chosen = lattice(lat), "lattice"
     if colours is None and method in ("auto", "bipartite") and sides is not None:
         colours, chosen = sides, "bipartite"
+    if method == "auto" and colours is not None and chosen == "lattice" and dsatur_fits \
+            and int(np.unique(colours).size) > bound:
+        alternative = sides if sides is not None else dsatur(indptr, indices)
+        if np.unique(alternative).size < np.unique(colours).size:
+            colours, chosen = alternative, "bipartite" if sides is not None else "dsatur"
     if colours is None and method in ("auto", "dsatur"):
-        span = int(np.diff(indptr).max(initial=0)) + 1
-        if span * span * max(n, 1) >= 1 << 62:
+        if not dsatur_fits:
             return None, [f"colouring.method: DSatur's keys overflow with {n} nodes of degree up to {span - 1}; "
                           f"use method greedy"]
         colours, chosen = dsatur(indptr, indices), "dsatur"
@@ -245,10 +264,5 @@ def colour(method, n, edges, indptr, indices, lat=None, fixed=None):
         if method == "bipartite":
             why = "the graph has an odd cycle (it is not bipartite)"
         return None, [f"colouring.method: {method!r} cannot colour this graph: {why}; allowed: {list(METHODS)}"]
-    if sides is not None:
-        bound, reason = (2 if len(edges) else 1), "bipartite"
-    else:
-        clique = largest_clique(indptr, indices)
-        bound, reason = (clique, "largest clique found") if clique >= 3 else (3, "odd cycle (not bipartite)")
     colours = compact(colours)
     return Colouring(colours, chosen, int(colours.max()) + 1 if n else 0, bound, reason), []

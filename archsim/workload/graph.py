@@ -27,10 +27,20 @@ TAG_DBM = 7  # counter-RNG stream of the layered graphs' fan-in choices
 @dataclass
 class Lattice:
     """A translation-invariant graph: node = row-major index of its coordinates in `shape`, joined to the nodes
-    at +-offset (wrapping when periodic). Lets the colouring use the lattice's structure."""
+    at +-offset (wrapping along the periodic axes). Lets the colouring use the lattice's structure."""
     shape: tuple
     offsets: tuple
-    periodic: bool
+    periodic: tuple  # one bool per axis
+
+
+def axes_periodic(periodic, ndim):
+    """One bool per axis from a bool (every axis) or a per-axis sequence."""
+    if isinstance(periodic, (bool, np.bool_)):
+        return (bool(periodic),) * ndim
+    periodic = tuple(bool(p) for p in periodic)
+    if len(periodic) != ndim:
+        raise ValueError(f"periodic: {len(periodic)} values for a {ndim}-D lattice")
+    return periodic
 
 
 @dataclass
@@ -64,18 +74,17 @@ def rule_offsets(rules):
 
 def lattice_edges(shape, offsets, periodic):
     """Edges of a lattice of `shape` (any number of dimensions) with the given offsets (their negations are
-    implied); open boundaries drop the edges that leave the lattice."""
+    implied); `periodic` (a bool, or one per axis) wraps those axes; open axes drop the edges that leave the
+    lattice."""
+    wrap = np.asarray(axes_periodic(periodic, len(shape)))[:, None]
     shape = np.asarray(shape, np.int64)
     n = int(np.prod(shape))
     coords = np.indices(tuple(shape)).reshape(len(shape), -1)
     ii, jj = [], []
     for off in offsets:
         nb = coords + np.asarray(off, np.int64)[:, None]
-        if periodic:
-            nb %= shape[:, None]
-            ok = slice(None)
-        else:
-            ok = np.all((nb >= 0) & (nb < shape[:, None]), axis=0)
+        nb = np.where(wrap, nb % shape[:, None], nb)
+        ok = np.all((nb >= 0) & (nb < shape[:, None]), axis=0)
         ii.append(np.arange(n)[ok])
         jj.append(np.ravel_multi_index(tuple(nb[:, ok]), tuple(shape)))
     return canonical(n, np.concatenate(ii), np.concatenate(jj)) if ii else np.zeros((0, 2), np.int64)
@@ -87,7 +96,7 @@ def grid_edges(rows, cols, offsets, periodic):
 
 
 def lattice_graph(shape, offsets, periodic):
-    offsets = half(offsets)
+    offsets, periodic = half(offsets), axes_periodic(periodic, len(shape))
     return Graph(int(np.prod(shape)), lattice_edges(shape, offsets, periodic), Lattice(tuple(shape), offsets, periodic))
 
 
