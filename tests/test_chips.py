@@ -11,11 +11,13 @@ from hypothesis import strategies as st
 from archsim.engine import links
 from archsim.engine.gibbs import simulate_boltzmann
 from archsim.errors import ConfigError
+from archsim.report import quality
+from archsim.report.gibbs import summarize_gibbs
 from archsim.workload import partition as partitions
 from archsim.workload.boltzmann import boltzmann_from_data
 from helpers import arch
 from stepped_chips import stepped
-from test_boltzmann import bm_data, small_graph
+from test_boltzmann import bm_data, dense, exact_distribution, machine, small_graph, tv_distance
 from test_multichip import CELLS, chips
 
 CLOCKS_MHZ = [20, 50, 100, 130, 200, 600]
@@ -137,3 +139,47 @@ def test_metis_without_pymetis_is_a_clear_error(monkeypatch, tmp_path):
         boltzmann_from_data({**data, "chips": {**chips(2), "partition": "metis"}}, tmp_path / "w.yaml")
     assert boltzmann_from_data({**data, "chips": chips(2)}).partition.method == "bfs"  # auto falls back
     assert not partitions.metis_available()
+
+
+# ---- sampling quality ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("rho", [0.0, 0.5, 0.9])
+def test_integrated_time_of_an_ar1_series_is_its_closed_form(rho):
+    """x_t = rho x_{t-1} + noise: tau = 1 + 2 rho / (1 - rho), within 5 % over 16 chains of 20,000 records."""
+    rng = np.random.default_rng(7)
+    noise = rng.standard_normal((20000, 16))
+    x = np.zeros_like(noise)
+    x[0] = noise[0] / np.sqrt(1 - rho ** 2)
+    for t in range(1, len(x)):
+        x[t] = rho * x[t - 1] + noise[t]
+    assert quality.integrated_time(x) == pytest.approx(1 + 2 * rho / (1 - rho), rel=0.05)
+    assert quality.integrated_time(np.ones((50, 2))) is None
+
+
+@given(machine())
+@settings(max_examples=20, deadline=None)
+def test_energies_and_exact_tv_match_the_dense_forms(bm):
+    states = bm.initial_states()
+    J = dense(bm)
+    want = -(0.5 * np.einsum("ci,ij,cj->c", states, J, states) + states @ bm.h)
+    np.testing.assert_array_equal(quality.energies(states, bm.edges, bm.weights, bm.h), want)
+    if bm.n <= 8:
+        ref_states, p = exact_distribution(bm, bm.spec.beta)
+        samples = ref_states[np.arange(len(p)) % 3 == 0][:, None, :]  # some states, once each
+        assert quality.tv_exact(samples, bm.n, bm.edges, bm.weights, bm.h, bm.spec.beta) == pytest.approx(
+            tv_distance(samples, ref_states, p))
+
+
+def test_quality_against_the_monolithic_machine():
+    """Waiting links sample as one chip: the same bits, so the same figures and a zero difference. A 1-bit stale
+    link at 1/1000 of the p-bit clock (it falls behind) departs: TV to exact enumeration 0.1 beyond the
+    monolithic machine's (the bound of test_multichip's exact test is 0.25 at twice the sweeps)."""
+    data = {**bm_data(3, 4, 4, False, beta=0.25, sweeps=3000, burn_in=100, chains=8, seed=9, coupling_bits=3,
+                      bias_bits=2)}
+    runs = {policy: summarize_gibbs(simulate_boltzmann(arch(**CELLS), boltzmann_from_data({**data, "chips": {
+        **chips(2, width_bits=1, clock_hz=hz, latency_cycles=0), "policy": policy}}), "functional"))[0]["quality"]
+        for policy, hz in (("wait", "1MHz"), ("stale", "200kHz"))}
+    wait, stale = runs["wait"], runs["stale"]
+    assert wait["chips"] == wait["monolithic"] and wait["energy_per_spin_difference"] == 0
+    assert wait["exact_enumeration"] and wait["chips"]["energy_iat_sweeps"] >= 1
+    assert stale["chips"]["tv_exact"] > max(stale["monolithic"]["tv_exact"], wait["chips"]["tv_exact"]) + 0.1

@@ -40,6 +40,8 @@ class GibbsResult:
     stages: list               # per stage: what it sampled and how (stage_info)
     plan: object = None        # .layers: a LayerPlan per stage, for the energy table
     wall_s: dict = field(default_factory=dict)
+    monolithic: object = None  # multi-chip runs: the monolithic machine's samples on the same graph and seed, and
+    #                            the graph (samples, edges, weights, h, clamped, beta, record_every)
 
 
 def signed_bits(lo, hi):
@@ -242,6 +244,10 @@ def _chips(arch, bm, sp, accel, stage, states, out, progress=None, mode="functio
                       s1 - s0, spec.burn_in, spec.record_every, out[k0:k1])
         if progress is not None:
             progress((s1 - s0) * spec.chains * len(sp.updated))
+    # the monolithic machine on the same graph, from the same states and seed: the yardstick of sampling quality
+    mono, cp.monolithic = bm.initial_states(), np.zeros_like(out)
+    ising.run(mono, sp.layout, sp.thr, sp.I_min, spec.seed, arch.rng.bits_per_draw, 0, spec.sweeps, spec.burn_in,
+              spec.record_every, cp.monolithic)
     states[:] = buf[:, :bm.n]
     return cp.load + cp.timing.cycles
 
@@ -290,9 +296,12 @@ def simulate_boltzmann(arch, bm, mode="functional", progress=None) -> GibbsResul
     accel = Accelerator(arch, ledger)
     states = bm.initial_states()
     samples, cycles, sp = run_stage(arch, bm, mode, accel, 0, states, progress)
+    mono = None if sp.chips is None else SimpleNamespace(
+        samples=sp.chips.monolithic, edges=bm.edges, weights=bm.weights, h=bm.h, clamped=bm.clamped,
+        beta=bm.spec.beta, record_every=bm.spec.record_every)
     return GibbsResult("boltzmann", bm.spec.name, bm.spec, bm.spec.seed, arch, mode, cycles, ledger, samples,
                        states, [stage_info(bm, sp, cycles)], SimpleNamespace(layers=(sp.lp,)),
-                       {"simulate": time.perf_counter() - t0})
+                       {"simulate": time.perf_counter() - t0}, mono)
 
 
 def simulate_dtm(arch, dtm, mode="functional", progress=None) -> GibbsResult:
