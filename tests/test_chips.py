@@ -1,13 +1,18 @@
 """The multi-chip machine's timing and partitions against independent oracles: the event model (timing mode) and
 the recurrence (functional mode) against a cycle-stepped loop over both clocks (tests/stepped_chips.py), on random
 machines and on generated graphs; METIS's split against the breadth-first one and brute-force cover checks."""
+import json
 import sys
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from archsim.cli import main
 from archsim.engine import links
 from archsim.engine.gibbs import simulate_boltzmann
 from archsim.errors import ConfigError
@@ -20,6 +25,7 @@ from stepped_chips import stepped
 from test_boltzmann import bm_data, dense, exact_distribution, machine, small_graph, tv_distance
 from test_multichip import CELLS, chips
 
+ROOT = Path(__file__).resolve().parents[1]
 CLOCKS_MHZ = [20, 50, 100, 130, 200, 600]
 
 
@@ -159,9 +165,8 @@ def test_integrated_time_of_an_ar1_series_is_its_closed_form(rho):
 @given(machine())
 @settings(max_examples=20, deadline=None)
 def test_energies_and_exact_tv_match_the_dense_forms(bm):
-    states = bm.initial_states()
-    J = dense(bm)
-    want = -(0.5 * np.einsum("ci,ij,cj->c", states, J, states) + states @ bm.h)
+    states = bm.initial_states().astype(np.int64)
+    want = -(np.einsum("ci,ij,cj->c", states, dense(bm), states) // 2 + states @ bm.h.astype(np.int64))
     np.testing.assert_array_equal(quality.energies(states, bm.edges, bm.weights, bm.h), want)
     if bm.n <= 8:
         ref_states, p = exact_distribution(bm, bm.spec.beta)
@@ -183,3 +188,37 @@ def test_quality_against_the_monolithic_machine():
     assert wait["chips"] == wait["monolithic"] and wait["energy_per_spin_difference"] == 0
     assert wait["exact_enumeration"] and wait["chips"]["energy_iat_sweeps"] >= 1
     assert stale["chips"]["tv_exact"] > max(stale["monolithic"]["tv_exact"], wait["chips"]["tv_exact"]) + 0.1
+
+
+def test_chips_sweep_script_draws_its_plots(tmp_path):
+    """validation/chips_sweep.py --quick (as the README says, on fewer points): the plots and the points; waiting
+    links sample as one chip and their rate never falls as eta rises; at eta 16 every transfer fits its phase
+    (eta_current_reads 9), so stale links read current states too."""
+    sys.path.insert(0, str(ROOT / "validation"))
+    import chips_sweep
+    assert chips_sweep.main(["--quick", "--out", str(tmp_path)]) == 0
+    assert all((tmp_path / f).stat().st_size > 0 for f in ("rate_vs_eta.png", "rate_vs_chips.png",
+                                                           "quality_vs_eta.png"))
+    points = pd.read_csv(tmp_path / "points.csv")
+    wait = points[(points.policy == "wait") & (points.study == "rate+quality-large")].sort_values("eta")
+    assert (wait.energy_per_spin_difference == 0).all() and wait.updates_per_s.is_monotonic_increasing
+    small = points[(points.study == "quality-small") & (points.policy == "wait")]
+    assert (small.tv_exact == small.tv_exact_monolithic).all()
+    assert (points[points.eta == 16].delay_phases.dropna() == 0).all()
+
+
+def test_shipped_metis_workload_runs_as_the_readme_says(tmp_path):
+    """The README's command on fewer sweeps: METIS's split of the DBM cuts fewer edges than the breadth-first one
+    (brute-force counted), balanced; waiting links sample exactly as one chip."""
+    data = yaml.safe_load((ROOT / "workloads/multichip-dbm.yaml").read_text())
+    data["sweeps"], data["burn_in"] = 3, 0
+    (tmp_path / "w.yaml").write_text(yaml.safe_dump(data))
+    assert main(["run", "--workload", str(tmp_path / "w.yaml"), "--arch", str(ROOT / "configs/fpga-pbit-array.yaml"),
+                 "--out", str(tmp_path / "run")]) == 0
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    c, q = summary["chips"], summary["quality"]
+    bfs = boltzmann_from_data({**data, "chips": {**data["chips"], "partition": "bfs"}}, tmp_path / "w.yaml")
+    chip = bfs.partition.chip
+    assert c["partition"] == "metis" and c["cut_edges"] <= int((chip[bfs.edges[:, 0]] != chip[bfs.edges[:, 1]]).sum())
+    assert sum(c["chip_nodes"]) == bfs.n and max(c["chip_nodes"]) <= 1.03 * bfs.n / 4 + 1
+    assert q["chips"] == q["monolithic"] and q["energy_per_spin_difference"] == 0

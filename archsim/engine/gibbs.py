@@ -188,7 +188,7 @@ def _timing(arch, bm, sp, accel, stage, states, out, progress=None):
     return int(env.now)
 
 
-def chips_plan(arch, bm, sp, stage, mode):
+def chips_plan(arch, bm, sp, stage, mode="functional"):
     """The multi-chip machine's timing: each chip's compute cycles per colour (the single-chip flow shop over that
     chip's rounds of the colour, counted on a scratch ledger: the run's counts are the monolithic machine's, as
     every chip does its nodes' same updates), each link's burst cycles per colour (the boundary states of the

@@ -31,14 +31,14 @@ def autocorrelation(x):
 
 def integrated_time(x, window=SOKAL_WINDOW):
     """Integrated autocorrelation time tau = 1 + 2 sum_{t>=1} rho(t), in records, summed up to Sokal's automatic
-    window; None when the traces do not vary."""
+    window; None when the traces do not vary or are too short for the window (or give no positive estimate)."""
     rho = autocorrelation(x)
     if rho is None:
         return None
     taus = 2 * np.cumsum(rho) - 1
-    m = np.arange(len(taus))
-    ok = m >= window * taus
-    return float(taus[np.argmax(ok)] if ok.any() else taus[-1])
+    ok = np.arange(len(taus)) >= window * taus
+    tau = float(taus[np.argmax(ok)]) if ok.any() else 0.0
+    return tau if tau > 0 else None
 
 
 def exact_distribution(n, edges, weights, h, beta):
@@ -73,12 +73,12 @@ def trace_quality(samples, n, edges, weights, h, beta, record_every, exact):
 def versus_monolithic(samples, monolithic, edges, weights, h, beta, record_every, clamped):
     """summary.json's `quality` of a multi-chip run: its figures and the monolithic machine's on the same graph
     and seed, and the difference of their mean energy per spin with its standard error (each run's variance over
-    its effective samples, records x chains / tau)."""
+    its effective samples, records x chains / tau; tau taken as at least 1, and as 1 where it has no estimate)."""
     n = samples.shape[-1]
     exact = n <= EXACT_MAX_NODES and not np.any(clamped)
     chips, e1, t1 = trace_quality(samples, n, edges, weights, h, beta, record_every, exact)
     mono, e0, t0 = trace_quality(monolithic, n, edges, weights, h, beta, record_every, exact)
-    var = sum(e.var() * (t or 1.0) / e.size for e, t in ((e1, t1), (e0, t0)))
+    var = sum(e.var() * max(t or 1.0, 1.0) / e.size for e, t in ((e1, t1), (e0, t0)))
     return {"chips": chips, "monolithic": mono, "records": int(samples.shape[0]), "record_every": record_every,
             "energy_per_spin_difference": chips["energy_per_spin_mean"] - mono["energy_per_spin_mean"],
             "energy_per_spin_difference_se": float(np.sqrt(var) / n),
