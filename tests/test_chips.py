@@ -1,18 +1,15 @@
 """The multi-chip machine's timing and partitions against independent oracles: the event model (timing mode) and
 the recurrence (functional mode) against a cycle-stepped loop over both clocks (tests/stepped_chips.py), on random
 machines and on generated graphs; METIS's split against the breadth-first one and brute-force cover checks."""
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archsim.cli import main
 from archsim.engine import links
 from archsim.engine.gibbs import simulate_boltzmann
 from archsim.errors import ConfigError
@@ -23,7 +20,7 @@ from archsim.workload.boltzmann import boltzmann_from_data
 from helpers import arch
 from stepped_chips import stepped
 from test_boltzmann import bm_data, dense, exact_distribution, machine, small_graph, tv_distance
-from test_multichip import CELLS, chips
+from test_multichip import CELLS, chips, run_shipped
 
 ROOT = Path(__file__).resolve().parents[1]
 CLOCKS_MHZ = [20, 50, 100, 130, 200, 600]
@@ -210,12 +207,7 @@ def test_chips_sweep_script_draws_its_plots(tmp_path):
 def test_shipped_metis_workload_runs_as_the_readme_says(tmp_path):
     """The README's command on fewer sweeps: METIS's split of the DBM cuts fewer edges than the breadth-first one
     (brute-force counted), balanced; waiting links sample exactly as one chip."""
-    data = yaml.safe_load((ROOT / "workloads/multichip-dbm.yaml").read_text())
-    data["sweeps"], data["burn_in"] = 3, 0
-    (tmp_path / "w.yaml").write_text(yaml.safe_dump(data))
-    assert main(["run", "--workload", str(tmp_path / "w.yaml"), "--arch", str(ROOT / "configs/fpga-pbit-array.yaml"),
-                 "--out", str(tmp_path / "run")]) == 0
-    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    data, summary = run_shipped("multichip-dbm.yaml", tmp_path)
     c, q = summary["chips"], summary["quality"]
     bfs = boltzmann_from_data({**data, "chips": {**data["chips"], "partition": "bfs"}}, tmp_path / "w.yaml")
     chip = bfs.partition.chip

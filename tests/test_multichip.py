@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from archsim.cli import main
@@ -170,16 +170,21 @@ def test_bad_partitions_exit_2_naming_the_field(tmp_path, capsys):
         assert f"{name}.yaml" in err and field.split("[")[0] in err and "Traceback" not in err
 
 
-def test_shipped_multichip_workload_runs_as_the_readme_says(tmp_path):
-    """The README's command on fewer sweeps, against closed forms: 4 periodic slabs of a 16^3 lattice cut 4
-    faces of 16 x 16 edges; each phase sends half a face (128 bits) each way per link, 4 + ceil(128 / 30) = 9
-    link cycles at f_comm = f_pbit, longer than the cell array's 1-cycle compute."""
-    data = yaml.safe_load((ROOT / "workloads/multichip-lattice.yaml").read_text())
+def run_shipped(name, tmp_path):
+    """(workload data, summary.json) of the README's command for a shipped workload, on 3 sweeps."""
+    data = yaml.safe_load((ROOT / "workloads" / name).read_text())
     data["sweeps"], data["burn_in"] = 3, 0
     (tmp_path / "w.yaml").write_text(yaml.safe_dump(data))
     assert main(["run", "--workload", str(tmp_path / "w.yaml"), "--arch", str(ROOT / "configs/fpga-pbit-array.yaml"),
                  "--out", str(tmp_path / "run")]) == 0
-    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    return data, json.loads((tmp_path / "run" / "summary.json").read_text())
+
+
+def test_shipped_multichip_workload_runs_as_the_readme_says(tmp_path):
+    """The README's command on fewer sweeps, against closed forms: 4 periodic slabs of a 16^3 lattice cut 4
+    faces of 16 x 16 edges; each phase sends half a face (128 bits) each way per link, 4 + ceil(128 / 30) = 9
+    link cycles at f_comm = f_pbit, longer than the cell array's 1-cycle compute."""
+    _, summary = run_shipped("multichip-lattice.yaml", tmp_path)
     c = summary["chips"]
     assert c["cut_edges"] == 4 * 16 * 16 and c["boundary_nodes"] == 2 * 4 * 16 * 16
     assert c["link_cycles_per_phase"] == [4 + math.ceil(128 / 30)] * 2 and c["compute_cycles_per_phase"] == [1, 1]

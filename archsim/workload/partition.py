@@ -3,6 +3,7 @@ numbered row-major, so a slab is a contiguous range of node ids), a balanced bre
 multilevel k-way split (pymetis, the `metis` extra: fewest cut edges within 3 % balance), or a partition given
 node by node. Reports the cut edges and, per ordered chip pair (a, b), the boundary
 nodes of chip a that have a neighbour on chip b (the 1-bit states a's link to b carries)."""
+import importlib.util
 from dataclasses import dataclass
 from typing import Optional
 
@@ -70,19 +71,16 @@ def bfs(n, indptr, indices, k):
 
 
 def metis_available():
-    try:
-        import pymetis  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return importlib.util.find_spec("pymetis") is not None
 
 
 def metis(n, indptr, indices, k):
     """Chip of each node from METIS's k-way partition (minimum edge cut, deterministic seed)."""
-    if not metis_available():
+    try:
+        import pymetis
+    except ImportError:
         raise ArchsimError("chips.partition: metis needs the pymetis package, which is not installed; "
-                           "pip install 'archsim[metis]', or choose partition slab | bfs | fixed")
-    import pymetis
+                           "pip install 'archsim[metis]', or choose partition slab | bfs | fixed") from None
     if k == 1:
         return np.zeros(n, np.int64)
     adjacency = pymetis.CSRAdjacency(np.asarray(indptr, np.int64), np.asarray(indices, np.int64))
