@@ -214,3 +214,21 @@ def test_shipped_metis_workload_runs_as_the_readme_says(tmp_path):
     assert c["partition"] == "metis" and c["cut_edges"] <= int((chip[bfs.edges[:, 0]] != chip[bfs.edges[:, 1]]).sum())
     assert sum(c["chip_nodes"]) == bfs.n and max(c["chip_nodes"]) <= 1.03 * bfs.n / 4 + 1
     assert q["chips"] == q["monolithic"] and q["energy_per_spin_difference"] == 0
+
+
+def test_stale_links_too_far_behind_for_memory_are_a_clear_error(monkeypatch, tmp_path):
+    """A 1-bit link at 1/1000 of the clock falls thousands of phases behind: the kernel would hold every phase in
+    flight; under a small memory limit that is an error naming the workload and the estimate, exit 2."""
+    data = {**bm_data(6, 6, sweeps=3000, burn_in=0, chains=4), "chips": {
+        **chips(2, width_bits=1, clock_hz="200kHz", latency_cycles=0), "policy": "stale"}}
+    monkeypatch.setenv("ARCHSIM_MEMORY_LIMIT", "64KiB")
+    with pytest.raises(ConfigError, match=r"(?s)w\.yaml.*stale-read kernel's \d+ phases .* more than the limit"):
+        simulate_boltzmann(arch(**CELLS), boltzmann_from_data(data, tmp_path / "w.yaml"), "functional")
+
+
+def test_links_that_carry_nothing_are_left_out():
+    """A link whose boundary nodes are all clamped sends no burst: the machine is the one without it."""
+    args = ([[1, 2], [2, 1]], [(0, 1), (1, 0)])
+    with_idle = links.Machine.from_bits(*args, [[3, 1], [0, 0]], 1, 2, 50, 100, 2, 30, "wait")
+    without = links.Machine.from_bits(args[0], [(0, 1)], [[3, 1]], 1, 2, 50, 100, 2, 30, "wait")
+    assert with_idle.links == ((0, 1),) and links.recurrence(with_idle) == links.recurrence(without)

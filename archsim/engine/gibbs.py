@@ -19,6 +19,7 @@ from ..hw.accelerator import Accelerator
 from ..hw.timing import flow_shop
 from ..kernels import ising, multichip
 from ..errors import OverflowError_
+from ..inputs import check_memory
 from ..ledger import Ledger
 from ..workload import graph
 from . import links
@@ -238,6 +239,9 @@ def _chips(arch, bm, sp, accel, stage, states, out, progress=None, mode="functio
     indptr, indices, weights = bm.adjacency()
     lay = multichip.layout(indptr, indices, weights, bm.h, sp.ptr, sp.nodes, bm.partition.chip)
     boundary = bm.partition.boundary_nodes
+    check_memory(bm.path, f"the stale-read kernel's {cp.delay + 1} phases of boundary states in flight (links "
+                 f"{cp.delay} phases late) x {len(boundary)} nodes x {spec.chains} chain(s)",
+                 (cp.delay + 1) * len(boundary) * spec.chains)
     buf, ring = multichip.start(states, boundary, cp.delay)
     for s0, s1, k0, k1 in sweep_pieces(spec, PROGRESS_PIECES if progress is not None else 1):
         multichip.run(buf, ring, boundary, cp.delay, lay, sp.thr, sp.I_min, spec.seed, arch.rng.bits_per_draw, s0,

@@ -53,12 +53,15 @@ class Machine:
     @classmethod
     def from_bits(cls, compute, links, bits, width_bits, latency_cycles, f_comm_hz, f_pbit_hz, chains, sweeps,
                   policy):
-        """The machine whose link l carries bits[l, c] boundary states in each phase of colour c."""
+        """The machine whose link l carries bits[l, c] boundary states in each phase of colour c (links that
+        carry nothing, as when every boundary node on them is clamped, are left out)."""
         cycles = np.vectorize(lambda b, lat: link_cycles(int(b), width_bits, lat, f_comm_hz, f_pbit_hz), otypes=[
             np.int64])
         bits = np.asarray(bits, np.int64).reshape(len(links), np.shape(compute)[1])
-        return cls(np.asarray(compute, np.int64), tuple(links), cycles(bits, 0), cycles(bits, latency_cycles), chains,
-                   sweeps, policy)
+        used = bits.any(axis=1)
+        bits = bits[used]
+        return cls(np.asarray(compute, np.int64), tuple(p for p, u in zip(links, used) if u), cycles(bits, 0),
+                   cycles(bits, latency_cycles), chains, sweeps, policy)
 
     @property
     def colours(self):
