@@ -188,4 +188,5 @@ def test_shipped_multichip_workload_runs_as_the_readme_says(tmp_path):
     c = summary["chips"]
     assert c["cut_edges"] == 4 * 16 * 16 and c["boundary_nodes"] == 2 * 4 * 16 * 16
     assert c["link_cycles_per_phase"] == [4 + math.ceil(128 / 30)] * 2 and c["compute_cycles_per_phase"] == [1, 1]
+    assert c["link_serialise_cycles_per_phase"] == [math.ceil(128 / 30)] * 2 and c["chip_nodes"] == [1024] * 4
     assert summary["cycles"] == 3 * 2 * 9

@@ -222,11 +222,12 @@ def chips_plan(arch, bm, sp, stage, mode="functional"):
                for k in range(c.count)) if sp.stationary else 0
     machine = links.Machine.from_bits(compute, tuple(pairs), bits_per_phase, c.link.width_bits, c.link.latency_cycles,
                                       c.link.clock_hz, arch.clock, bm.spec.chains, bm.spec.sweeps, c.policy)
+    model = "events" if mode == "timing" else "recurrence"
     timing = (links.simulate if mode == "timing" else links.recurrence)(machine)
     phase_max = compute.max(axis=0)
     shortest = int(phase_max[phase_max > 0].min()) if (phase_max > 0).any() else 1
     return SimpleNamespace(compute=phase_max, link=machine.transfer.max(axis=0, initial=0), load=load, machine=machine,
-                           timing=timing, delay=timing.delay, link_bits_per_sweep=bits,
+                           timing=timing, model=model, delay=timing.delay, link_bits_per_sweep=bits,
                            eta=c.link.clock_hz / arch.clock, eta_current=words / shortest)
 
 
@@ -287,9 +288,12 @@ def chips_info(bm, sp):
             "boundary_nodes": int(len(part.boundary_nodes)),
             "boundary": [{"from": a, "to": b, "nodes": m} for a, b, m in part.table()],
             "eta": cp.eta, "eta_current_reads": cp.eta_current, "delay_phases": cp.delay,
-            "delay_phases_range": list(cp.timing.delay_range), "chip_nodes": np.bincount(part.chip, minlength=c.count).tolist(),
+            "delay_phases_range": list(cp.timing.delay_range),
+            "chip_nodes": np.bincount(part.chip, minlength=c.count).tolist(),
             "compute_cycles_per_phase": cp.compute.tolist(),
-            "link_cycles_per_phase": cp.link.tolist(), "link_bits_per_sweep": int(cp.link_bits_per_sweep),
+            "link_cycles_per_phase": cp.link.tolist(),
+            "link_serialise_cycles_per_phase": cp.machine.occupy.max(axis=0, initial=0).tolist(),
+            "timing_model": cp.model, "link_bits_per_sweep": int(cp.link_bits_per_sweep),
             "link_bits": int(bits), "link_energy_pj": bits * c.link.energy_per_bit.value}
 
 
