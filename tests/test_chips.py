@@ -232,3 +232,14 @@ def test_links_that_carry_nothing_are_left_out():
     with_idle = links.Machine.from_bits(*args, [[3, 1], [0, 0]], 1, 2, 50, 100, 2, 30, "wait")
     without = links.Machine.from_bits(args[0], [(0, 1)], [[3, 1]], 1, 2, 50, 100, 2, 30, "wait")
     assert with_idle.links == ((0, 1),) and links.recurrence(with_idle) == links.recurrence(without)
+
+
+def test_energies_in_pieces_equal_energies_at_once(monkeypatch):
+    bm = boltzmann_from_data(bm_data(4, 5, 8, chains=3, sweeps=6, burn_in=0))
+    samples = np.stack([bm.initial_states(), -bm.initial_states()])
+    whole = quality.energies(samples, bm.edges, bm.weights, bm.h)
+    monkeypatch.setattr(quality, "CHUNK_ELEMENTS", 1)  # one state at a time
+    np.testing.assert_array_equal(quality.energies(samples, bm.edges, bm.weights, bm.h), whole)
+    J = dense(bm)
+    s = samples.astype(np.int64)
+    np.testing.assert_array_equal(whole, -(np.einsum("rci,ij,rcj->rc", s, J, s) // 2 + s @ bm.h.astype(np.int64)))

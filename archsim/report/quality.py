@@ -11,11 +11,21 @@ EXACT_MAX_NODES = 16   # exact enumeration (2**n states) only for models this sm
 SOKAL_WINDOW = 5       # Sokal's automatic window: the smallest M with M >= 5 tau(M)
 
 
+CHUNK_ELEMENTS = 1 << 24  # spins x edges worked on at once (energies of big runs in pieces)
+
+
 def energies(samples, edges, weights, h):
-    """(..., n) spins in {-1, +1} -> (...) integer energies."""
-    s = np.asarray(samples, np.int64)
-    pair = (s[..., edges[:, 0]] * s[..., edges[:, 1]]) @ np.asarray(weights, np.int64) if len(edges) else 0
-    return -(pair + s @ np.asarray(h, np.int64))
+    """(..., n) spins in {-1, +1} -> (...) integer energies, computed a few states at a time."""
+    s = np.asarray(samples)
+    flat = s.reshape(-1, s.shape[-1])
+    w, h = np.asarray(weights, np.int64), np.asarray(h, np.int64)
+    out = np.zeros(len(flat), np.int64)
+    step = max(1, CHUNK_ELEMENTS // max(1, len(edges) + s.shape[-1]))
+    for k in range(0, len(flat), step):
+        x = flat[k:k + step].astype(np.int64)
+        pair = (x[:, edges[:, 0]] * x[:, edges[:, 1]]) @ w if len(edges) else 0
+        out[k:k + step] = -(pair + x @ h)
+    return out.reshape(s.shape[:-1])
 
 
 def autocorrelation(x):
