@@ -1,6 +1,6 @@
 """Multi-chip machines against independent oracles: the partition against brute-force cut and boundary sets, the
 stale-read kernel against the dense NumPy reference (any delay) and against the monolithic kernel (no delay),
-the phase cycles against a cycle-stepped loop over both clocks, the samples against exact enumeration."""
+the samples against exact enumeration (the cycles: tests/test_chips.py)."""
 import json
 import math
 from pathlib import Path
@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from archsim.cli import main
@@ -117,60 +117,13 @@ for _mem in ("levels[weight_mem]", "levels[act_mem]"):
                   f"{_mem}.write_latency_cycles": 0})
 
 
-def stepped_phase(compute_cycles, sends, width_bits, latency_cycles, f_pbit, f_comm):
-    """Cycle-stepped phase: time in ticks of 1 / lcm(f_pbit, f_comm) s; every chip computes for compute_cycles
-    p-bit cycles; every link (one per pair, in parallel) idles latency_cycles link cycles then moves width_bits
-    per link cycle until its bits are sent. The phase ends at the first p-bit clock edge where all are done."""
-    lcm = math.lcm(f_pbit, f_comm)
-    p_tick, c_tick = lcm // f_pbit, lcm // f_comm
-    left = [[latency_cycles, b] for b in sends if b]
-    t = cycles = 0
-    while True:
-        t += 1
-        if t % c_tick == 0:
-            for link in left:
-                if link[0]:
-                    link[0] -= 1
-                else:
-                    link[1] = max(0, link[1] - width_bits)
-            left = [link for link in left if link[1]]
-        if t % p_tick == 0:
-            cycles += 1
-            if cycles >= compute_cycles and not left:
-                return cycles
-
-
-@settings(max_examples=20, deadline=None)
-@given(st.integers(2, 5), st.integers(2, 5), st.integers(1, 3), st.sampled_from([4, 8]), st.integers(1, 8),
-       st.integers(0, 3), st.sampled_from([20, 50, 130, 200, 600]), st.integers(1, 3))
-def test_cycles_agree_with_a_cycle_stepped_loop(rows, cols, k, nb, width, latency, f_comm_mhz, sweeps):
-    """Wired cell arrays (one p-bit cycle per colour phase of compute): a sweep's cycles are the stepped loop's
-    phases, each waiting for the boundary bits the phase produced (brute-force counted per ordered chip pair)."""
-    k = min(k, rows * cols)
-    data = {**bm_data(rows, cols, nb, sweeps=sweeps, burn_in=0, chains=2),
-            "chips": chips(k, width_bits=width, latency_cycles=latency, clock_hz=f"{f_comm_mhz}MHz")}
-    bm = boltzmann_from_data(data)
-    r = simulate_boltzmann(arch(**CELLS), bm, "functional")
-    chip, total = bm.partition.chip, 0
-    for c in range(int(bm.colours.max()) + 1):
-        sends = {}
-        for i, j in bm.edges:
-            for x, y in ((i, j), (j, i)):
-                if chip[x] != chip[y] and bm.colours[x] == c:
-                    sends.setdefault((chip[x], chip[y]), set()).add(x)
-        total += stepped_phase(1, [len(v) for v in sends.values()], width, latency, 200, f_comm_mhz)
-    assert r.cycles == sweeps * 2 * total
-    summary, _ = summarize_gibbs(r)
-    assert summary["chips"]["eta"] == pytest.approx(f_comm_mhz / 200)
-
-
 QUALITY = bm_data(3, 4, 4, False, beta=0.25, sweeps=6000, burn_in=100, chains=8, seed=9, coupling_bits=3,
                   bias_bits=2)
 
 
-def quality(policy, clock_hz):
-    bm = boltzmann_from_data({**QUALITY, "chips": {**chips(2, width_bits=1, clock_hz=clock_hz, latency_cycles=0),
-                                                   "policy": policy}})
+def quality(policy, clock_hz, width_bits=1, latency_cycles=0):
+    bm = boltzmann_from_data({**QUALITY, "chips": {**chips(2, width_bits=width_bits, clock_hz=clock_hz,
+                                                           latency_cycles=latency_cycles), "policy": policy}})
     result = simulate_boltzmann(arch(**{"rng.bits_per_draw": 24, **CELLS}), bm, "functional")
     states, p = exact_distribution(bm, bm.spec.beta)
     bound = 2 * 0.5 * np.sqrt(p / (result.samples.shape[0] * result.samples.shape[1] / 4)).sum()
@@ -178,14 +131,16 @@ def quality(policy, clock_hz):
 
 
 def test_fast_links_sample_the_exact_distribution_and_slow_stale_links_do_not():
-    """3 x 4 grid on 2 chips (2 boundary bits per phase each way, 1-bit links, 1-cycle phases). Waiting links
-    (current reads): TV within the exact-enumeration bound of test_boltzmann, even at eta 1/200. Stale reads
-    just below the threshold (eta 1.5: the transfer outlasts its phase, d = 1) and over a link 1/1000 of the
-    p-bit clock (d of many phases): TV beyond that bound, so beyond the fast link's TV."""
+    """3 x 4 grid on 2 chips (2 boundary bits per phase each way, 1-cycle phases, 8 chains interleaved). Waiting
+    links (current reads): TV within the exact-enumeration bound of test_boltzmann, even at eta 1/200. Stale
+    reads over a 2-bit link that keeps up at eta 1 but lands 4 cycles late (d = 1: the chain's next phase starts
+    before), and over a 1-bit link 1/1000 of the p-bit clock (it falls behind: d of many phases): TV beyond that
+    bound, so beyond the fast link's TV."""
     fast, bound, _ = quality("wait", "1MHz")
-    late, _, one = quality("stale", "300MHz")
+    late, _, one = quality("stale", "200MHz", width_bits=2, latency_cycles=4)
     slow, _, many = quality("stale", "200kHz")
     assert summarize_gibbs(one)[0]["chips"]["delay_phases"] == 1
+    assert summarize_gibbs(one)[0]["chips"]["delay_phases_range"] == [0, 1]  # colour 1's burst: before sweep s+1
     assert summarize_gibbs(many)[0]["chips"]["delay_phases"] > 10
     assert fast < bound < min(late, slow)
 
@@ -215,17 +170,23 @@ def test_bad_partitions_exit_2_naming_the_field(tmp_path, capsys):
         assert f"{name}.yaml" in err and field.split("[")[0] in err and "Traceback" not in err
 
 
-def test_shipped_multichip_workload_runs_as_the_readme_says(tmp_path):
-    """The README's command on fewer sweeps, against closed forms: 4 periodic slabs of a 16^3 lattice cut 4
-    faces of 16 x 16 edges; each phase sends half a face (128 bits) each way per link, 4 + ceil(128 / 30) = 9
-    link cycles at f_comm = f_pbit, longer than the cell array's 1-cycle compute."""
-    data = yaml.safe_load((ROOT / "workloads/multichip-lattice.yaml").read_text())
+def run_shipped(name, tmp_path):
+    """(workload data, summary.json) of the README's command for a shipped workload, on 3 sweeps."""
+    data = yaml.safe_load((ROOT / "workloads" / name).read_text())
     data["sweeps"], data["burn_in"] = 3, 0
     (tmp_path / "w.yaml").write_text(yaml.safe_dump(data))
     assert main(["run", "--workload", str(tmp_path / "w.yaml"), "--arch", str(ROOT / "configs/fpga-pbit-array.yaml"),
                  "--out", str(tmp_path / "run")]) == 0
-    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    return data, json.loads((tmp_path / "run" / "summary.json").read_text())
+
+
+def test_shipped_multichip_workload_runs_as_the_readme_says(tmp_path):
+    """The README's command on fewer sweeps, against closed forms: 4 periodic slabs of a 16^3 lattice cut 4
+    faces of 16 x 16 edges; each phase sends half a face (128 bits) each way per link, 4 + ceil(128 / 30) = 9
+    link cycles at f_comm = f_pbit, longer than the cell array's 1-cycle compute."""
+    _, summary = run_shipped("multichip-lattice.yaml", tmp_path)
     c = summary["chips"]
     assert c["cut_edges"] == 4 * 16 * 16 and c["boundary_nodes"] == 2 * 4 * 16 * 16
     assert c["link_cycles_per_phase"] == [4 + math.ceil(128 / 30)] * 2 and c["compute_cycles_per_phase"] == [1, 1]
+    assert c["link_serialise_cycles_per_phase"] == [math.ceil(128 / 30)] * 2 and c["chip_nodes"] == [1024] * 4
     assert summary["cycles"] == 3 * 2 * 9

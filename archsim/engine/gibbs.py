@@ -5,11 +5,11 @@ nodes, the tiles. Couplings are stationary (loaded into the weight buffer once p
 node's row fits the buffer, else re-read from weight memory for every round. functional mode runs the whole
 stage in the kernel and accounts each round once, times sweeps x chains (every sweep repeats the same work);
 timing mode runs one SimPy event chain per round and the kernel per block. Same counts, samples and cycles.
-A multi-chip machine (workload `chips:`) runs the stale-read kernel and takes its cycles from its phases
-(chips_plan) in either mode."""
+A multi-chip machine (workload `chips:`) runs the stale-read kernel in either mode and takes its cycles from its
+chips' phases and links (engine/links.py: SimPy events in timing mode, the same machine's recurrence in
+functional mode)."""
 import time
 from dataclasses import dataclass, field
-from fractions import Fraction
 from types import SimpleNamespace
 
 import numpy as np
@@ -19,8 +19,10 @@ from ..hw.accelerator import Accelerator
 from ..hw.timing import flow_shop
 from ..kernels import ising, multichip
 from ..errors import OverflowError_
+from ..inputs import check_memory
 from ..ledger import Ledger
 from ..workload import graph
+from . import links
 from .plan import LayerPlan
 
 
@@ -39,6 +41,8 @@ class GibbsResult:
     stages: list               # per stage: what it sampled and how (stage_info)
     plan: object = None        # .layers: a LayerPlan per stage, for the energy table
     wall_s: dict = field(default_factory=dict)
+    monolithic: object = None  # multi-chip runs: the monolithic machine's samples on the same graph and seed, and
+    #                            the graph (samples, edges, weights, h, clamped, beta, record_every)
 
 
 def signed_bits(lo, hi):
@@ -185,71 +189,72 @@ def _timing(arch, bm, sp, accel, stage, states, out, progress=None):
     return int(env.now)
 
 
-def link_cycles(bits, width_bits, latency_cycles, f_comm_hz, f_pbit_hz):
-    """Architecture (f_pbit) cycles for `bits` boundary bits to cross a link: its latency, then width_bits per
-    link cycle, rounded up to the next f_pbit clock edge; 0 when nothing crosses."""
-    if not bits:
-        return 0
-    link = latency_cycles + -(-bits // width_bits)
-    return -(-(link * Fraction(f_pbit_hz)) // Fraction(f_comm_hz))
-
-
-def chips_plan(arch, bm, sp, stage):
-    """The multi-chip machine's phases: per colour, the slowest chip's compute cycles (the single-chip flow shop
-    over that chip's rounds of the colour, counted on a scratch ledger: the run's counts are the monolithic
-    machine's, as every chip does its nodes' same updates) and the slowest link's transfer of the boundary
-    states the phase produced; the delay d in phases of the stale policy and eta_current, the eta from which every
-    transfer fits in the shortest phase (d = 0: reads are current, so the chips sample as one; wait: d = 0, a phase lasts as long as
-    the longer of its compute and its transfer; stale: a phase lasts its compute); eta; link bits per sweep."""
+def chips_plan(arch, bm, sp, stage, mode="functional"):
+    """The multi-chip machine's timing: each chip's compute cycles per colour (the single-chip flow shop over that
+    chip's rounds of the colour, counted on a scratch ledger: the run's counts are the monolithic machine's, as
+    every chip does its nodes' same updates), each link's burst cycles per colour (the boundary states of the
+    colour it carries), and the phases and links run by links.simulate (timing mode, events) or links.recurrence
+    (functional mode): cycles, the stale-read delay d, eta, eta_current (the eta from which every transfer fits
+    in the shortest phase, so stale reads are current), link bits per sweep."""
     c, part = bm.spec.chips, bm.partition
     scratch = Accelerator(arch, Ledger())
     slots = 2 if arch.holders("couplings")[-1].double_buffered else 1
     units = min(arch.synapse.count, arch.neuron.count)
     n_colours = len(sp.ptr) - 1
-    compute, link, bits, words = np.zeros(n_colours, np.int64), np.zeros(n_colours, np.int64), 0, 0
+    pairs = sorted(part.boundary)
+    compute = np.zeros((c.count, n_colours), np.int64)
+    bits_per_phase = np.zeros((len(pairs), n_colours), np.int64)
+    bits, words = 0, 0
     for colour in range(n_colours):
         nodes = sp.nodes[sp.ptr[colour]:sp.ptr[colour + 1]]
         for k in range(c.count):
             mine = nodes[part.chip[nodes] == k]
             rounds = [mine[j:j + units] for j in range(0, len(mine), units)]
-            compute[colour] = max(compute[colour], flow_shop(
+            compute[k, colour] = flow_shop(
                 [scratch.gibbs_load(stage, sp.row_bits[r], sp.stationary) for r in rounds],
-                [scratch.gibbs_compute(stage, sp.row_bits[r], sp.degrees[r], sp.stationary) for r in rounds], slots))
-        for sent in part.boundary.values():
-            b = int(np.isin(sent, nodes).sum())  # the pair's boundary nodes this phase updated
+                [scratch.gibbs_compute(stage, sp.row_bits[r], sp.degrees[r], sp.stationary) for r in rounds], slots)
+        for l, pair in enumerate(pairs):
+            b = int(np.isin(part.boundary[pair], nodes).sum())  # the pair's boundary nodes this phase updated
             bits += b
             words = max(words, c.link.latency_cycles + -(-b // c.link.width_bits) if b else 0)
-            link[colour] = max(link[colour], link_cycles(b, c.link.width_bits, c.link.latency_cycles,
-                                                        c.link.clock_hz, arch.clock))
+            bits_per_phase[l, colour] = b
     load = max(scratch.couplings_load(stage, sp.row_bits[sp.updated[part.chip[sp.updated] == k]])
                for k in range(c.count)) if sp.stationary else 0
-    wait = c.policy == "wait"
-    shortest = int(compute[compute > 0].min()) if (compute > 0).any() else 1
-    # The boundary bits stream out while their phase computes: a transfer no longer than the shortest phase
-    # lands before the next phase (d = 0); each further phase it outlasts delays the reads by one more.
-    delay = 0 if wait else max(0, int(-(-int(link.max(initial=0)) // shortest)) - 1)
-    phase = np.maximum(compute, link) if wait else compute
-    return SimpleNamespace(compute=compute, link=link, phase=phase, load=load, delay=delay,
-                           link_bits_per_sweep=bits, eta=c.link.clock_hz / arch.clock, eta_current=words / shortest)
+    machine = links.Machine.from_bits(compute, tuple(pairs), bits_per_phase, c.link.width_bits, c.link.latency_cycles,
+                                      c.link.clock_hz, arch.clock, bm.spec.chains, bm.spec.sweeps, c.policy)
+    model = "events" if mode == "timing" else "recurrence"
+    timing = (links.simulate if mode == "timing" else links.recurrence)(machine)
+    phase_max = compute.max(axis=0)
+    shortest = int(phase_max[phase_max > 0].min()) if (phase_max > 0).any() else 1
+    return SimpleNamespace(compute=phase_max, link=machine.transfer.max(axis=0, initial=0), load=load, machine=machine,
+                           timing=timing, model=model, delay=timing.delay, link_bits_per_sweep=bits,
+                           eta=c.link.clock_hz / arch.clock, eta_current=words / shortest)
 
 
-def _chips(arch, bm, sp, accel, stage, states, out, progress=None):
-    """Multi-chip: the stale-read kernel, the monolithic machine's counts, cycles from the phases (either mode:
-    the phases come from the per-chip flow shop; there is no event model of the links)."""
+def _chips(arch, bm, sp, accel, stage, states, out, progress=None, mode="functional"):
+    """Multi-chip: the stale-read kernel, the monolithic machine's counts, cycles from the chips' phases and links
+    (chips_plan: events in timing mode, the recurrence in functional mode)."""
     spec = bm.spec
     _functional_counts(arch, sp, accel, stage, spec.sweeps * spec.chains)
-    cp = sp.chips = chips_plan(arch, bm, sp, stage)
+    cp = sp.chips = chips_plan(arch, bm, sp, stage, mode)
     indptr, indices, weights = bm.adjacency()
     lay = multichip.layout(indptr, indices, weights, bm.h, sp.ptr, sp.nodes, bm.partition.chip)
     boundary = bm.partition.boundary_nodes
+    check_memory(bm.path, f"the stale-read kernel's {cp.delay + 1} phases of boundary states in flight (links "
+                 f"{cp.delay} phases late) x {len(boundary)} nodes x {spec.chains} chain(s)",
+                 (cp.delay + 1) * len(boundary) * spec.chains)
     buf, ring = multichip.start(states, boundary, cp.delay)
     for s0, s1, k0, k1 in sweep_pieces(spec, PROGRESS_PIECES if progress is not None else 1):
         multichip.run(buf, ring, boundary, cp.delay, lay, sp.thr, sp.I_min, spec.seed, arch.rng.bits_per_draw, s0,
                       s1 - s0, spec.burn_in, spec.record_every, out[k0:k1])
         if progress is not None:
             progress((s1 - s0) * spec.chains * len(sp.updated))
+    # the monolithic machine on the same graph, from the same states and seed: the yardstick of sampling quality
+    mono, cp.monolithic = bm.initial_states(), np.zeros_like(out)
+    ising.run(mono, sp.layout, sp.thr, sp.I_min, spec.seed, arch.rng.bits_per_draw, 0, spec.sweeps, spec.burn_in,
+              spec.record_every, cp.monolithic)
     states[:] = buf[:, :bm.n]
-    return cp.load + spec.sweeps * spec.chains * int(cp.phase.sum())
+    return cp.load + cp.timing.cycles
 
 
 def run_stage(arch, bm, mode, accel, stage, states, progress=None):
@@ -258,8 +263,10 @@ def run_stage(arch, bm, mode, accel, stage, states, progress=None):
     sp = stage_plan(arch, bm, stage)
     sp.chips = None
     out = np.zeros((_records(bm.spec), bm.spec.chains, bm.n), np.int8)
-    how = _chips if bm.partition is not None else _functional if mode == "functional" else _timing
-    cycles = how(arch, bm, sp, accel, stage, states, out, progress)
+    if bm.partition is not None:
+        cycles = _chips(arch, bm, sp, accel, stage, states, out, progress, mode)
+    else:
+        cycles = (_functional if mode == "functional" else _timing)(arch, bm, sp, accel, stage, states, out, progress)
     return out, cycles, sp
 
 
@@ -280,8 +287,13 @@ def chips_info(bm, sp):
     return {"count": c.count, "partition": part.method, "policy": c.policy, "cut_edges": int(len(part.cut)),
             "boundary_nodes": int(len(part.boundary_nodes)),
             "boundary": [{"from": a, "to": b, "nodes": m} for a, b, m in part.table()],
-            "eta": cp.eta, "eta_current_reads": cp.eta_current, "delay_phases": cp.delay, "compute_cycles_per_phase": cp.compute.tolist(),
-            "link_cycles_per_phase": cp.link.tolist(), "link_bits_per_sweep": int(cp.link_bits_per_sweep),
+            "eta": cp.eta, "eta_current_reads": cp.eta_current, "delay_phases": cp.delay,
+            "delay_phases_range": list(cp.timing.delay_range),
+            "chip_nodes": np.bincount(part.chip, minlength=c.count).tolist(),
+            "compute_cycles_per_phase": cp.compute.tolist(),
+            "link_cycles_per_phase": cp.link.tolist(),
+            "link_serialise_cycles_per_phase": cp.machine.occupy.max(axis=0, initial=0).tolist(),
+            "timing_model": cp.model, "link_bits_per_sweep": int(cp.link_bits_per_sweep),
             "link_bits": int(bits), "link_energy_pj": bits * c.link.energy_per_bit.value}
 
 
@@ -292,9 +304,12 @@ def simulate_boltzmann(arch, bm, mode="functional", progress=None) -> GibbsResul
     accel = Accelerator(arch, ledger)
     states = bm.initial_states()
     samples, cycles, sp = run_stage(arch, bm, mode, accel, 0, states, progress)
+    mono = None if sp.chips is None else SimpleNamespace(
+        samples=sp.chips.monolithic, edges=bm.edges, weights=bm.weights, h=bm.h, clamped=bm.clamped,
+        beta=bm.spec.beta, record_every=bm.spec.record_every)
     return GibbsResult("boltzmann", bm.spec.name, bm.spec, bm.spec.seed, arch, mode, cycles, ledger, samples,
                        states, [stage_info(bm, sp, cycles)], SimpleNamespace(layers=(sp.lp,)),
-                       {"simulate": time.perf_counter() - t0})
+                       {"simulate": time.perf_counter() - t0}, mono)
 
 
 def simulate_dtm(arch, dtm, mode="functional", progress=None) -> GibbsResult:

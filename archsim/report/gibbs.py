@@ -6,6 +6,7 @@ import pandas as pd
 
 from ..energy.analytic import gibbs_compare, gibbs_counts
 from ..energy.table import energy_by_component, energy_frame
+from . import quality
 from .run import write_files
 
 
@@ -53,6 +54,9 @@ def summarize_gibbs(result):
     chips = result.stages[0].get("chips")
     if chips is not None:  # energy_pj stays the chips' own; the links' energy is beside it
         summary["chips"] = {**chips, "energy_pj_with_links": total + chips["link_energy_pj"]}
+        m = result.monolithic
+        summary["quality"] = quality.versus_monolithic(result.samples, m.samples, m.edges, m.weights, m.h, m.beta,
+                                                       m.record_every, m.clamped)
     return summary, {"counts": result.ledger.frame(), "energy": energy, "analytic": analytic}
 
 

@@ -12,7 +12,7 @@ from pydantic import Field, model_validator
 
 from ..config.fields import Energy, Hertz, Strict
 from ..config.loader import validate
-from ..errors import ConfigError
+from ..errors import ArchsimError, ConfigError
 from ..inputs import load_npz, read_text
 from ..kernels.reference import draw
 from . import colouring
@@ -184,8 +184,9 @@ class Link(Strict):
 class Chips(Strict):
     """A machine of `count` chips (each the architecture: its p-bit cells, coupling memory and clock f_pbit)."""
     count: int = Field(ge=1, le=4096, description="number of chips K (at most the number of nodes)")
-    partition: Literal[partitions.METHODS] = Field(default="auto", description="auto: slab on lattices, else bfs; "
-                                                   "fixed: the chip of each node in `assignment`")
+    partition: Literal[partitions.METHODS] = Field(default="auto", description="auto: slab on lattices, else metis "
+                                                   "(when pymetis is installed), else bfs; fixed: the chip of each "
+                                                   "node in `assignment`")
     assignment: Optional[list[int]] = Field(default=None, description="with fixed: one chip (0..count-1) per node")
     policy: Literal["wait", "stale"] = Field(default="wait", description="wait: a phase waits for the boundary "
                                              "states of the phase before (current reads); stale: phases never wait "
@@ -413,7 +414,10 @@ def _partition(spec, graph, path):
         if problems:
             raise ConfigError(path, problems)
     indptr, indices, _ = graphs.adjacency(graph.n, graph.edges, np.zeros(len(graph.edges), np.int64))
-    return partitions.partition(c.partition, graph.n, graph.edges, indptr, indices, graph.lattice, c.count, fixed)
+    try:
+        return partitions.partition(c.partition, graph.n, graph.edges, indptr, indices, graph.lattice, c.count, fixed)
+    except ArchsimError as e:
+        raise ConfigError(path, [str(e)]) from None
 
 
 @dataclass
