@@ -257,8 +257,11 @@ def _timing(plan, workload, accel, layers, progress, tracer=None):
         env.process(tile_process(where, tile, lp, waits, done, last_of_pass))
 
     def create():
-        """Create tiles in program order while fewer than `window` weight tiles are in flight (a tile can start
-        only when the ones it needs a slot from have left, so this never delays one)."""
+        """Create tiles in program order while fewer than `window` weight tiles are unfinished; called again
+        whenever one finishes. This never delays a tile: every weight tile's first hop runs on the same engine
+        (one weight path per plan), so a weight tile can start only once every earlier one has started, and each
+        started, unfinished tile holds a slot until its compute ends; a pooling tile only once every earlier
+        tile has finished."""
         while state["alive"] < window:
             if not pending or pending[0][4] == len(pending[0][3]):
                 pending.clear()
