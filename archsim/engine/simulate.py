@@ -6,7 +6,8 @@ timing:     a SimPy model of the same pipeline (hw/timing.py: passes overlap whe
             one event per run of identical tiles, scheduled by the pipeline's closed form; when tracing (or
             with batch=False) one process per tile, created lazily, that walks its stages (one event per hop
             between levels, then one per compute phase) and stalls while a slot, a port, the engine or its own
-            previous stage is late. The kernel runs per layer pass. Same counts, same outputs, same cycles.
+            previous stage is late; there the kernel runs per layer pass, when the pass's first tile computes.
+            Same counts, same outputs, same cycles.
 """
 import time
 from dataclasses import dataclass, field
@@ -149,14 +150,18 @@ def _runs(accel, layers, lp, tiles):
     return runs
 
 
+def _kernel(workload, layers, lp, rows):
+    """A layer's kernel over `rows` (a slice of item x T rows) in one piece; its inputs must be final."""
+    if lp.is_eo:
+        layers.prepare(lp, rows)
+        layers.run(lp, workload.weights[lp.index], np.arange(rows.start * lp.P, rows.stop * lp.P), 0, lp.m)
+    elif lp.type != "flatten":
+        layers.pool(lp, rows)
+
+
 def _functional(plan, workload, accel, layers, progress):
-    everything = layers.item_rows(0, plan.items)
     for lp in plan.layers:
-        if lp.is_eo:
-            layers.prepare(lp, everything)
-            layers.run(lp, workload.weights[lp.index], np.arange(layers.rows_total * lp.P), 0, lp.m)
-        elif lp.type != "flatten":
-            layers.pool(lp, everything)
+        _kernel(workload, layers, lp, layers.item_rows(0, plan.items))
         progress(plan.items)  # the layer's passes of every item are computed
     pipe, stages = Pipeline(), _PassStages(accel, plan)
     for _, lp, tiles in plan.passes():
@@ -165,26 +170,18 @@ def _functional(plan, workload, accel, layers, progress):
     return pipe.end
 
 
-def _pass_kernel(plan, workload, layers, item, lp):
-    """The kernel of one layer pass, in one piece; its inputs (the previous pass's outputs) are final."""
-    rows = layers.item_rows(item)
-    if lp.is_eo:
-        layers.prepare(lp, rows)
-        layers.run(lp, workload.weights[lp.index], np.arange(rows.start * lp.P, rows.stop * lp.P), 0, lp.m)
-    elif lp.type != "flatten":
-        layers.pool(lp, rows)
-
-
 def _timing_batched(plan, workload, accel, layers, progress):
     """The event model with one event per run of identical tiles: the run's schedule is the pipeline's closed
-    form (hw/timing.Pipeline.run), the event fires when its last tile's compute ends. A pass's kernel runs when
-    the pass is reached in program order (after the previous pass's, whose outputs it reads)."""
+    form (hw/timing.Pipeline.run), its event fires when the run's last tile's compute ends. The kernels run
+    first, a layer over every item at once (the schedule does not depend on them; the counts of a tile's adds
+    read its inputs)."""
+    for lp in plan.layers:
+        _kernel(workload, layers, lp, layers.item_rows(0, plan.items))
     env = simpy.Environment()
     pipe, stages = Pipeline(), _PassStages(accel, plan)
 
     def run_all():
-        for item, lp, tiles in plan.passes():
-            _pass_kernel(plan, workload, layers, item, lp)
+        for _, lp, tiles in plan.passes():
             for row, count in _runs(accel, layers, lp, tiles):
                 pipe.run(stages[lp.index], row, count)
                 yield env.timeout(pipe.end - env.now)
@@ -221,7 +218,7 @@ def _timing(plan, workload, accel, layers, progress, tracer=None):
             record(where, "load", tile, lp, cycles)
             return cycles
         if where[1] == 0:
-            _pass_kernel(plan, workload, layers, tile.item, lp)
+            _kernel(workload, layers, lp, layers.item_rows(tile.item))
         cycles = accel.compute(tile, lp, layers.tile_inputs(lp, tile))
         record(where, "compute", tile, lp, cycles)
         return cycles
