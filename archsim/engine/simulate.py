@@ -203,9 +203,17 @@ def _timing(plan, workload, accel, layers, progress, tracer=None):
     last = {}      # engine or port -> done event of its last operation so far
     leaving = {}   # level -> events of its resident tiles leaving it, oldest first
     window = sum(lv.slots for lv in accel.arch.levels) + 1  # weight tiles that can be in flight at once
-    passes = enumerate(plan.passes())
-    pending = []   # (pass id, item, layer plan, tiles, next tile) of the pass being created
-    state = {"alive": 0}
+    alive = 0      # weight tiles created and not finished
+
+    def program():
+        """(trace id (pass, tile), tile, layer plan, last of its pass?) in program order."""
+        for pass_id, (_, lp, tiles) in enumerate(plan.passes()):
+            if not tiles:
+                progress(1)  # flatten: nothing to move or compute
+            for j, tile in enumerate(tiles):
+                yield (pass_id, j), tile, lp, j == len(tiles) - 1
+
+    upcoming = program()
 
     def record(where, phase, tile, lp, cycles):
         if tracer is not None:
@@ -224,18 +232,20 @@ def _timing(plan, workload, accel, layers, progress, tracer=None):
         return cycles
 
     def tile_process(where, tile, lp, waits, done, last_of_pass):
+        nonlocal alive
         for s, wait in enumerate(waits):
             for event in wait:
                 yield event
             yield env.timeout(stage(where, tile, lp, s))
             done[s].succeed()
         if lp.hops:
-            state["alive"] -= 1
+            alive -= 1
         if last_of_pass:
             progress(1)
         create()
 
     def register(where, tile, lp, last_of_pass):
+        nonlocal alive
         stages = stages_of[lp.index]
         done = [env.event() for _ in stages]
         waits = []
@@ -250,7 +260,7 @@ def _timing(plan, workload, accel, layers, progress, tracer=None):
                 last[k] = done[s]
             waits.append(wait)
         if lp.hops:
-            state["alive"] += 1
+            alive += 1
         env.process(tile_process(where, tile, lp, waits, done, last_of_pass))
 
     def create():
@@ -259,20 +269,11 @@ def _timing(plan, workload, accel, layers, progress, tracer=None):
         (one weight path per plan), so a weight tile can start only once every earlier one has started, and each
         started, unfinished tile holds a slot until its compute ends; a pooling tile only once every earlier
         tile has finished."""
-        while state["alive"] < window:
-            if not pending or pending[0][4] == len(pending[0][3]):
-                pending.clear()
-                nxt = next(passes, None)
-                if nxt is None:
-                    return
-                pass_id, (item, lp, tiles) = nxt
-                if not tiles:
-                    progress(1)
-                    continue
-                pending.append([pass_id, item, lp, tiles, 0])
-            pass_id, item, lp, tiles, j = pending[0]
-            pending[0][4] += 1
-            register((pass_id, j), tiles[j], lp, j == len(tiles) - 1)
+        while alive < window:
+            nxt = next(upcoming, None)
+            if nxt is None:
+                return
+            register(*nxt)
 
     create()
     env.run()
