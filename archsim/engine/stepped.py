@@ -160,7 +160,7 @@ def _program(arch, plan):
     for _, lp, tiles in plan.passes():
         if lp.index not in shapes:
             S = len(lp.hops) + 1
-            ports = [(name, kind, k, users) for name, kind, k, users in assign_ports(levels, _port_needs(lp))]
+            ports = assign_ports(levels, _port_needs(lp))
             uses = [tuple((name, kind, k) for name, kind, k, users in ports if s in users) for s in range(S)]
             shapes[lp.index] = [(("hop", src, dst), dst if dst is not None else "(synapses)",
                                  arch.level(dst).slots if dst is not None else 1, uses[k])
