@@ -92,3 +92,27 @@ def test_next_layer_loads_its_weights_while_this_layer_computes(double_buffered)
     assert [len(runs[0].plan.tiles(0, lp)) for lp in runs[0].plan.layers] == [1, 1]
     assert [r.cycles for r in runs] + [stepped_cycles(a, runs[0].plan)] == [expected] * 4
     assert (expected < barrier) == double_buffered
+
+
+def test_tile_processes_are_created_lazily(monkeypatch):
+    """One process per tile when not batched, but only a few alive at once, however many tiles the run has: one
+    per slot of the levels (tiles in flight), one waiting, and the one finishing that creates the next."""
+    import simpy
+    made, most = [], []
+    original = simpy.Environment.process
+
+    def process(env, generator):
+        made.append(original(env, generator))
+        most.append(sum(p.is_alive for p in made))
+        return made[-1]
+
+    monkeypatch.setattr(simpy.Environment, "process", process)
+    a = arch()
+    w = pdnn([{"type": "dense", "outputs": 160, "weight_bits": 4, "activation": "pbit"},
+              {"type": "dense", "outputs": 10, "weight_bits": 8, "activation": "linear", "output_bits": 24}],
+             n_in=64, T=2, batch=3)
+    result = simulate(a, w, "timing", batch=False)
+    tiles = sum(len(tiles) for _, _, tiles in result.plan.passes())
+    assert len(made) == tiles > 30
+    assert max(most) <= sum(lv.slots for lv in a.levels) + 2
+    assert result.cycles == stepped_cycles(a, result.plan)
