@@ -71,10 +71,10 @@ def test_conv_net_bit_exact_and_modes_agree(case, mapping):
     spec, mac = case
     a = arch(**{**MAPPINGS[mapping], "synapse.kind": "mac" if mac else "accumulate"})
     w = workload_from_data(spec)
-    f, t = simulate(a, w, "functional"), simulate(a, w, "timing")
+    f, t, each = simulate(a, w, "functional"), simulate(a, w, "timing"), simulate(a, w, "timing", batch=False)
     np.testing.assert_array_equal(f.outputs, reference_chain(f))
-    assert outputs_sha256(f.outputs) == outputs_sha256(t.outputs)
-    assert f.ledger.items() == t.ledger.items() and f.cycles == t.cycles
+    assert outputs_sha256(f.outputs) == outputs_sha256(t.outputs) == outputs_sha256(each.outputs)
+    assert f.ledger.items() == t.ledger.items() == each.ledger.items() and f.cycles == t.cycles == each.cycles
     assert t.cycles == stepped_cycles(a, make_plan(a, w))
 
 

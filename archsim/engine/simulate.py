@@ -2,10 +2,12 @@
 
 functional: each layer's kernel runs once over all rows; every tile's transfers and compute are still
             accounted by the components, and cycles come from the pipeline recurrence (hw/timing.py).
-timing:     a SimPy model: each level's slots and ports are Resources; one process per tile walks its stages
-            (one event per hop between levels, then one per compute phase) and stalls while a slot, a port or
-            the previous tile is late; the kernel runs per layer pass, when the pass's first tile computes.
-            Same counts, same outputs, cycles from the event model.
+timing:     a SimPy model of the same pipeline (hw/timing.py: passes overlap where the buffers allow). By default
+            one event per run of identical tiles, scheduled by the pipeline's closed form; when tracing (or
+            with batch=False) one process per tile, created lazily, that walks its stages (one event per hop
+            between levels, then one per compute phase) and stalls while a slot, a port, the engine or its own
+            previous stage is late; there the kernel runs per layer pass, when the pass's first tile computes.
+            Same counts, same outputs, same cycles.
 """
 import time
 from dataclasses import dataclass, field
@@ -16,7 +18,7 @@ import simpy
 from ..errors import ArchsimError, OverflowError_
 from ..trace.records import COMPONENTS
 from ..hw.accelerator import Accelerator
-from ..hw.timing import pipeline
+from ..hw.timing import Pipeline
 from ..kernels.dense import dense_tile
 from ..kernels.pool import pool2d
 from ..ledger import Ledger
@@ -111,90 +113,78 @@ class _Layers:
         return self.x[lp.index][tile.rows(self.plan.samples, lp.P)] if lp.is_eo else None
 
 
-def _stage_slots(arch, lp):
-    """Slots of each hop's destination (the synapses, when a hop feeds them directly, hold one tile)."""
-    return [arch.level(dst).slots if dst is not None else 1 for _, dst in lp.hops]
+def _stages(accel, lp):
+    """The stages of a layer pass's tiles (hw/timing.Pipeline): one hop per weight level crossed, on the
+    transfer engine between its two levels, filling its destination (its slots; the synapses, when the hop feeds
+    them directly, hold one tile), then compute; each with the ports it uses, named (level, kind, index)."""
+    S = len(lp.hops) + 1
+    ports = [tuple((lv, kind, k) for lv, kind, k, users in accel.stage_ports(lp) if s in users) for s in range(S)]
+    hops = [(("hop", src, dst), ("level", dst), accel.arch.level(dst).slots if dst is not None else 1, ports[k])
+            for k, (src, dst) in enumerate(lp.hops)]
+    return tuple(hops + [(("compute",), None, 0, ports[-1])])
+
+
+class _PassStages(dict):
+    """Each layer's stages by layer index, built once per run."""
+
+    def __init__(self, accel, plan):
+        super().__init__()
+        self.accel, self.plan = accel, plan
+
+    def __missing__(self, index):
+        self[index] = _stages(self.accel, self.plan.layers[index])
+        return self[index]
+
+
+def _runs(accel, layers, lp, tiles):
+    """[(row, count)]: each tile's stage cycles (its hops, then its compute; the components count as they are
+    asked), consecutive tiles with the same cycles grouped into one run."""
+    hops = range(len(lp.hops))
+    runs = []
+    for t in tiles:
+        row = tuple(accel.transfer(t, lp, k) for k in hops) + (accel.compute(t, lp, layers.tile_inputs(lp, t)),)
+        if runs and runs[-1][0] == row:
+            runs[-1][1] += 1
+        else:
+            runs.append([row, 1])
+    return runs
+
+
+def _kernel(workload, layers, lp, rows):
+    """A layer's kernel over `rows` (a slice of item x T rows) in one piece; its inputs must be final."""
+    if lp.is_eo:
+        layers.prepare(lp, rows)
+        layers.run(lp, workload.weights[lp.index], np.arange(rows.start * lp.P, rows.stop * lp.P), 0, lp.m)
+    elif lp.type != "flatten":
+        layers.pool(lp, rows)
 
 
 def _functional(plan, workload, accel, layers, progress):
-    everything = layers.item_rows(0, plan.items)
     for lp in plan.layers:
-        if lp.is_eo:
-            layers.prepare(lp, everything)
-            layers.run(lp, workload.weights[lp.index], np.arange(layers.rows_total * lp.P), 0, lp.m)
-        elif lp.type != "flatten":
-            layers.pool(lp, everything)
+        _kernel(workload, layers, lp, layers.item_rows(0, plan.items))
         progress(plan.items)  # the layer's passes of every item are computed
-    cycles = 0
+    pipe, stages = Pipeline(), _PassStages(accel, plan)
     for _, lp, tiles in plan.passes():
-        hops = range(len(lp.hops))
-        durations = [[accel.transfer(t, lp, k) for k in hops] + [accel.compute(t, lp, layers.tile_inputs(lp, t))]
-                     for t in tiles]
-        cycles += pipeline(durations, _stage_slots(accel.arch, lp), [u for *_, u in accel.stage_ports(lp)])
-    return cycles
+        for row, count in _runs(accel, layers, lp, tiles):
+            pipe.run(stages[lp.index], row, count)
+    return pipe.end
 
 
-def _timing(plan, workload, accel, layers, progress, tracer=None):
+def _timing_batched(plan, workload, accel, layers, progress):
+    """The event model with one event per run of identical tiles: the run's schedule is the pipeline's closed
+    form (hw/timing.Pipeline.run), its event fires when the run's last tile's compute ends. The kernels run
+    first, a layer over every item at once (the schedule does not depend on them; the counts of a tile's adds
+    read its inputs)."""
+    for lp in plan.layers:
+        _kernel(workload, layers, lp, layers.item_rows(0, plan.items))
     env = simpy.Environment()
-
-    def record(where, phase, tile, lp, cycles):
-        if tracer is not None:
-            for rec in accel.take_pending():
-                tracer.add(*where, phase, env.now, env.now + cycles, lp.index, tile.item, *rec)
-
-    def stage(where, j, tile, lp, w, s):
-        """One stage of one tile: hop s, or compute; returns its cycles (counted as it runs). The kernel runs
-        for the whole layer pass when its first tile computes (one large piece; the pass's outputs are read
-        only after its barrier)."""
-        if s < len(lp.hops):
-            cycles = accel.transfer(tile, lp, s)
-            record(where, "load", tile, lp, cycles)
-            return cycles
-        if j == 0 and lp.is_eo:
-            rows = layers.item_rows(tile.item)
-            layers.run(lp, w, np.arange(rows.start * lp.P, rows.stop * lp.P), 0, lp.m)
-        elif j == 0:
-            layers.pool(lp, layers.item_rows(tile.item))
-        cycles = accel.compute(tile, lp, layers.tile_inputs(lp, tile))
-        record(where, "compute", tile, lp, cycles)
-        return cycles
-
-    def tile_chain(where, j, tile, lp, w, slots, stage_ports, done):
-        """Tile j through its stages in order: wait for tile j-1 to leave the stage, take a slot at the
-        destination (held until the tile leaves that level), the stage's ports in program order, then spend
-        the stage's cycles."""
-        held = None
-        for s in range(len(done[j])):
-            if j:
-                yield done[j - 1][s]
-            slot = slots[s].request() if s < len(slots) else None
-            if slot is not None:
-                yield slot
-            mine = stage_ports[s]
-            for p in mine:
-                yield p.turn(j, s)
-            requests = [p.resource.request() for p in mine]
-            for req in requests:
-                yield req
-            yield env.timeout(stage(where, j, tile, lp, w, s))
-            for p, req in zip(mine, requests):
-                p.resource.release(req)
-                p.served(j, s)
-            if held is not None:
-                slots[s - 1].release(held)
-            held = slot
-            done[j][s].succeed()
+    pipe, stages = Pipeline(), _PassStages(accel, plan)
 
     def run_all():
-        for pass_id, (item, lp, tiles) in enumerate(plan.passes()):  # passes are separated by a barrier
-            layers.prepare(lp, layers.item_rows(item))
-            w = workload.weights.get(lp.index)
-            slots = [simpy.Resource(env, capacity=n) for n in _stage_slots(accel.arch, lp)]
-            ports = [_Port(env, users, len(lp.hops) + 1) for *_, users in accel.stage_ports(lp)]
-            stage_ports = [[p for p in ports if s in p.users] for s in range(len(lp.hops) + 1)]
-            done = [[env.event() for _ in range(len(lp.hops) + 1)] for _ in tiles]
-            yield simpy.AllOf(env, [env.process(tile_chain((pass_id, j), j, t, lp, w, slots, stage_ports, done))
-                                    for j, t in enumerate(tiles)])
+        for _, lp, tiles in plan.passes():
+            for row, count in _runs(accel, layers, lp, tiles):
+                pipe.run(stages[lp.index], row, count)
+                yield env.timeout(pipe.end - env.now)
             progress(1)
 
     env.process(run_all())
@@ -202,31 +192,92 @@ def _timing(plan, workload, accel, layers, progress, tracer=None):
     return int(env.now)
 
 
-class _Port:
-    """A level's port as a SimPy Resource that serves its stages in program order (tile, then stage): an
-    operation waits for the port's previous operation to finish before it requests it."""
+def _timing(plan, workload, accel, layers, progress, tracer=None):
+    """The event model, one process per tile (created lazily, in program order, a few tiles ahead of the last
+    one still running): each stage waits for the tile's previous stage, the engine's previous tile, the previous
+    operation of each port it uses and, for a hop, the tile whose slot it takes leaving its level; then it
+    spends its cycles (counted as it starts). The kernel runs per layer pass, when the pass's first tile
+    computes (in-order compute: the previous pass has computed)."""
+    env = simpy.Environment()
+    stages_of = _PassStages(accel, plan)
+    last = {}      # engine or port -> done event of its last operation so far
+    leaving = {}   # level -> events of its resident tiles leaving it, oldest first
+    window = sum(lv.slots for lv in accel.arch.levels) + 1  # weight tiles that can be in flight at once
+    alive = 0      # weight tiles created and not finished
 
-    def __init__(self, env, users, stages):
-        self.env, self.users, self.stages = env, sorted(users), stages
-        self.resource = simpy.Resource(env, capacity=1)
-        self.finished = {}
+    def program():
+        """(trace id (pass, tile), tile, layer plan, last of its pass?) in program order."""
+        for pass_id, (_, lp, tiles) in enumerate(plan.passes()):
+            if not tiles:
+                progress(1)  # flatten: nothing to move or compute
+            for j, tile in enumerate(tiles):
+                yield (pass_id, j), tile, lp, j == len(tiles) - 1
 
-    def _previous(self, j, s):
-        earlier = [u for u in self.users if u < s]
-        if earlier:
-            return j, earlier[-1]
-        return (j - 1, self.users[-1]) if j else None
+    upcoming = program()
 
-    def turn(self, j, s):
-        prev = self._previous(j, s)
-        if prev is None:
-            return self.env.timeout(0)
-        return self.finished.setdefault(prev, self.env.event())
+    def record(where, phase, tile, lp, cycles):
+        if tracer is not None:
+            for rec in accel.take_pending():
+                tracer.add(*where, phase, env.now, env.now + cycles, lp.index, tile.item, *rec)
 
-    def served(self, j, s):
-        event = self.finished.setdefault((j, s), self.env.event())
-        event.succeed()
-        self.finished.pop(self._previous(j, s) or (-1, -1), None)
+    def stage(where, tile, lp, s):
+        if s < len(lp.hops):
+            cycles = accel.transfer(tile, lp, s)
+            record(where, "load", tile, lp, cycles)
+            return cycles
+        if where[1] == 0:
+            _kernel(workload, layers, lp, layers.item_rows(tile.item))
+        cycles = accel.compute(tile, lp, layers.tile_inputs(lp, tile))
+        record(where, "compute", tile, lp, cycles)
+        return cycles
+
+    def tile_process(where, tile, lp, waits, done, last_of_pass):
+        nonlocal alive
+        for s, wait in enumerate(waits):
+            for event in wait:
+                yield event
+            yield env.timeout(stage(where, tile, lp, s))
+            done[s].succeed()
+        if lp.hops:
+            alive -= 1
+        if last_of_pass:
+            progress(1)
+        create()
+
+    def register(where, tile, lp, last_of_pass):
+        nonlocal alive
+        stages = stages_of[lp.index]
+        done = [env.event() for _ in stages]
+        waits = []
+        for s, (engine, level, slots, ports) in enumerate(stages):
+            wait = [last[k] for k in (engine,) + ports if k in last]
+            if level is not None:
+                queue = leaving.setdefault(level, [])
+                if len(queue) >= slots:
+                    wait.append(queue.pop(0))
+                queue.append(done[s + 1])
+            for k in (engine,) + ports:
+                last[k] = done[s]
+            waits.append(wait)
+        if lp.hops:
+            alive += 1
+        env.process(tile_process(where, tile, lp, waits, done, last_of_pass))
+
+    def create():
+        """Create tiles in program order while fewer than `window` weight tiles are unfinished; called again
+        whenever one finishes. This never delays a tile: every weight tile's first hop runs on the same engine
+        (one weight path per plan), so a weight tile can start only once every earlier one has started, and each
+        started, unfinished tile holds a slot until its compute ends; a pooling tile only once every earlier
+        tile has finished."""
+        while alive < window:
+            nxt = next(upcoming, None)
+            if nxt is None:
+                return
+            register(*nxt)
+
+    create()
+    env.run()
+    return int(env.now)
 
 
 def _check_overflow(arch, plan, layers):
@@ -258,10 +309,11 @@ def _check_traceable(plan):
                            f"per tile")
 
 
-def simulate(arch, workload, mode="functional", trace=None, progress=None) -> RunResult:
+def simulate(arch, workload, mode="functional", trace=None, progress=None, batch=True) -> RunResult:
     """Plan and run `workload` on `arch`; a fresh ledger and state per call. `trace`: a .parquet or .csv path
     to stream every memory transaction to (timing mode only). `progress`: called with the number of layer
-    passes (one item through one layer) just finished; there are items x layers in all."""
+    passes (one item through one layer) just finished; there are items x layers in all. `batch` (timing mode):
+    one event per run of identical tiles (False: one process per tile, as when tracing; same cycles)."""
     progress = progress or (lambda done: None)
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
@@ -282,7 +334,10 @@ def simulate(arch, workload, mode="functional", trace=None, progress=None) -> Ru
             _check_traceable(plan)
             tracer = TraceWriter(trace)
             accel.trace([plan.weight_home, plan.act_level])
-        cycles = _timing(plan, workload, accel, layers, progress, tracer)
+        if tracer is None and batch:
+            cycles = _timing_batched(plan, workload, accel, layers, progress)
+        else:
+            cycles = _timing(plan, workload, accel, layers, progress, tracer)
         if tracer is not None:
             tracer.close({"arch": arch.model_dump(mode="json"), "cycles": int(cycles),
                           "workload": workload.spec.name})

@@ -3,11 +3,12 @@ cycle at a time, moving words, inputs and random bits, with no closed-form timin
 hw/timing.py and the event model (it takes only the port assignment, a structural fact, from hw); tests require
 the same total cycles from all three.
 
-Each layer pass (one item through one layer) runs to completion before the next (barrier). Inside a pass, one
-engine per stage (a transfer engine per hop between memory levels, then the compute engine) processes the tiles
-in order. A hop starts when the tile has arrived at its source, its destination has a free slot (freed when the
-tile leaves that level) and each of its ports is free and at this operation in its program order (tile, then
-stage)."""
+One engine per transfer between two memory levels (a hop) and one compute engine process the tiles of every
+layer pass in program order (pass, then tile); there is no barrier between passes, so the next pass's hops run
+while the current pass computes, and its compute follows the current pass's in the compute engine's order. A
+stage starts when the tile has finished its previous stage, its engine and each of its ports are free and at
+this operation in their program order (tile, then stage), and, for a hop, its destination has a free slot (freed
+when the tile leaves that level)."""
 from ..hw.memory import READ, WRITE, assign_ports
 
 
@@ -162,54 +163,77 @@ def _port_needs(lp):
     return needs + [(S, lp.act_level, READ), (S, lp.act_level, WRITE)]
 
 
-def _pass_cycles(arch, lp, tiles):
-    S = len(lp.hops) + 1
-    n = len(tiles)
-    ports = [sorted(users) for *_, users in assign_ports({lv.name: lv for lv in arch.levels}, _port_needs(lp))]
-    order = [[(j, s) for j in range(n) for s in users] for users in ports]  # each port's program order
-    at = [0] * len(ports)
-    capacity = [arch.level(dst).slots if dst is not None else 1 for _, dst in lp.hops]
-    resident = [0] * (S - 1)
-    finished = [[False] * S for _ in range(n)]
-    running = [None] * S   # (tile, work) per stage
-    nxt = [0] * S          # next tile per stage
-    t = 0
-
-    def ready(j, s):
-        if s and not finished[j][s - 1]:
-            return False
-        if s < S - 1 and resident[s] >= capacity[s]:
-            return False
-        return all(order[p][at[p]] == (j, s) for p, users in enumerate(ports) if s in users)
-
-    while n and not finished[n - 1][S - 1]:
-        progressed = True
-        while progressed:  # settle every transition that happens at cycle t
-            progressed = False
-            for s in range(S):
-                if running[s] is not None and running[s][1].done():
-                    j = running[s][0]
-                    finished[j][s], running[s], progressed = True, None, True
-                    if s:
-                        resident[s - 1] -= 1  # the tile has left the level hop s-1 filled
-                    for p, users in enumerate(ports):
-                        if s in users:
-                            at[p] += 1
-                j = nxt[s]
-                if running[s] is None and j < n and ready(j, s):
-                    work = _hop(arch, lp, tiles[j], s) if s < S - 1 else _compute(arch, lp, tiles[j])
-                    if s < S - 1:
-                        resident[s] += 1
-                    running[s], nxt[s], progressed = (j, work), j + 1, True
-        if finished[n - 1][S - 1]:
-            break
-        for r in running:
-            if r is not None:
-                r[1].step()
-        t += 1
-    return t
+def _program(arch, plan):
+    """Every tile of every pass in program order, each with its stages: [(engine, level it fills or None, that
+    level's capacity in tiles, its ports)], hops first, then compute."""
+    levels = {lv.name: lv for lv in arch.levels}
+    out, shapes = [], {}
+    for _, lp, tiles in plan.passes():
+        if lp.index not in shapes:
+            S = len(lp.hops) + 1
+            ports = assign_ports(levels, _port_needs(lp))
+            uses = [tuple((name, kind, k) for name, kind, k, users in ports if s in users) for s in range(S)]
+            shapes[lp.index] = [(("hop", src, dst), dst if dst is not None else "(synapses)",
+                                 arch.level(dst).slots if dst is not None else 1, uses[k])
+                                for k, (src, dst) in enumerate(lp.hops)] + [("compute", None, 0, uses[-1])]
+        out.extend((lp, tile, shapes[lp.index]) for tile in tiles)
+    return out
 
 
 def stepped_cycles(arch, plan):
-    """Total cycles of a planned run, one cycle at a time."""
-    return sum(_pass_cycles(arch, lp, tiles) for _, lp, tiles in plan.passes())
+    """Total cycles of a planned run, one cycle at a time: every pass's tiles in program order through the
+    transfer engines and the compute engine, passes overlapping where the slots allow (no barrier)."""
+    program = _program(arch, plan)
+    order = {}  # engine or port -> its operations (tile, stage) in program order
+    engines = []
+    for i, (_, _, stages) in enumerate(program):
+        for s, (engine, _, _, ports) in enumerate(stages):
+            if engine not in order:
+                engines.append(engine)
+            for key in (engine,) + ports:
+                order.setdefault(key, []).append((i, s))
+    at = dict.fromkeys(order, 0)          # index of each engine's and port's next operation
+    resident = {}                         # level -> tiles holding one of its slots
+    finished = [[False] * len(st) for _, _, st in program]
+    running = {}                          # engine -> (tile, stage, work)
+    left = len(program)
+    t = 0
+
+    def ready(i, s):
+        engine, level, capacity, ports = program[i][2][s]
+        if s and not finished[i][s - 1]:
+            return False
+        if level is not None and resident.get(level, 0) >= capacity:
+            return False
+        return all(order[k][at[k]] == (i, s) for k in (engine,) + ports)
+
+    while left:
+        progressed = True
+        while progressed:  # settle every transition that happens at cycle t
+            progressed = False
+            for engine, (i, s, work) in list(running.items()):
+                if work.done():
+                    del running[engine]
+                    finished[i][s], progressed = True, True
+                    stages = program[i][2]
+                    if s:
+                        resident[stages[s - 1][1]] -= 1  # the tile has left the level hop s-1 filled
+                    for k in (engine,) + stages[s][3]:
+                        at[k] += 1
+                    left -= s == len(stages) - 1
+            for engine in engines:
+                ops = order[engine]
+                if engine not in running and at[engine] < len(ops) and ready(*ops[at[engine]]):
+                    i, s = ops[at[engine]]
+                    lp, tile, stages = program[i]
+                    level = stages[s][1]
+                    if level is not None:
+                        resident[level] = resident.get(level, 0) + 1
+                    work = _hop(arch, lp, tile, s) if s < len(stages) - 1 else _compute(arch, lp, tile)
+                    running[engine], progressed = (i, s, work), True
+        if not left:
+            break
+        for _, _, work in running.values():
+            work.step()
+        t += 1
+    return t

@@ -19,11 +19,23 @@ The micro-architecture (also stepped cycle by cycle in engine/stepped.py, an ind
   per input bit for bit-serial accumulate synapses) and the RNGs producing the sample's random bits run side by
   side; the sample's accumulation ends when all three are done. Then the neurons take `latency_cycles`, then the
   outputs are written (a write transaction). A sample takes at least one cycle.
-- The tiles of one layer pass go in order through the stages: one hop per weight level inside the home level,
-  then compute. A hop needs a free slot at its destination (2 when double-buffered, else 1), held until the
-  tile has left that level (the end of the next stage). A stage that shares a port with another stage waits
-  for that port: ports serve their stages in program order (tile, then stage).
+- Every layer pass (one item through one layer) sends its tiles, in program order (pass, then tile), through one
+  pipeline of engines: one transfer engine per hop between two levels (a tile moves its weights through every
+  weight level inside their home, one hop per level), then the compute engine. Each engine serves its tiles in
+  program order, one at a time. A hop needs a free slot at its destination (2 when double-buffered, else 1; the
+  synapses, when a hop feeds them directly, hold one tile), held until the tile has left that level (the end of
+  its next stage). A stage that shares a port with another stage waits for that port: ports serve their stages
+  in program order (tile, then stage). A pooling tile moves no weights: it uses the compute engine only.
+- Layers overlap where the buffers allow: there is no barrier between passes. The next pass's weight tiles are
+  fetched into free slots while the current pass computes; only its compute waits, for the previous pass's
+  outputs, and the in-order compute engine gives exactly that (a pass's first compute starts after the previous
+  pass's last compute, whose outputs it reads, has written them).
+- A run of consecutive tiles with the same stages and the same cycles is scheduled at once (Pipeline.run): the
+  recurrence is max-plus linear in the pipeline's state (the end of each engine's and port's last operation and
+  the leave times of the tiles holding a level's slots), so once one tile's state is the previous one's shifted
+  by a constant, every further tile of the run shifts it by the same constant.
 """
+from collections import deque
 
 
 def ceil_div(a, b):
@@ -80,28 +92,82 @@ def sample_cycles(read_latency, read_stream, accumulate, rng, neuron_latency, wr
     return max(1, read_latency + max(read_stream, accumulate, rng) + neuron_latency + write)
 
 
+class Pipeline:
+    """The in-order pipeline every layer pass's tiles go through, one tile after another (the rules above).
+    A stage is (engine, level it fills or None, that level's slots, ports): hops fill a level, compute none.
+    Times are exact integers; `end` is the end of the last stage scheduled."""
+
+    def __init__(self):
+        self.engine_free = {}  # engine -> end of its last stage
+        self.port_free = {}    # port -> end of its last operation
+        self.resident = {}     # level -> leave times of the tiles holding its slots, oldest first
+        self.end = 0
+
+    def add(self, stages, row):
+        """Schedule one tile whose stage s takes row[s] cycles; returns its stage end times."""
+        ends, t = [], 0
+        for (engine, level, slots, ports), d in zip(stages, row):
+            start = max(t, self.engine_free.get(engine, 0))
+            for p in ports:
+                start = max(start, self.port_free.get(p, 0))
+            if level is not None:
+                held = self.resident.setdefault(level, deque())
+                if len(held) >= slots:
+                    start = max(start, held.popleft())
+            t = start + d
+            self.engine_free[engine] = t
+            for p in ports:
+                self.port_free[p] = t
+            ends.append(t)
+        for s, (_, level, _, _) in enumerate(stages):
+            if level is not None:
+                self.resident[level].append(ends[s + 1])  # the tile leaves the level when its next stage ends
+        self.end = max(self.end, t)
+        return ends
+
+    def _state(self, stages):
+        engines = [self.engine_free[e] for e, *_ in stages]
+        ports = [self.port_free[p] for *_, ports in stages for p in ports]
+        held = [tuple(self.resident[level]) for _, level, *_ in stages if level is not None]
+        return engines + ports + [t for h in held for t in h], [len(h) for h in held]
+
+    def _shift(self, stages, cycles):
+        for engine in {e for e, *_ in stages}:
+            self.engine_free[engine] += cycles
+        for p in {p for *_, ports in stages for p in ports}:
+            self.port_free[p] += cycles
+        for level in {level for _, level, *_ in stages if level is not None}:
+            self.resident[level] = deque(t + cycles for t in self.resident[level])
+        self.end = max(self.end, self.engine_free[stages[-1][0]])
+
+    def run(self, stages, row, count):
+        """Schedule `count` consecutive tiles with the same stages and cycles: one at a time until one tile
+        shifts the state by exactly the previous tile's shift, then every remaining tile at once (max-plus
+        linearity: the same state shifted by c gives the same schedule shifted by c)."""
+        before = None
+        for i in range(count):
+            self.add(stages, row)
+            now = self._state(stages)
+            if before is not None and now[1] == before[1]:
+                shift = now[0][0] - before[0][0]
+                if all(a - b == shift for a, b in zip(now[0], before[0])):
+                    self._shift(stages, (count - 1 - i) * shift)
+                    return
+            before = now
+
+
 def pipeline(durations, slots, port_stages):
-    """Finish time of an in-order pipeline. durations[j][s]: tile j at stage s (hops 0..S-2, then compute
-    S-1); slots[s] (s < S-1): slots of hop s's destination, held from the start of hop s to the end of stage
-    s+1; port_stages: for each port, the set of stages using it (served in (tile, stage) order)."""
+    """Finish time of one pass alone. durations[j][s]: tile j at stage s (hops 0..S-2, then compute S-1);
+    slots[s] (s < S-1): slots of hop s's destination; port_stages: for each port, the set of stages using it."""
     if not durations:
         return 0
-    stages = len(durations[0])
-    uses = [[p for p, users in enumerate(port_stages) if s in users] for s in range(stages)]
-    port_free = [0] * len(port_stages)
-    end = []
-    for j, row in enumerate(durations):
-        ends = []
-        for s, d in enumerate(row):
-            start = max(ends[s - 1] if s else 0, end[j - 1][s] if j else 0)
-            if s < stages - 1 and j >= slots[s]:
-                start = max(start, end[j - slots[s]][s + 1])
-            start = max([start] + [port_free[p] for p in uses[s]])
-            ends.append(start + d)
-            for p in uses[s]:
-                port_free[p] = ends[s]
-        end.append(ends)
-    return end[-1][-1]
+    S = len(durations[0])
+    ports = [tuple(p for p, users in enumerate(port_stages) if s in users) for s in range(S)]
+    stages = [(s, s, slots[s], ports[s]) for s in range(S - 1)] + [(S - 1, None, 0, ports[S - 1])]
+    p = Pipeline()
+    for row in durations:
+        p.add(stages, row)
+    return p.end
 
 
 def flow_shop(loads, computes, slots):

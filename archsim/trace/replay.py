@@ -5,8 +5,9 @@ width (bits are unchanged), its duration recomputed from the new latency, banks 
 read is its rows' copies of one input row, as trace/records.py says; hw/timing.py prices them). A load phase
 takes its transaction's new duration; a compute phase is stretched (or shortened) by repeat x the change of
 each of its transactions' durations (first order: the trace does not carry the synapse and neuron cycles that
-overlap a read). Each layer pass then goes through the same in-order load/compute flow shop as the simulator
-(hw/timing.py), so replaying a trace on its own architecture reproduces its cycles and memory counts exactly.
+overlap a read). The tiles of every layer pass then go, in program order, through the same in-order load/compute
+pipeline as the simulator (hw/timing.Pipeline: passes overlap where the slots allow), so replaying a trace on
+its own architecture reproduces its cycles and memory counts exactly.
 Energy covers the memories only (the trace holds memory traffic only)."""
 from collections import defaultdict
 
@@ -15,7 +16,7 @@ import pandas as pd
 from ..config.loader import arch_from_data
 from ..config.schema import INPUTS, OUTPUTS, WEIGHTS
 from ..ledger import COLUMNS
-from ..hw.timing import ceil_div, flow_shop, transfer_cycles
+from ..hw.timing import Pipeline, ceil_div, transfer_cycles
 from .reader import read_chunks, read_meta
 
 
@@ -30,10 +31,18 @@ def _operand(phase, action):
     return WEIGHTS if phase == "load" else INPUTS if action == "read" else OUTPUTS
 
 
-def _pass_cycles(tiles, slots):
-    order = sorted(tiles)
-    return flow_shop([tiles[k]["load"] for k in order], [tiles[k]["compute"] + tiles[k]["delta"] for k in order],
-                     slots)
+def _cycles(tiles, slots):
+    """Every traced tile, in program order (pass, then tile): a load, when it moved weights, then its compute."""
+    pipe = Pipeline()
+    load, compute = ("load", "buffer", slots, ()), ("compute", None, 0, ())
+    for key in sorted(tiles):
+        tile = tiles[key]
+        done = tile["compute"] + tile["delta"]
+        if "load" in tile:
+            pipe.add((load, compute), (tile["load"], done))
+        else:
+            pipe.add((compute,), (done,))
+    return pipe.end
 
 
 def replay(path, arch):
@@ -42,18 +51,15 @@ def replay(path, arch):
     old = arch_from_data(meta["arch"], f"{path} (recorded architecture)")
     slots = arch.holders("weights")[-1].slots
     counts = defaultdict(int)
-    cycles, current, tiles = 0, None, {}
+    tiles = {}
     for chunk in read_chunks(path):
         for r in chunk.itertuples(index=False):
-            if r.pass_id != current:
-                cycles += _pass_cycles(tiles, slots) if tiles else 0
-                current, tiles = r.pass_id, {}
             new_spec, old_spec = arch.level(r.component), old.level(r.component)
             words = r.rows * ceil_div(r.bits // r.rows, new_spec.word_bits)
             operand = _operand(r.phase, r.action)
             counts[(r.layer, r.component, f"{r.action}_bits", operand)] += r.bits * r.repeat
             counts[(r.layer, r.component, f"{r.action}_words", operand)] += words * r.repeat
-            tile = tiles.setdefault(r.tile, {"load": 0, "compute": 0, "delta": 0})
+            tile = tiles.setdefault((r.pass_id, r.tile), {"compute": 0, "delta": 0})
             address = r.address * old_spec.word_bits // new_spec.word_bits  # the word holding the same first bit
             new = _duration(new_spec, r.phase, r.action, address, words, r.rows)
             if r.phase == "load":
@@ -61,7 +67,7 @@ def replay(path, arch):
             else:
                 tile["compute"] = r.end_cycle - r.start_cycle
                 tile["delta"] += r.repeat * (new - _duration(old_spec, r.phase, r.action, r.address, r.words, r.rows))
-    cycles += _pass_cycles(tiles, slots) if tiles else 0
+    cycles = _cycles(tiles, slots)
     frame = pd.DataFrame([(*key, v) for key, v in sorted(counts.items())], columns=COLUMNS)
     energy = frame[frame.action.str.endswith("_bits")].copy()
     energy["pj_per_unit"] = [getattr(arch.level(c), f"{a.split('_')[0]}_pj_per_bit").value
