@@ -1,7 +1,9 @@
 """The accelerator: composes the memory levels, synapse units, neurons, RNGs and pooling unit; turns one tile's
-transfers between levels (hops) and its compute phase into component calls (which count) and returns each
-phase's cycles; gives the pipeline's stages their ports."""
+transfers between levels (hops: the moves the executor's walk of the mapping gives the tile) and its compute
+phase (its accumulator residencies) into component calls (which count) and returns each phase's cycles; gives
+the pipeline's stages their ports."""
 from ..config.schema import COUPLINGS, INPUTS, OUTPUTS, STATES, WEIGHTS
+from ..mapping.execute import FINAL, PARTIAL
 from .memory import READ, WRITE, Memory, assign_ports
 from .timing import hop_cycles, sample_cycles
 from .units import NeuronArray, PoolUnit, RngArray, SynapseArray, selected_inputs
@@ -46,9 +48,8 @@ class Accelerator:
 
     @staticmethod
     def _writes_destination(lp, k):
-        """Does hop k write its destination? Not when it feeds the synapses directly (samples outer)."""
-        src, dst = lp.hops[k]
-        return dst is not None and not (k == len(lp.hops) - 1 and lp.loop_order == "samples_outer")
+        """Does hop k write its destination? Not when it feeds the synapses directly."""
+        return lp.hops[k][1] is not None and not (lp.feed and k == len(lp.hops) - 1)
 
     def stage_ports(self, lp):
         """[(level, port kind, index, stages using it)] for a layer pass: hop k = stage k, compute = the last."""
@@ -64,47 +65,66 @@ class Accelerator:
         return half * (act.spec.capacity // act.spec.word_bits // 2)
 
     def transfer(self, tile, lp, k):
-        """Hop k of a tile's weights: read from the source level, written to the destination (or fed to the
-        synapses). Pooling tiles move nothing."""
-        if not lp.is_eo:
+        """Hop k of a tile's weights (and the biases of the rows it starts): read from the source level, written
+        to the destination (or fed to the synapses); nothing when the destination's tile is still resident.
+        Pooling tiles move nothing."""
+        if not lp.is_eo or not tile.moves[k]:
             return 0
         src, dst = lp.hops[k]
-        g, row = tile.outputs, lp.row_bits
+        moves = tile.moves[k]
+        bits, rows = sum(r * b for r, b in moves), sum(r for r, _ in moves)
         source = self.mem[src]
-        address = self.weight_base.get(lp.index, 0) + source.words(row, tile.o0) if k == 0 else 0
-        read = source.read(lp.index, WEIGHTS, g * row, source.words(row, g), address=address, rows=g)
+        address = self.weight_base.get(lp.index, 0) + source.words(lp.row_bits, tile.o0) if k == 0 else 0
+        read = source.read(lp.index, WEIGHTS, bits, sum(source.words(b, r) for r, b in moves), address=address,
+                           rows=rows)
         write = 0
         if self._writes_destination(lp, k):
             dest = self.mem[dst]
-            write = dest.write(lp.index, WEIGHTS, g * row, dest.words(row, g), rows=g)
+            write = dest.write(lp.index, WEIGHTS, bits, sum(dest.words(b, r) for r, b in moves), rows=rows)
         return hop_cycles(read, write)
 
     def compute(self, tile, lp, x_rows):
-        """The tile's (sample, position) pairs one after another: activation reads, synapse accumulation (with
-        the weights from the tile level), RNG draws, neurons, activation writes. x_rows: the tile's kernel input
-        rows (for data-dependent adds)."""
+        """The tile's accumulator residencies one after another. Each: its inputs chunk read (and partial sums
+        read back when it resumes them), synapse accumulation (with the weights from the registers), then its
+        drain: final (RNG draws, neurons, outputs written), partial (partial sums written) or none. x_rows: the
+        tile's kernel input rows (for data-dependent adds)."""
         if not lp.is_eo:
             return self._pool(tile, lp)
         act = self.mem[lp.act_level]
-        g, reps, layer = tile.outputs, tile.repeats, lp.index
-        readers = 1 if self.arch.mapping.input_broadcast else g
-        in_words = act.words(lp.n * lp.ba_in, readers)
-        out_words = act.words(g * lp.ba_out)
-        first = tile.s0 * lp.P + tile.p0  # the tile's first (sample, position) row within its item
-        read = act.read(layer, INPUTS, readers * lp.n * lp.ba_in, in_words, repeat=reps, rows=readers,
-                        address=self._act_region(act, layer % 2) + first * act.words(lp.n * lp.ba_in))
-        if lp.loop_order == "samples_inner":  # the synapses read their weight registers each sample
-            registers = self.mem[lp.hops[-1][1]]
-            registers.read(layer, WEIGHTS, g * lp.row_bits, registers.words(lp.row_bits, g), repeat=reps, rows=g)
+        g, readers, layer, pbits = lp.group, lp.readers, lp.index, lp.partial_bits
+        chunk = tile.reps[0].chunk
+        reps = sum(r.count for r in tile.reps)
         bit_serial = lp.op == "adds"
-        n_ops = g * selected_inputs(x_rows, lp.ba_in) if bit_serial else reps * g * lp.n
-        acc = self.synapse.run(layer, lp.n, reps * g, lp.op, n_ops, lp.ba_in if bit_serial else 1)
-        rng = self.rng.draw(layer, g, repeat=reps) if lp.stochastic else 0
-        neuron = self.neuron.fire(layer, reps * g)
-        write = act.write(layer, OUTPUTS, g * lp.ba_out, out_words, repeat=reps, address=self._act_region(
-            act, (layer + 1) % 2) + first * act.words(lp.m * lp.ba_out) + act.words(tile.o0 * lp.ba_out))
+        n_ops = tile.outputs * selected_inputs(x_rows[:, tile.c0:tile.c1], lp.ba_in) if bit_serial else \
+            reps * g * chunk
+        acc = self.synapse.run(layer, chunk, reps * g, lp.op, n_ops, lp.ba_in if bit_serial else 1)
+        registers = self.mem[lp.registers] if lp.registers else None
+        first = tile.s0 * lp.P + tile.p0  # the tile's first (sample, position) row within its item
+        in_words = act.words(chunk * lp.ba_in, readers)
         latency = act.spec.read_latency_cycles
-        return reps * sample_cycles(latency, read - latency, acc, rng, neuron, write)
+        cycles = 0
+        for rep in tile.reps:
+            n = rep.count
+            act.read(layer, INPUTS, readers * chunk * lp.ba_in, in_words, repeat=n, rows=readers,
+                     address=self._act_region(act, layer % 2) + first * act.words(lp.n * lp.ba_in))
+            words = in_words
+            if rep.readback:
+                words += act.words(g * pbits)
+                act.read(layer, OUTPUTS, g * pbits, act.words(g * pbits), repeat=n)
+            if registers is not None:
+                row = chunk * lp.bw + (lp.bias_bits if rep.row_start else 0)
+                registers.read(layer, WEIGHTS, g * row, registers.words(row, g), repeat=n, rows=g)
+            rng = neuron = write = 0
+            address = self._act_region(act, (layer + 1) % 2) + first * act.words(lp.m * lp.ba_out) + \
+                act.words(tile.o0 * lp.ba_out)
+            if rep.drain == FINAL:
+                rng = self.rng.draw(layer, g, repeat=n) if lp.stochastic else 0
+                neuron = self.neuron.fire(layer, n * g)
+                write = act.write(layer, OUTPUTS, g * lp.ba_out, act.words(g * lp.ba_out), repeat=n, address=address)
+            elif rep.drain == PARTIAL:
+                write = act.write(layer, OUTPUTS, g * pbits, act.words(g * pbits), repeat=n, address=address)
+            cycles += n * sample_cycles(latency, act.cycles(READ, words) - latency, acc, rng, neuron, write)
+        return cycles
 
     def _pool(self, tile, lp):
         """Per sample: read every window element of every output (overlapping windows re-read), reduce,
