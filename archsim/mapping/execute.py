@@ -141,8 +141,9 @@ def tiles(op, levels, mapping, item=0, layer=0):
             hop_info.append(None)
             continue
         above = [k for k, (i, _, _) in enumerate(loops) if i < child]
+        copies = prod(mapping.factor(d, range(child, K)) for d in w_dims - {"M", "C"})  # never-reused copies
         hop_info.append(([k for k in above if loops[k][1] in w_dims], [k for k in above if loops[k][1] == "C"],
-                         mapping.factor("M", range(child, K)), mapping.factor("C", range(child, K))))
+                         mapping.factor("M", range(child, K)), mapping.factor("C", range(child, K)), copies))
     c_loops = [k for k, (_, d, _) in enumerate(loops) if d == "C"]
     out_loops = [k for k, (_, d, _) in enumerate(loops) if d in OUT_DIMS]
     continues = not any(d in OUT_DIMS for d, _ in phase_loops)  # accumulators may stay across tiles
@@ -172,13 +173,14 @@ def tiles(op, levels, mapping, item=0, layer=0):
                 chunk = reps[0].chunk
                 moves.append(tuple((g * n, chunk * bw + b) for n, b in ((plain, 0), (starting, bias)) if n))
                 continue
-            keys, cs, mt, ct = info
+            keys, cs, mt, ct, copies = info
             key = tuple(idx[k] for k in keys)
             if key == last_keys[h]:
                 moves.append(())
                 continue
             last_keys[h] = key
-            moves.append(((mt, ct * bw + (bias if all(idx[k] == 0 for k in cs) else 0)),))
+            b = bias if all(idx[k] == 0 for k in cs) else 0  # the rows' biases ride with their first chunk
+            moves.append(tuple((r, ct * bw + bb) for r, bb in ((mt * (copies - 1), 0), (mt, b)) if r))
         out.append(Tile(item, layer, start["M"], start["M"] + extent["M"], start["T"], start["T"] + extent["T"],
                         start["N"], start["N"] + extent["N"], start["C"], start["C"] + extent["C"], tuple(moves),
                         tuple(reps)))
