@@ -83,18 +83,43 @@ def test_map_command_rejects_a_bad_budget(tmp_path, capsys):
     assert "--budget" in capsys.readouterr().err
 
 
-@pytest.mark.slow
-def test_readme_map_command_runs(tmp_path):
-    """The README's `archsim map` example, as written but for its output folder."""
-    import subprocess
-    import sys
+def _readme_section():
     from pathlib import Path
     root = Path(__file__).resolve().parents[1]
     text = (root / "README.md").read_text()
-    body = text.split("### Mappings: `archsim map`\n", 1)[1].split("\n### ", 1)[0]
+    return root, text.split("### Mappings: `archsim map`, `archsim run --mapping`\n", 1)[1].split("\n### ", 1)[0]
+
+
+def test_readme_mapping_example_runs(tmp_path):
+    """The README's mapping-file example (the first layer of workloads/tiny.yaml on the default architecture)
+    runs and moves the weights into weight_buf once per output group, not once per sample."""
+    _, body = _readme_section()
+    doc = yaml.safe_load(body.split("```yaml\n", 1)[1].split("```", 1)[0])
+    path = tmp_path / "m.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    from archsim import load_arch, load_workload
+    arch, work = load_arch("default"), load_workload("workloads/tiny.yaml")
+    result = simulate(arch, work, "timing", mapping=str(path))
+    lp = result.plan.layers[0]
+    assert result.ledger.get("weight_buf", "write_bits", 0) == lp.m * lp.n * lp.bw  # each weight filled once
+    assert result.plan.layers[0].loop_order == "samples_inner"
+
+
+@pytest.mark.slow
+def test_readme_map_command_runs(tmp_path):
+    """The README's `archsim map` example, as written but for its output folder, then its `archsim run
+    --mapping` of the written file."""
+    import subprocess
+    import sys
+    root, body = _readme_section()
     (cmd,) = [line.split() for line in body.splitlines() if line.startswith("    archsim map ")]
     cmd = cmd[:cmd.index("--out")] + ["--out", str(tmp_path / "map"), "--no-plot"]
     r = subprocess.run([sys.executable, "-m", "archsim", *cmd[1:]], capture_output=True, text=True, cwd=root)
     assert r.returncode == 0, r.stderr
     frame = pd.read_csv(tmp_path / "map" / "mappings.csv")
     assert frame.chosen.sum() == len(yaml.safe_load((tmp_path / "map" / "mapping.yaml").read_text())["layers"])
+    (run,) = [line.split() for line in body.splitlines() if line.startswith("    archsim run ")]
+    run[run.index("--mapping") + 1] = str(tmp_path / "map" / "mapping.yaml")
+    r = subprocess.run([sys.executable, "-m", "archsim", *run[1:], "--out", str(tmp_path / "run"), "--no-progress"],
+                       capture_output=True, text=True, cwd=root)
+    assert r.returncode == 0, r.stderr
