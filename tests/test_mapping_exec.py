@@ -269,3 +269,25 @@ def test_mapper_candidates_count_what_their_runs_count(arch_file):
                 assert ledger.get(lvl, action, r.layer, operand) == n * r.passes, (lvl, operand, action)
             checked += 1
     assert checked > 10
+
+
+@pytest.mark.skipif(__import__("numba").config.NUMBA_NUM_THREADS < 2, reason="needs 2 Numba threads")
+def test_outputs_independent_of_mapping_mode_and_threads(tmp_path):
+    """The mapping of test_a_good_mapping_file_runs and the planner's, in both modes, on 1 and 2 threads."""
+    import numba
+    from archsim import load_arch, load_workload
+    from archsim.inputs import read_yaml_mapping
+    from archsim.mapping import mapfile
+    (tmp_path / "m.yaml").write_text(yaml.safe_dump(GOOD))
+    arch, work = load_arch("default"), load_workload("workloads/tiny.yaml")
+    maps = mapfile.load(str(tmp_path / "m.yaml"), arch, read_yaml_mapping)
+    before = numba.get_num_threads()
+    try:
+        outs = []
+        for threads, mode, mapping in itertools.product((1, 2), ("functional", "timing"), (None, maps)):
+            numba.set_num_threads(threads)
+            outs.append(simulate(arch, work, mode, mapping=mapping).outputs)
+    finally:
+        numba.set_num_threads(before)
+    for o in outs[1:]:
+        np.testing.assert_array_equal(o, outs[0])
