@@ -23,6 +23,7 @@ class Accelerator:
         self.pool_unit = PoolUnit(ledger)
         self.weight_base = {}
         self.traced = ()
+        self._moves = {}  # (level, moves) -> (bits, words, rows): tiles repeat few shapes
 
     def map_addresses(self, plan):
         """Word addresses: each EO layer's weight rows contiguous in the weights' home level, in layer order;
@@ -71,17 +72,24 @@ class Accelerator:
         if not lp.is_eo or not tile.moves[k]:
             return 0
         src, dst = lp.hops[k]
-        moves = tile.moves[k]
-        bits, rows = sum(r * b for r, b in moves), sum(r for r, _ in moves)
         source = self.mem[src]
+        bits, words, rows = self._moved(src, tile.moves[k])
         address = self.weight_base.get(lp.index, 0) + source.words(lp.row_bits, tile.o0) if k == 0 else 0
-        read = source.read(lp.index, WEIGHTS, bits, sum(source.words(b, r) for r, b in moves), address=address,
-                           rows=rows)
+        read = source.read(lp.index, WEIGHTS, bits, words, address=address, rows=rows)
         write = 0
         if self._writes_destination(lp, k):
-            dest = self.mem[dst]
-            write = dest.write(lp.index, WEIGHTS, bits, sum(dest.words(b, r) for r, b in moves), rows=rows)
+            bits, words, rows = self._moved(dst, tile.moves[k])
+            write = self.mem[dst].write(lp.index, WEIGHTS, bits, words, rows=rows)
         return hop_cycles(read, write)
+
+    def _moved(self, level, moves):
+        """(bits, words, rows) of a hop's moves ((rows, bits per row) pairs) at a level."""
+        key = (level, moves)
+        if key not in self._moves:
+            mem = self.mem[level]
+            self._moves[key] = (sum(r * b for r, b in moves), sum(mem.words(b, r) for r, b in moves),
+                                sum(r for r, _ in moves))
+        return self._moves[key]
 
     def compute(self, tile, lp, x_rows):
         """The tile's accumulator residencies one after another. Each: its inputs chunk read (and partial sums
