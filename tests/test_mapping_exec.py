@@ -11,7 +11,7 @@ from math import prod
 import numpy as np
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from archsim import simulate
@@ -121,32 +121,36 @@ def _check(case):
     timing = simulate(arch, work, "timing", mapping={0: lm})
     assert timing.ledger.items() == result.ledger.items()
     assert timing.cycles == result.cycles == stepped_cycles(arch, timing.plan)
+    lp = timing.plan.layers[0]
+    reps = [r for t in timing.plan.tiles(0, lp) for r in t.reps]
+    event(f"{len(oracle_levels)} levels, {'feed' if lp.feed else 'registers'}, "
+          f"{'partial sums' if any(r.readback for r in reps) else 'whole fan-in'}")
     planner = simulate(arch, work, "functional")
     np.testing.assert_array_equal(result.outputs, planner.outputs)
     np.testing.assert_array_equal(timing.outputs, planner.outputs)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(exec_case())
 def test_executed_dense_mappings_count_what_the_oracle_and_the_model_count(case):
     _check(case)
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(exec_case(conv=True))
 def test_executed_conv_mappings_count_what_the_oracle_and_the_model_count(case):
     _check(case)
 
 
 @pytest.mark.slow
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=2000, deadline=None)
 @given(exec_case())
 def test_many_executed_dense_mappings(case):
     _check(case)
 
 
 @pytest.mark.slow
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(exec_case(conv=True))
 def test_many_executed_conv_mappings(case):
     _check(case)
