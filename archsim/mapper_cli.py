@@ -19,7 +19,8 @@ def register(subparsers):
 def _cli(args, argv):
     from . import load_arch, load_workload
     from .engine.mapper import map_workload
-    from .report.mappings import mapping_text, write_mappings
+    from .mapping.mapfile import mapping_text
+    from .report.mappings import write_mappings
     from .report.outdir import output_folder
     if args.budget < 1:
         raise ArchsimError(f"--budget {args.budget}: allowed: an integer >= 1")

@@ -325,7 +325,8 @@ def _mapped(arch, lp, layer_map, op, T):
                    0 if k == 0 else mapping.factor("M", range(i, len(levels))) *
                    (mapping.factor("C", range(i, len(levels))) * lp.bw + lp.bias_bits))
                   for k, i in enumerate(holders))
-    return replace(lp, group=g, loop_order=order, stationary=stationary if lp.type == "conv2d" else False,
+    return replace(lp, reason=f"{lp.reason}; mapping {mapfile.mapping_text(mapping, names, layer_map[0].keep)}",
+                   group=g, loop_order=order, stationary=stationary if lp.type == "conv2d" else False,
                    hops=tuple((names[p], names[c] if c is not None else None) for p, c in hops),
                    level_tiles=tiles, registers=names[holders[-1]] if registers else "", feed=not registers,
                    readers=1 if arch.mapping.input_broadcast else g,

@@ -162,6 +162,16 @@ def load(path, arch, read):
     return out
 
 
+def mapping_text(mapping, names, keep=None):
+    """One line: each level's loops (and what it keeps), then the spatial unrolling."""
+    def level(name, loops):
+        kept = f"[{','.join(sorted(keep[name]))}]" if keep is not None else ""
+        return f"{name}{kept}: " + (" ".join(f"{d}{f}" for d, f in loops) or "-")
+    loops = " | ".join(level(n, loops) for n, loops in zip(names, mapping.temporal))
+    spatial = " ".join(f"{d}{f}" for d, f in sorted(mapping.spatial.items())) or "-"
+    return f"{loops} | spatial: {spatial}"
+
+
 def document(layer_maps, level_names, objective=None):
     """A YAML-ready mapping file of {layer: LayerMap} (every level listed, outermost first)."""
     layers = []

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from ..mapping.mapfile import document
+from ..mapping.mapfile import document, mapping_text
 
 
 def _pareto(frame):
@@ -20,16 +20,6 @@ def _pareto(frame):
                      ((same.energy_pj < row.energy_pj) | (same.cycles < row.cycles))).any()
         flags.append(not dominated)
     return flags
-
-
-def mapping_text(mapping, names, keep=None):
-    """One line: each level's loops (and what it keeps), then the spatial unrolling."""
-    def level(name, loops):
-        kept = f"[{','.join(sorted(keep[name]))}]" if keep is not None else ""
-        return f"{name}{kept}: " + (" ".join(f"{d}{f}" for d, f in loops) or "-")
-    loops = " | ".join(level(n, loops) for n, loops in zip(names, mapping.temporal))
-    spatial = " ".join(f"{d}{f}" for d, f in sorted(mapping.spatial.items())) or "-"
-    return f"{loops} | spatial: {spatial}"
 
 
 def candidates_frame(names, results):
