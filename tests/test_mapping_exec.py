@@ -295,3 +295,37 @@ def test_outputs_independent_of_mapping_mode_and_threads(tmp_path):
         numba.set_num_threads(before)
     for o in outs[1:]:
         np.testing.assert_array_equal(o, outs[0])
+
+
+@settings(max_examples=5, deadline=None)
+@given(m=st.sampled_from([2, 4]), n=st.sampled_from([2, 3]), T=st.sampled_from([1, 2]),
+       objective=st.sampled_from(["energy", "cycles", "edp"]), buf_bits=st.sampled_from([64, 256, 4096]))
+def test_mapper_choice_is_optimal_and_runs_as_predicted(m, n, T, objective, buf_bits):
+    """On a space small enough to enumerate apart (every split and order, factor-1 loops included, both keep
+    variants), `archsim map`'s choice is the best for its objective; executed, its memory energy is the one
+    predicted."""
+    from archsim.engine.mapper import keep_variants, map_workload
+    from archsim.mapping.hierarchy import levels_of
+    from archsim.mapping.search import evaluate
+    from test_loopnest import _all_mappings
+    data = copy.deepcopy(DEFAULT_ARCH)  # two levels: a memory for everything, the weight registers
+    data["levels"] = [lv for lv in data["levels"] if lv["name"] in ("weight_mem", "weight_buf")]
+    data["levels"][0]["holds"] = ["weights", "inputs", "outputs"]
+    data["levels"][1]["capacity"] = buf_bits
+    data["synapse"]["count"] = data["neuron"]["count"] = 2
+    arch = arch_from_data(data, "<small>")
+    work = workload_from_data({"schema_version": 1, "kind": "pdnn", "name": "s", "samples": T, "seed": 3,
+                               "input": {"size": n, "bits": 1},
+                               "layers": [{"type": "dense", "outputs": m, "weight_bits": 4, "activation": "pbit"}]},
+                              "<w>")
+    names, (r,) = map_workload(arch, work, objective, budget=10 ** 6)
+    assert r.method == "exhaustive"
+    plan = simulate(arch, work).plan
+    scores = [c.score(objective) for keep in keep_variants(arch, work.spec)
+              for c in (evaluate(r.operation, levels_of(arch, keep, plan.reserved), mp)
+                        for mp in _all_mappings(r.operation, len(names), ("M",), 2)) if c is not None]
+    assert r.best.score(objective) == min(scores)
+    result = simulate(arch, work, "functional", mapping={0: r.layer_map()})
+    memory_pj = sum(result.ledger.get(lv.name, f"{a}_bits", 0) * getattr(lv, f"{a}_pj_per_bit").value
+                    for lv in arch.levels for a in ("read", "write"))
+    assert memory_pj == pytest.approx(r.best.energy_pj * r.passes)
