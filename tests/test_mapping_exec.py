@@ -22,10 +22,27 @@ from archsim.mapping.loopnest import Level, Mapping, counts, dense_operation
 from archsim.mapping.mapfile import LayerMap
 from archsim.workload.loader import workload_from_data
 from helpers import DEFAULT_ARCH
-from test_levels import level
 from test_loopnest import BIG, _factorisations, brute_force
 
 OPERANDS = ("weights", "inputs", "outputs")
+PJ = {"value": "0.1pJ", "source": "test"}
+
+
+@st.composite
+def level(draw, name, holds, capacity, dram_ok=True):
+    """A memory level with drawn timing: kind, word width, banks, latencies, occupancy, ports, double buffering."""
+    kind = draw(st.sampled_from(["dram", "sram", "regfile"][0 if dram_ok else 1:]))
+    ports = {"read": draw(st.integers(0, 1)), "write": draw(st.integers(0, 1)), "read_write": draw(st.integers(0, 2))}
+    if ports["read"] + ports["read_write"] == 0 or ports["write"] + ports["read_write"] == 0:
+        ports["read_write"] = 1
+    out = {"name": name, "kind": kind, "holds": holds, "capacity": capacity, "ports": ports,
+           "word_bits": draw(st.sampled_from([8, 16, 32, 64])), "banks": draw(st.integers(1, 3)),
+           "read_latency_cycles": draw(st.integers(0, 3)), "write_latency_cycles": draw(st.integers(0, 3)),
+           "cycles_per_access": draw(st.integers(0 if kind == "regfile" else 1, 3)),
+           "double_buffered": draw(st.booleans()), "read_pj_per_bit": PJ, "write_pj_per_bit": PJ}
+    if kind == "dram" and draw(st.booleans()):
+        out["bandwidth"] = draw(st.sampled_from([1e9, 4e9]))  # 5 or 20 bits per cycle at 200 MHz
+    return out
 
 
 @st.composite
