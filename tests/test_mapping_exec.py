@@ -256,6 +256,20 @@ def test_bad_mapping_files_name_file_field_and_limit(tmp_path, capsys, edits, me
     assert not out.exists()
 
 
+def test_a_mapping_of_too_many_tiles_is_refused(tmp_path, capsys):
+    """Tiles are executed one by one: over a million per layer pass is refused before anything runs."""
+    doc = {"schema_version": 1, "kind": "mapping", "layers": [{"layer": 0, "levels": [
+        {"name": "dram", "keep": ["weights"], "loops": [["M", 1024], ["C", 1024], ["T", 8]]},
+        {"name": "act_mem", "keep": ["inputs", "outputs"]}]}]}
+    path = tmp_path / "m.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    code = main(["run", "--workload", "workloads/pdnn-1024.yaml", "--mapping", str(path), "--out",
+                 str(tmp_path / "out"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2 and "m.yaml: layers[0]" in err and "make 8388608 tiles per layer pass; at most 1000000" in err
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_mapping_beyond_a_level_capacity_is_refused(tmp_path, capsys):
     """A 512-bit double-buffered weight_buf cannot keep 8 outputs' weights (512 bits, twice)."""
     doc = _bad(**{"layers/0/levels/0/loops": [], "layers/0/levels/2/loops": [["M", 2], ["T", 4], ["C", 16]]})

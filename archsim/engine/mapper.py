@@ -1,15 +1,17 @@
 """archsim map: for every layer with weights, the mapper's search on the architecture's levels (pure data in,
 typed results out; writing is report/mappings.py). The levels keep what the planner's placement puts there (the
 weights' home and the levels inside it, the activations' level), with and without the synapses' weight
-registers (samples inner or outer); capacities are what the homes leave. Counts are per layer pass (one item);
-`passes` scales them to the run."""
+registers (samples inner or outer); capacities are what the homes leave. The choice is the best candidate the
+executor accepts (at most MAX_TILES_PER_PASS tiles). Counts are per layer pass (one item); `passes` scales them
+to the run."""
 import time
 from dataclasses import dataclass
 
+from ..mapping.execute import tile_count
 from ..mapping.hierarchy import levels_of, no_reuse_of, operation_of, pdnn_levels
 from ..mapping.mapfile import LayerMap
 from ..mapping.search import rank, search
-from .plan import make_plan, place
+from .plan import MAX_TILES_PER_PASS, make_plan, place
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ def map_workload(arch, workload, objective="energy", budget=2000, seed=0):
                                               spatial_dims=("M",), units=min(units, lp.m), budget=budget, seed=seed)
             found += [(keep, c) for c in candidates]
             methods.append(method)
-        fitting = [(k, c) for k, c in found if c is not None]
+        fitting = [(k, c) for k, c in found if c is not None and tile_count(c.mapping) <= MAX_TILES_PER_PASS]
         best = min(fitting, key=lambda kc: rank(kc[1], objective)) if fitting else (variants[0], None)
         method = "exhaustive" if all(m == "exhaustive" for m in methods) else "sampled+climb"
         out.append(LayerMapping(lp.index, op, best[1], found, method, time.perf_counter() - t0, best[0],

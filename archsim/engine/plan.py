@@ -30,7 +30,7 @@ import numpy as np
 from ..errors import MappingError
 from ..kernels import tables
 from ..mapping import mapfile
-from ..mapping.execute import Tile, labels, tiles as walk, weight_path
+from ..mapping.execute import Tile, labels, tile_count, tiles as walk, weight_path
 from ..mapping.hierarchy import levels_of, no_reuse_of, operation_of, pdnn_levels
 from ..mapping.loopnest import Mapping, check
 from ..workload.schema import Conv2d, Dense, Flatten, Pool, layer_shapes
@@ -303,11 +303,18 @@ def _reserve(arch, homes, act, act_need, where):
     return reserved
 
 
+MAX_TILES_PER_PASS = 1_000_000  # tiles are executed one by one: a bound on a pass's Python work and memory
+
+
 def _mapped(arch, lp, layer_map, op, T):
     """The layer plan with its mapping checked and its labels derived."""
     names = [lv.name for lv in pdnn_levels(arch)]
     levels, mapping = layer_map[1], layer_map[0].mapping
     problems = check(op, levels, mapping)
+    n_tiles = tile_count(mapping)
+    if n_tiles > MAX_TILES_PER_PASS:
+        problems.append(f"the loops above the innermost level ({names[-1]}) make {n_tiles} tiles per layer pass; "
+                        f"at most {MAX_TILES_PER_PASS} are executed: move loops into {names[-1]}")
     units = min(arch.synapse.count, arch.neuron.count)
     g = mapping.spatial.get("M", 1)
     if g > units:

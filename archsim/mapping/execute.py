@@ -77,6 +77,12 @@ class Tile:
         return ((self.item * T + s) * P + p).reshape(-1)
 
 
+def tile_count(mapping):
+    """Tiles of one layer pass: the product of the loops of every level but the innermost."""
+    last = len(mapping.temporal) - 1
+    return prod(f for i, _, f in mapping.loops() if i < last)
+
+
 def weight_path(levels):
     """(the weights' hops as (parent, child) level indices, child None for the feed; True when the innermost
     level is the synapses' weight registers, read during compute without a transfer)."""
