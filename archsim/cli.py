@@ -116,18 +116,21 @@ def _run(args, argv):
     args.out = output_folder(args.out, args.force, "run", args.workload)
     if args.trace and Path(args.trace).exists() and not args.force:
         raise ArchsimError(f"--trace {args.trace}: exists already; give a new file or pass --force to overwrite it")
-    if str(args.workload).lower().endswith(".csv"):
+    kind = "topology" if str(args.workload).lower().endswith(".csv") else \
+        read_yaml(args.workload).get("kind") if args.workload != "default" else "pdnn"
+    if args.mapping and kind in ("topology", "boltzmann", "dtm"):
+        raise ArchsimError(f"--mapping {args.mapping}: mapping files map p-DNN workloads; {args.workload} is a "
+                           f"{kind} workload")
+    if kind == "topology":
         return _run_topology(args, argv)
     _topology_flags_only(args)
-    if args.workload != "default":
-        kind = read_yaml(args.workload).get("kind")
-        if kind in ("boltzmann", "dtm"):
-            return _run_gibbs(args, argv, kind)
+    if kind in ("boltzmann", "dtm"):
+        return _run_gibbs(args, argv, kind)
     t0 = time.perf_counter()
     arch = load_arch(args.arch)
     from .engine.plan import capacity_check
     workload = load_workload(args.workload, samples=args.samples, seed=args.seed,
-                             before_arrays=capacity_check(arch))
+                             before_arrays=capacity_check(arch, args.mapping))
     from . import simulate  # Numba and pandas load once the inputs are known to be valid
     from .report.run import write_run
     t1 = time.perf_counter()
@@ -135,7 +138,8 @@ def _run(args, argv):
     from tqdm import tqdm
     with tqdm(total=workload.inputs.shape[0] * len(workload.spec.layers), desc="layer passes", unit="pass",
               delay=PROGRESS_DELAY_S, disable=not _progress(args)) as bar:  # shown once a run passes the delay
-        result = simulate(arch, workload, mode=args.mode, trace=args.trace, progress=bar.update)
+        result = simulate(arch, workload, mode=args.mode, trace=args.trace, progress=bar.update,
+                          mapping=args.mapping)
     t2 = time.perf_counter()
     summary = write_run(result, args.out, {"load": t1 - t0, "total": t2 - t0}, argv)
     by = summary["energy_pj_by_component"]
@@ -381,6 +385,8 @@ def parser(command=None):
     topo.add_argument("--chain", action="store_true", help="chain the rows into one network (padding and pooling "
                                                            "inferred from the IFMAP sizes)")
     run.add_argument("--trace", help="stream every memory transaction to FILE (.parquet or .csv; timing mode)")
+    run.add_argument("--mapping", metavar="FILE", help="run this mapping (the format `archsim map` writes) "
+                     "instead of the planner's choice (p-DNN workloads)")
     add_memory_limit(run)
     run.set_defaults(handler=_run)
     rep = sub.add_parser("replay", help="replay a trace on another memory configuration")

@@ -19,25 +19,27 @@ def register(subparsers):
 def _cli(args, argv):
     from . import load_arch, load_workload
     from .engine.mapper import map_workload
-    from .report.mappings import mapping_text, write_mappings
+    from .mapping.mapfile import mapping_text
+    from .report.mappings import write_mappings
     from .report.outdir import output_folder
     if args.budget < 1:
         raise ArchsimError(f"--budget {args.budget}: allowed: an integer >= 1")
     args.out = output_folder(args.out, args.force, "map", args.workload)
     arch = load_arch(args.arch)
     workload = load_workload(args.workload)
-    levels, results = map_workload(arch, workload, args.objective, args.budget, args.seed)
+    names, results = map_workload(arch, workload, args.objective, args.budget, args.seed)
     if not results:
         raise ArchsimError(f"{args.workload}: no dense or conv2d layer to map")
-    frame = write_mappings(levels, results, args.objective, args.out, plot=not args.no_plot)
+    frame = write_mappings(names, results, args.objective, args.out, plot=not args.no_plot)
     print(f"archsim map: {workload.spec.name} on {arch.name}, objective {args.objective}")
     for r in results:
         if r.best is None:
             print(f"  layers[{r.layer}]: no mapping fits the levels' capacities ({len(r.candidates)} tried)")
             continue
         print(f"  layers[{r.layer}]: {r.method}, {len(r.candidates):,} candidates in {r.seconds:.2f} s; "
-              f"{r.best.energy_pj:,.1f} pJ memory energy, >= {r.best.cycles:,} cycles")
-        print(f"    {mapping_text(r.best.mapping, levels)}")
+              f"{r.best.energy_pj * r.passes:,.1f} pJ memory energy, >= {r.best.cycles * r.passes:,} cycles")
+        print(f"    {mapping_text(r.best.mapping, names, r.keep)}")
     print(f"  {len(frame):,} candidates -> {args.out}/mappings.csv, mapping.yaml"
           f"{'' if args.no_plot else ', mappings.png'}")
+    print(f"  run it: archsim run --arch {args.arch} --workload {args.workload} --mapping {args.out}/mapping.yaml")
     return 0

@@ -72,9 +72,18 @@ def brute_force(op, levels, mapping):
                         add(levels[parent].name, name, "read", len(tile), o.bits)
                         add(levels[child].name, name, "write", len(tile), o.bits)
                         resident[child] = tile
+                        if name == "weights" and op.bias_bits:  # biases of the rows the tile starts
+                            at = sorted(op.operands["weights"].dims)
+                            starts = {e[at.index("M")] for e in tile if e[at.index("C")] == 0}
+                            add(levels[parent].name, "biases", "read", len(starts), op.bias_bits)
+                            add(levels[child].name, "biases", "write", len(starts), op.bias_bits)
                 need = [elem(name, c) for c in units]
                 add(levels[holders[-1]].name, name, "read", len(set(need)) if levels[holders[-1]].multicast
                     else len(need), o.bits)
+                if name == "weights" and op.bias_bits:  # each unit starting a row reads its output's bias
+                    starting = [c["M"] for c in units if c["C"] == 0]
+                    add(levels[holders[-1]].name, "biases", "read", len(set(starting))
+                        if levels[holders[-1]].multicast else len(starting), op.bias_bits)
         else:
             full = prod(op.dims[d] for d in op.reduction_dims(name))
             acc_bits = max(o.bits, op.accumulator_bits)
@@ -125,7 +134,8 @@ def _factorisations(n, parts):
 def cases(draw):
     sizes = {d: draw(st.sampled_from([1, 2, 3, 4, 6])) for d in "NTMC"}
     op = dense_operation("layer", sizes["N"], sizes["T"], sizes["M"], sizes["C"], draw(st.integers(1, 8)),
-                         draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(4, 24)))
+                         draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(4, 24)),
+                         draw(st.sampled_from([0, 0, 1, 5])))
     n_levels = draw(st.integers(2, 4))
     levels = []
     for i in range(n_levels):

@@ -1,7 +1,17 @@
-"""The planner: pure data. Places the operands on the memory levels, tiles each layer onto the synapse units
-and neurons, picks the loop order (samples inner when a tile's weights fit one slot of the innermost weight
-level, else samples outer) and, for convolutions, whether weights stay stationary across output positions;
-says why; builds the activation tables. No SimPy, no kernels, no counting here.
+"""The planner: pure data. Places the operands on the memory levels and maps every dense and conv2d layer: a
+mapping (mapping/mapfile.py: what each level keeps, its loops, the unrolling of outputs over the synapse units)
+from a file, or the planner's own choice expressed as the same kind of mapping; checks it; builds the activation
+tables. Either way the layer runs through one executor (mapping/execute.py: Plan.tiles walks the mapping's loops
+into tiles). No SimPy, no kernels, no counting here.
+
+The planner's own mapping of a layer: outputs unrolled over min(synapses, neurons) units, shrunk to the largest
+divisor of the outputs whose tile fits (tiles divide their dimensions exactly); samples inner (the weights kept in
+the innermost weight level, the synapses' registers, across the T samples) when a tile fits there, else samples
+outer (the registers bypassed: the synapses read the weights from the level outside them for every sample); for
+convolutions, positions inside the weights' residency when mapping.weight_stationary, else outside it. Without
+weight_stationary a convolution's weights are never reused across positions (the paper's no-reuse building
+block), and the planner's samples-outer mapping never reuses them across samples: those dimensions index the
+weights in the layer's loop nest (mapping/hierarchy.operation_of).
 
 Placement (one rule each, checked before any kernel runs):
 - weights: the levels that hold weights, outermost first, form the weight path; the innermost is the tile
@@ -11,13 +21,18 @@ Placement (one rule each, checked before any kernel runs):
   level large enough: a MappingError naming every candidate level's capacity.
 - activations: every layer's inputs and outputs (T samples) live in the innermost level that holds inputs and
   outputs and can hold the largest layer's T x (inputs + outputs) bits.
-The per-layer, per-level tiles are in LayerPlan.level_tiles (what a mapper will choose next)."""
-from dataclasses import dataclass, field
+A mapping file may home an operand elsewhere (its outermost kept level); every home's total (the weights of the
+layers homed there, the largest layer's activations) must fit, and tiles fit what is left."""
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from ..errors import MappingError
 from ..kernels import tables
+from ..mapping import mapfile
+from ..mapping.execute import Tile, labels, tile_count, tiles as walk, weight_path
+from ..mapping.hierarchy import levels_of, no_reuse_of, operation_of, pdnn_levels
+from ..mapping.loopnest import Mapping, check
 from ..workload.schema import Conv2d, Dense, Flatten, Pool, layer_shapes
 
 
@@ -46,9 +61,17 @@ class LayerPlan:
     stride: int = 1
     padding: int = 0
     reason: str = ""
-    hops: tuple = ()       # weight transfers of a tile, outermost first: (source level, destination level)
+    hops: tuple = ()       # weight transfers of a tile, outermost first: (source level, destination level or
+    #                        None: the synapses read the weights from the source during compute)
     act_level: str = ""    # level holding the layer's inputs and outputs
     level_tiles: tuple = ()  # (level, role, tile bits): role home | stage | tile; the per-level tile description
+    registers: str = ""    # the synapses' weight registers (innermost level keeping weights), or ""
+    feed: bool = False     # the last hop feeds the synapses (no destination write; its destination, when named,
+    #                        is the bypassed register level whose slots the stream passes through)
+    readers: int = 1       # units that read their own copy of each input (1 with input broadcast)
+    partial_bits: int = 0  # bits of a partial sum written out and read back (accumulator width)
+    layer_map: object = field(default=None, repr=False, compare=False)  # mapfile.LayerMap of the layer
+    nest: tuple = field(default=(), repr=False, compare=False)  # (loopnest Operation, levels, Mapping)
 
     @property
     def kind_code(self):
@@ -74,41 +97,6 @@ class LayerPlan:
 
 
 @dataclass(frozen=True)
-class Tile:
-    item: int
-    layer: int
-    o0: int
-    o1: int
-    s0: int
-    s1: int
-    p0: int = 0
-    p1: int = 1
-
-    @property
-    def outputs(self):
-        return self.o1 - self.o0
-
-    @property
-    def samples(self):
-        return self.s1 - self.s0
-
-    @property
-    def positions(self):
-        return self.p1 - self.p0
-
-    @property
-    def repeats(self):
-        """(sample, position) pairs the tile's compute phase runs one after another."""
-        return self.samples * self.positions
-
-    def rows(self, T, P):
-        """Global kernel rows of the tile: (item * T + sample) * P + position."""
-        s = np.arange(self.s0, self.s1)[:, None]
-        p = np.arange(self.p0, self.p1)[None, :]
-        return ((self.item * T + s) * P + p).reshape(-1)
-
-
-@dataclass(frozen=True)
 class Plan:
     layers: tuple
     samples: int
@@ -116,54 +104,27 @@ class Plan:
     seed: int
     table_bits: int
     rng_bits: int
-    weight_home: str = ""  # level the workload's weights reside in
+    weight_home: str = ""  # level the workload's weights reside in ("" when layers differ)
     act_level: str = ""
+    reserved: dict = field(default_factory=dict, compare=False)  # level -> bits resident whole there (homes)
+    _walked: dict = field(default_factory=dict, repr=False, compare=False)
 
     def tiles(self, item, lp):
-        """The tiles of one layer pass (one input item through one layer), in execution order."""
+        """The tiles of one layer pass (one input item through one layer), in execution order: the executor's
+        walk of the layer's mapping (the same for every item)."""
         T = self.samples
         if lp.type == "flatten":
             return []
         if not lp.is_eo:
             return [Tile(item, lp.index, 0, lp.m, 0, T, 0, lp.P)]
-        out = []
-        positions = [(0, lp.P)] if lp.stationary else [(p, p + 1) for p in range(lp.P)]
-        samples = [(0, T)] if lp.loop_order == "samples_inner" else [(s, s + 1) for s in range(T)]
-        for o0 in range(0, lp.m, lp.group):
-            o1 = min(o0 + lp.group, lp.m)
-            for p0, p1 in positions:
-                out.extend(Tile(item, lp.index, o0, o1, s0, s1, p0, p1) for s0, s1 in samples)
-        return out
+        if lp.index not in self._walked:
+            self._walked[lp.index] = walk(*lp.nest, layer=lp.index)
+        return [replace(t, item=item) for t in self._walked[lp.index]] if item else self._walked[lp.index]
 
     def passes(self):
         for item in range(self.items):
             for lp in self.layers:
                 yield item, lp, self.tiles(item, lp)
-
-
-def _loop_order(arch, row_bits, m, slot_bits, index):
-    units = min(arch.synapse.count, arch.neuron.count, m)
-    wanted = arch.mapping.loop_order
-    if wanted == "samples_outer":
-        return units, "samples_outer", "mapping.loop_order is samples_outer: weights re-read for every sample"
-    if slot_bits is None:
-        if wanted == "samples_inner":
-            raise MappingError(f"layers[{index}]: mapping.loop_order is samples_inner but only one level holds "
-                               f"weights: add an inner weight level (the synapses' weight registers)")
-        return units, "samples_outer", "only one level holds weights: the synapses read them for every sample"
-    if units * row_bits <= slot_bits:
-        return units, "samples_inner", f"a tile of {units} outputs ({units * row_bits} weight bits) fits a " \
-                                       f"tile-level slot of {slot_bits} bits: weights read once for T samples"
-    fit = slot_bits // row_bits
-    if fit >= 1:
-        return fit, "samples_inner", f"tile shrunk from {units} to {fit} outputs so its weights " \
-                                     f"({fit * row_bits} bits) fit a {slot_bits}-bit tile-level slot"
-    if wanted == "samples_inner":
-        raise MappingError(f"layers[{index}]: mapping.loop_order is samples_inner but one neuron's weights "
-                           f"({row_bits} bits) exceed a tile-level slot ({slot_bits} bits); enlarge the "
-                           f"innermost weight level's capacity or use loop_order auto/samples_outer")
-    return units, "samples_outer", f"one neuron's weights ({row_bits} bits) exceed a {slot_bits}-bit " \
-                                   f"tile-level slot: weights re-read for every sample"
 
 
 def _flat(shape):
@@ -177,13 +138,6 @@ class Placement:
     stages: tuple           # Levels between home and the tile level (tiles pass through them)
     tile: object            # innermost weight Level (None: a single weight level, synapses read it directly)
     act: object             # Level of the activations
-
-    @property
-    def hops(self):
-        path = [self.home, *self.stages] + ([self.tile] if self.tile is not None else [])
-        if len(path) == 1:
-            return ((self.home.name, None),)
-        return tuple((a.name, b.name) for a, b in zip(path, path[1:]))
 
 
 def weight_bits_of(spec):
@@ -244,78 +198,233 @@ def place(arch, spec) -> Placement:
     return Placement(home, stages, tile, acts[-1])
 
 
-def _stage_group(place, row_bits, group, index):
-    """The tile's outputs, capped so the tile fits a slot of every level it passes through."""
-    for lv in place.stages:
-        fit = lv.slot_bits // row_bits
-        if fit < 1:
-            raise MappingError(f"layers[{index}]: one neuron's weights ({row_bits} bits) exceed a slot of "
-                               f"levels[{lv.name}] ({lv.slot_bits} bits), which weight tiles pass through")
-        group = min(group, fit)
-    return group
+def _divisors(n):
+    return [d for d in range(n, 0, -1) if n % d == 0]
 
 
-def _level_tiles(place, group, row_bits, order):
-    tile_bits = group * row_bits
-    out = [(place.home.name, "home", 0)] + [(lv.name, "stage", tile_bits) for lv in place.stages]
-    if place.tile is not None:
-        out.append((place.tile.name, "tile" if order == "samples_inner" else "bypassed", tile_bits))
-    return tuple(out)
-
-
-def _neuron_layer(arch, place, i, layer, in_shape, out_shape, ba_in):
-    table_bits, rng_bits = arch.neuron.table_bits, arch.rng.bits_per_draw
-    if isinstance(layer, Dense):
-        n, m, P, conv = _flat(in_shape), layer.outputs, 1, {}
+def _loops(lp, T, g, inner, stationary, n_levels):
+    """The planner's loops: tiles (output groups, and positions and samples where they are outside the weights'
+    residency) at the outermost level, the compute phase at the innermost."""
+    if inner:
+        tile = [("M", lp.m // g)] if stationary else [("N", lp.P), ("M", lp.m // g)]
+        phase = ([("N", lp.P)] if stationary else []) + [("T", T), ("C", lp.n)]
     else:
-        n, m, P = layer.kernel * layer.kernel * in_shape[2], layer.channels, out_shape[0] * out_shape[1]
-        conv = dict(kernel=layer.kernel, stride=layer.stride, padding=layer.padding,
-                    stationary=arch.mapping.weight_stationary)
-    gain = layer.gain if layer.gain is not None else tables.default_gain(n, layer.weight_bits)
-    shift = tables.table_shift(gain, table_bits)
-    table = tables.activation_table(layer.activation, gain, shift, table_bits, layer.output_bits, rng_bits)
-    bias_bits = layer.bias_bits if layer.bias else 0
-    row_bits = n * layer.weight_bits + bias_bits
-    slot_bits = place.tile.slot_bits if place.tile is not None else None
-    group, order, reason = _loop_order(arch, row_bits, m, slot_bits, i)
-    staged = _stage_group(place, row_bits, group, i)
-    if place.stages:
-        reason += f"; weights stream from {place.home.name} through " + \
-            ", ".join(lv.name for lv in place.stages) + \
-            (f" (tile shrunk from {group} to {staged} outputs to fit their slots)" if staged < group else "")
-    if arch.synapse.kind == "accumulate" and ba_in > 1:
-        reason += f"; {ba_in}-bit inputs on accumulate synapses: {ba_in} bit-serial passes of selected adds"
-    return LayerPlan(i, layer.type, in_shape, out_shape, n, m, P, layer.weight_bits, ba_in, layer.output_bits,
-                     layer.activation, gain, shift, table, "adds" if arch.synapse.kind == "accumulate" else "macs",
-                     staged, order, reason=reason, bias_bits=bias_bits, hops=place.hops, act_level=place.act.name,
-                     level_tiles=_level_tiles(place, staged, row_bits, order), **conv)
+        tile = [("M", lp.m // g), ("T", T)] if stationary else [("M", lp.m // g), ("N", lp.P), ("T", T)]
+        phase = ([("N", lp.P)] if stationary else []) + [("C", lp.n)]
+    tile, phase = [x for x in tile if x[1] > 1], [x for x in phase if x[1] > 1]
+    temporal = [tile + phase] if n_levels == 1 else [tile] + [[]] * (n_levels - 2) + [phase]
+    return Mapping(tuple(tuple(level) for level in temporal), {"M": g} if g > 1 else {})
 
 
-def make_plan(arch, workload) -> Plan:
+def _planner_map(arch, lp, op, place_, act, reserved, T):
+    """The planner's mapping of one layer (see the module docstring) and why."""
+    names = [lv.name for lv in pdnn_levels(arch)]
+    units = min(arch.synapse.count, arch.neuron.count, lp.m)
+    wanted = arch.mapping.loop_order
+    if place_.tile is None and wanted == "samples_inner":
+        raise MappingError(f"layers[{lp.index}]: mapping.loop_order is samples_inner but only one level holds "
+                           f"weights: add an inner weight level (the synapses' weight registers)")
+    orders = [inner for inner in (True, False) if (wanted == "auto" or wanted == ("samples_inner" if inner else
+              "samples_outer")) and (place_.tile is not None or not inner)]
+    stationary = lp.type == "conv2d" and arch.mapping.weight_stationary
+    problems = []
+    for inner in orders:
+        keep = {n: set() for n in names}
+        for lv in [place_.home, *place_.stages] + ([place_.tile] if inner else []):
+            keep[lv.name].add("weights")
+        keep[act.name] |= {"inputs", "outputs"}
+        levels = levels_of(arch, keep, reserved)
+        if not inner:  # samples outer: every sample's evaluation fetches its own weights through the levels
+            op = operation_of(lp, T, arch.synapse.accumulator_bits, no_reuse_of(arch, lp) + "T")
+        for g in (d for d in _divisors(lp.m) if d <= units):
+            mapping = _loops(lp, T, g, inner, stationary, len(names))
+            problems = check(op, levels, mapping)
+            if not problems:
+                return mapfile.LayerMap(lp.index, {n: frozenset(k) for n, k in keep.items()}, mapping,
+                                        f"layers[{lp.index}] (the planner's mapping)"), \
+                    _reason(arch, lp, place_, inner, g, units, wanted), op
+    if wanted == "samples_inner":
+        raise MappingError(f"layers[{lp.index}]: mapping.loop_order is samples_inner but one neuron's weights "
+                           f"({lp.row_bits} bits) do not fit levels[{place_.tile.name}] ({place_.tile.slot_bits} "
+                           f"bits per slot); enlarge it or use loop_order auto/samples_outer")
+    raise MappingError(f"layers[{lp.index}]: no tiling fits the levels, even one output per tile: "
+                       + "; ".join(problems))
+
+
+def _reason(arch, lp, place_, inner, g, units, wanted):
+    if inner:
+        tile = place_.tile
+        reason = (f"a tile of {g} outputs ({g * lp.row_bits} weight bits) fits levels[{tile.name}] "
+                  f"({tile.slot_bits} bits per slot): weights read once for T samples" if g == units else
+                  f"tile shrunk from {units} to {g} outputs (a divisor of {lp.m}) so its weights "
+                  f"({g * lp.row_bits} bits) fit every level they pass through")
+    elif wanted == "samples_outer":
+        reason = "mapping.loop_order is samples_outer: weights re-read for every sample"
+    elif place_.tile is None:
+        reason = "only one level holds weights: the synapses read them for every sample"
+    else:
+        reason = (f"one neuron's weights ({lp.row_bits} bits) exceed a {place_.tile.slot_bits}-bit tile-level "
+                  f"slot: weights re-read for every sample")
+    if place_.stages:
+        reason += f"; weights stream from {place_.home.name} through " + \
+            ", ".join(lv.name for lv in place_.stages)
+    return reason
+
+
+def _act_level(layer_maps, default, where):
+    """The one level keeping every layer's inputs and outputs."""
+    found = {}
+    for lm in layer_maps.values():
+        kept = {op: [n for n, k in lm.keep.items() if op in k] for op in ("inputs", "outputs")}
+        if len(kept["inputs"]) != 1 or kept["inputs"] != kept["outputs"]:
+            raise MappingError(f"{lm.where}.levels: inputs are kept at {kept['inputs'] or 'no level'} and outputs "
+                               f"at {kept['outputs'] or 'no level'}; the executor needs both at exactly one level, "
+                               f"the same")
+        found.setdefault(kept["inputs"][0], lm.where)
+    if len(found) > 1:
+        raise MappingError(f"{where}: layers keep their activations at different levels ({', '.join(found)}); "
+                           f"a layer's outputs are the next layer's inputs: keep them at one level")
+    return next(iter(found), default)
+
+
+def _reserve(arch, homes, act, act_need, where):
+    """{level: bits resident whole there} (the weights homed there, the activations), each home's total
+    checked against its capacity (MappingError naming the level and the limit)."""
+    weights = {}
+    for name, bits in homes:
+        weights[name] = weights.get(name, 0) + bits
+    for name, bits, what in [(n, b, "the weights homed there") for n, b in weights.items()] + \
+            [(act.name, act_need, "the largest layer's activations (T x (inputs + outputs))")]:
+        if bits > arch.level(name).capacity:
+            raise MappingError(f"{where}: levels[{name}] must hold {bits} bits of {what}, more than its capacity "
+                               f"of {arch.level(name).capacity} bits")
+    reserved = dict(weights)
+    reserved[act.name] = reserved.get(act.name, 0) + act_need
+    return reserved
+
+
+MAX_TILES_PER_PASS = 1_000_000  # tiles are executed one by one: a bound on a pass's Python work and memory
+
+
+def _mapped(arch, lp, layer_map, op, T):
+    """The layer plan with its mapping checked and its labels derived."""
+    names = [lv.name for lv in pdnn_levels(arch)]
+    levels, mapping = layer_map[1], layer_map[0].mapping
+    problems = check(op, levels, mapping)
+    n_tiles = tile_count(mapping)
+    if n_tiles > MAX_TILES_PER_PASS:
+        problems.append(f"the loops above the innermost level ({names[-1]}) make {n_tiles} tiles per layer pass; "
+                        f"at most {MAX_TILES_PER_PASS} are executed: move loops into {names[-1]}")
+    units = min(arch.synapse.count, arch.neuron.count)
+    g = mapping.spatial.get("M", 1)
+    if g > units:
+        problems.append(f"spatial: M = {g} outputs unrolled, more than the {units} units (min of synapse.count "
+                        f"and neuron.count)")
+    if problems:
+        raise MappingError(f"{layer_map[0].where}: the mapping does not fit:\n  - " + "\n  - ".join(problems))
+    hops, registers = weight_path(levels)
+    order, stationary = labels(op, levels, mapping)
+    last = arch.level(names[-1])
+    if not registers and "weights" in last.holds and not {"inputs", "outputs"} & set(last.holds):
+        hops[-1] = (hops[-1][0], len(names) - 1)  # the stream passes the bypassed registers' slots
+    holders = [i for i, lv in enumerate(levels) if "weights" in lv.holds]
+    tiles = tuple((names[i], "home" if k == 0 else "tile" if registers and i == holders[-1] else "stage",
+                   0 if k == 0 else mapping.factor("M", range(i, len(levels))) *
+                   (mapping.factor("C", range(i, len(levels))) * lp.bw + lp.bias_bits))
+                  for k, i in enumerate(holders))
+    return replace(lp, reason=f"{lp.reason}; mapping {mapfile.mapping_text(mapping, names, layer_map[0].keep)}",
+                   group=g, loop_order=order, stationary=stationary if lp.type == "conv2d" else False,
+                   hops=tuple((names[p], names[c] if c is not None else None) for p, c in hops),
+                   level_tiles=tiles, registers=names[holders[-1]] if registers else "", feed=not registers,
+                   readers=1 if arch.mapping.input_broadcast else g,
+                   partial_bits=max(lp.ba_out, arch.synapse.accumulator_bits), layer_map=layer_map[0],
+                   nest=(op, levels, mapping))
+
+
+def _file_maps(mapping, arch, plan_layers):
+    if mapping is None:
+        return {}
+    if not isinstance(mapping, dict):
+        from ..inputs import read_yaml_mapping
+        mapping = mapfile.load(str(mapping), arch, read_yaml_mapping)
+    eo = {lp.index for lp in plan_layers if lp.is_eo}
+    for layer, lm in mapping.items():
+        if layer not in eo:
+            raise MappingError(f"{lm.where}.layer: {layer} is not a dense or conv2d layer of the workload; "
+                               f"allowed: {sorted(eo)}")
+    return mapping
+
+
+def make_plan(arch, workload, mapping=None) -> Plan:
+    """Plan `workload` on `arch`; mapping: a mapping file's path or {layer: LayerMap} (layers it leaves out
+    are mapped by the planner); MappingError naming the file, field and limit when it does not fit."""
     spec = workload.spec
     place_ = place(arch, spec)
     layers, ba_in = [], spec.input.bits
     for i, (layer, (in_shape, out_shape)) in enumerate(zip(spec.layers, layer_shapes(spec))):
         if isinstance(layer, (Dense, Conv2d)):
-            lp = _neuron_layer(arch, place_, i, layer, in_shape, out_shape, ba_in)
+            lp = _neuron_layer(arch, i, layer, in_shape, out_shape, ba_in)
         elif isinstance(layer, Pool):
             k = layer.kernel
             lp = LayerPlan(i, layer.type, in_shape, out_shape, 0, in_shape[2], out_shape[0] * out_shape[1], 0,
-                           ba_in, _pool_bits(layer, ba_in), "none", kernel=k, stride=layer.stride or k, act_level=place_.act.name,
+                           ba_in, _pool_bits(layer, ba_in), "none", kernel=k, stride=layer.stride or k,
                            reason="avgpool sums the window (division folded into the next gain)"
                            if layer.type == "avgpool" else "")
         else:
             assert isinstance(layer, Flatten)
-            lp = LayerPlan(i, "flatten", in_shape, out_shape, 0, _flat(out_shape), 1, 0, ba_in, ba_in, "none",
-                           act_level=place_.act.name)
+            lp = LayerPlan(i, "flatten", in_shape, out_shape, 0, _flat(out_shape), 1, 0, ba_in, ba_in, "none")
         layers.append(lp)
         ba_in = lp.ba_out
-    return Plan(tuple(layers), spec.samples, workload.inputs.shape[0], spec.seed, arch.neuron.table_bits,
-                arch.rng.bits_per_draw, place_.home.name, place_.act.name)
+    files = _file_maps(mapping, arch, layers)
+    where = next(iter(files.values())).where.split(": layers[")[0] if files else "the planner"
+    act = arch.level(_act_level(files, place_.act.name, where))
+    homes = []
+    for lp in (lp for lp in layers if lp.is_eo):
+        lm = files.get(lp.index)
+        home = next((n for n, k in lm.keep.items() if "weights" in k), None) if lm else place_.home.name
+        if home is None:
+            raise MappingError(f"{lm.where}.levels: operand 'weights' is held by no level (keep it somewhere)")
+        homes.append((home, lp.m * lp.row_bits))
+    reserved = _reserve(arch, homes, act, _activation_bits(spec)[1], where)
+    T = spec.samples
+    out = []
+    for lp in layers:
+        if lp.is_eo:
+            op = operation_of(lp, T, arch.synapse.accumulator_bits, no_reuse_of(arch, lp))
+            if lp.index in files:
+                lm = files[lp.index]
+                lp = replace(lp, reason=f"mapping from {lm.where}" + lp.reason)
+            else:
+                lm, reason, op = _planner_map(arch, lp, op, place_, act, reserved, T)
+                lp = replace(lp, reason=reason + lp.reason)
+            lp = _mapped(arch, lp, (lm, levels_of(arch, lm.keep, reserved)), op, T)
+        out.append(replace(lp, act_level=act.name))
+    homes_used = {h for h, _ in homes}
+    return Plan(tuple(out), T, workload.inputs.shape[0], spec.seed, arch.neuron.table_bits,
+                arch.rng.bits_per_draw, homes_used.pop() if len(homes_used) == 1 else "", act.name, reserved)
 
 
-def capacity_check(arch):
+def _neuron_layer(arch, i, layer, in_shape, out_shape, ba_in):
+    """A dense or conv2d layer's shape, activation table and synapse operation (its mapping comes after)."""
+    table_bits, rng_bits = arch.neuron.table_bits, arch.rng.bits_per_draw
+    if isinstance(layer, Dense):
+        n, m, P, conv = _flat(in_shape), layer.outputs, 1, {}
+    else:
+        n, m, P = layer.kernel * layer.kernel * in_shape[2], layer.channels, out_shape[0] * out_shape[1]
+        conv = dict(kernel=layer.kernel, stride=layer.stride, padding=layer.padding)
+    gain = layer.gain if layer.gain is not None else tables.default_gain(n, layer.weight_bits)
+    shift = tables.table_shift(gain, table_bits)
+    table = tables.activation_table(layer.activation, gain, shift, table_bits, layer.output_bits, rng_bits)
+    reason = ""
+    if arch.synapse.kind == "accumulate" and ba_in > 1:
+        reason = f"; {ba_in}-bit inputs on accumulate synapses: {ba_in} bit-serial passes of selected adds"
+    return LayerPlan(i, layer.type, in_shape, out_shape, n, m, P, layer.weight_bits, ba_in, layer.output_bits,
+                     layer.activation, gain, shift, table, "adds" if arch.synapse.kind == "accumulate" else "macs",
+                     reason=reason, bias_bits=layer.bias_bits if layer.bias else 0, **conv)
+
+
+def capacity_check(arch, mapping=None):
     """A `before_arrays` check for the workload loader: the architecture's capacity and mapping errors of a
-    p-DNN, found from its spec before any weight or input is made."""
+    p-DNN (and of a mapping file), found from its spec before any weight or input is made."""
     from types import SimpleNamespace
-    return lambda spec, items: make_plan(arch, SimpleNamespace(spec=spec, inputs=np.empty((items, 0))))
+    return lambda spec, items: make_plan(arch, SimpleNamespace(spec=spec, inputs=np.empty((items, 0))), mapping)

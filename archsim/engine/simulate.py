@@ -309,18 +309,20 @@ def _check_traceable(plan):
                            f"per tile")
 
 
-def simulate(arch, workload, mode="functional", trace=None, progress=None, batch=True) -> RunResult:
+def simulate(arch, workload, mode="functional", trace=None, progress=None, batch=True, mapping=None) -> RunResult:
     """Plan and run `workload` on `arch`; a fresh ledger and state per call. `trace`: a .parquet or .csv path
     to stream every memory transaction to (timing mode only). `progress`: called with the number of layer
     passes (one item through one layer) just finished; there are items x layers in all. `batch` (timing mode):
-    one event per run of identical tiles (False: one process per tile, as when tracing; same cycles)."""
+    one event per run of identical tiles (False: one process per tile, as when tracing; same cycles).
+    `mapping`: a mapping file (or {layer: LayerMap}) to execute instead of the planner's choice
+    (engine/plan.py)."""
     progress = progress or (lambda done: None)
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if trace is not None and mode != "timing":
         raise ArchsimError("traces need event times: use --mode timing with --trace")
     t0 = time.perf_counter()
-    plan = make_plan(arch, workload)
+    plan = make_plan(arch, workload, mapping)
     ledger = Ledger()
     accel = Accelerator(arch, ledger)
     layers = _Layers(plan, workload.inputs, workload.biases)

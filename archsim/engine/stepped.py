@@ -69,10 +69,13 @@ class _Sample:
     """One sample of a compute phase: read latency, then the input stream, the accumulation (one pass per input
     bit when bit-serial) and the RNGs' random bits side by side, then the neuron latency, then the output write."""
 
-    def __init__(self, arch, act, in_words, readers, n, passes, random_bits, out_words, neuron_cycles):
+    def __init__(self, arch, act, in_words, readers, n, passes, random_bits, out_words, neuron_cycles,
+                 back_words=0):
         self.wait = act.read_latency_cycles
-        # after the wait above: `readers` units each read their own copy of one input row
-        self.stream = _Transfer(((0, in_words // readers, readers),), 0, act.banks, act.occupancy_cycles)
+        # after the wait above: `readers` units each read their own copy of one input row, then the partial sums
+        # read back (back_words), a second stream
+        self.streams = [_Transfer(((0, in_words // readers, readers),), 0, act.banks, act.occupancy_cycles),
+                        _Transfer(((0, back_words, 1),), 0, act.banks, act.occupancy_cycles)]
         self.n, self.inputs, self.passes, self.per_cycle = n, n, passes, arch.synapse.inputs_per_cycle
         self.random_bits, self.rng_rate = random_bits, arch.rng.count * arch.rng.bits_per_cycle
         self.neuron = neuron_cycles
@@ -80,7 +83,7 @@ class _Sample:
         self.ticks = 0  # a sample occupies at least one cycle, even when every part of it is combinational
 
     def _accumulating(self):
-        return not self.stream.done() or self.inputs or self.random_bits
+        return not all(t.done() for t in self.streams) or self.inputs or self.random_bits
 
     def done(self):
         return self.ticks > 0 and self.wait == 0 and not self._accumulating() and self.neuron == 0 and \
@@ -91,7 +94,10 @@ class _Sample:
         if self.wait:
             self.wait -= 1
         elif self._accumulating():
-            self.stream.step()
+            for stream in self.streams:  # one after another
+                if not stream.done():
+                    stream.step()
+                    break
             self.random_bits = max(0, self.random_bits - self.rng_rate)
             if self.inputs:
                 self.inputs = max(0, self.inputs - self.per_cycle)
@@ -105,11 +111,11 @@ class _Sample:
 
 
 class _Compute:
-    """The tile's samples (x positions) one after another."""
+    """The tile's samples (x positions), or its accumulator residencies, one after another: [(make, count)]."""
 
-    def __init__(self, make_sample, repeats):
-        self.make, self.left = make_sample, repeats
-        self.current = make_sample()
+    def __init__(self, kinds):
+        self.queue = [make for make, count in kinds for _ in range(count)]
+        self.current = self.queue.pop(0)() if self.queue else None
 
     def done(self):
         return self.current is None
@@ -117,8 +123,7 @@ class _Compute:
     def step(self):
         self.current.step()
         if self.current.done():
-            self.left -= 1
-            self.current = self.make() if self.left else None
+            self.current = self.queue.pop(0)() if self.queue else None
 
 
 def _words(bits, word_bits, rows=1):
@@ -127,13 +132,12 @@ def _words(bits, word_bits, rows=1):
 
 def _hop(arch, lp, tile, k):
     src, dst = lp.hops[k]
-    g, row = tile.outputs, lp.row_bits
+    moves = tile.moves[k] if lp.is_eo else ()
     source = arch.level(src)
-    parts = [_mem_transfer(source, READ, _words(row, source.word_bits, g))]
-    feeds_synapses = dst is None or (k == len(lp.hops) - 1 and lp.loop_order == "samples_outer")
-    if not feeds_synapses:
+    parts = [_mem_transfer(source, READ, sum(_words(b, source.word_bits, r) for r, b in moves))]
+    if dst is not None and not (lp.feed and k == len(lp.hops) - 1):  # else the synapses read the source
         dest = arch.level(dst)
-        parts.append(_mem_transfer(dest, WRITE, _words(row, dest.word_bits, g)))
+        parts.append(_mem_transfer(dest, WRITE, sum(_words(b, dest.word_bits, r) for r, b in moves)))
     return _Hop(parts)
 
 
@@ -143,21 +147,27 @@ def _compute(arch, lp, tile):
     if not lp.is_eo:  # pooling: read every window element, no weights, no accumulation, no neuron
         outputs = lp.P * lp.m
         args = (_words(outputs * lp.kernel ** 2 * lp.ba_in, W), 1, 0, 1, 0, _words(outputs * lp.ba_out, W), 0)
-        return _Compute(lambda: _Sample(arch, act, *args), tile.samples)
-    g = tile.outputs
+        return _Compute([(lambda: _Sample(arch, act, *args), tile.samples)])
+    g = lp.group
     readers = 1 if arch.mapping.input_broadcast else g
     passes = lp.ba_in if arch.synapse.kind == "accumulate" else 1
-    random_bits = g * arch.rng.bits_per_draw if lp.activation in ("pbit", "noisy") else 0
-    args = (readers * _words(lp.n * lp.ba_in, W), readers, lp.n, passes, random_bits, _words(g * lp.ba_out, W),
-            arch.neuron.latency_cycles)
-    return _Compute(lambda: _Sample(arch, act, *args), tile.repeats)
+    kinds = []
+    for rep in tile.reps:  # accumulator residencies: inputs (+ partial sums read back), accumulate, drain
+        final = rep.drain == "final"
+        back_words = _words(g * lp.partial_bits, W) if rep.readback else 0
+        random_bits = g * arch.rng.bits_per_draw if final and lp.activation in ("pbit", "noisy") else 0
+        out_words = _words(g * (lp.ba_out if final else lp.partial_bits), W) if rep.drain != "none" else 0
+        args = (readers * _words(rep.chunk * lp.ba_in, W), readers, rep.chunk, passes, random_bits, out_words,
+                arch.neuron.latency_cycles if final else 0, back_words)
+        kinds.append(((lambda a=args: _Sample(arch, act, *a)), rep.count))
+    return _Compute(kinds)
 
 
 def _port_needs(lp):
     needs = []
     for k, (src, dst) in enumerate(lp.hops):
         needs.append((k, src, READ))
-        if dst is not None and not (k == len(lp.hops) - 1 and lp.loop_order == "samples_outer"):
+        if dst is not None and not (k == len(lp.hops) - 1 and lp.feed):
             needs.append((k, dst, WRITE))
     S = len(lp.hops)
     return needs + [(S, lp.act_level, READ), (S, lp.act_level, WRITE)]

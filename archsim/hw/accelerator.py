@@ -1,7 +1,9 @@
 """The accelerator: composes the memory levels, synapse units, neurons, RNGs and pooling unit; turns one tile's
-transfers between levels (hops) and its compute phase into component calls (which count) and returns each
-phase's cycles; gives the pipeline's stages their ports."""
+transfers between levels (hops: the moves the executor's walk of the mapping gives the tile) and its compute
+phase (its accumulator residencies) into component calls (which count) and returns each phase's cycles; gives
+the pipeline's stages their ports."""
 from ..config.schema import COUPLINGS, INPUTS, OUTPUTS, STATES, WEIGHTS
+from ..mapping.execute import FINAL, PARTIAL
 from .memory import READ, WRITE, Memory, assign_ports
 from .timing import hop_cycles, sample_cycles
 from .units import NeuronArray, PoolUnit, RngArray, SynapseArray, selected_inputs
@@ -21,6 +23,7 @@ class Accelerator:
         self.pool_unit = PoolUnit(ledger)
         self.weight_base = {}
         self.traced = ()
+        self._moves = {}  # (level, moves) -> (bits, words, rows): tiles repeat few shapes
 
     def map_addresses(self, plan):
         """Word addresses: each EO layer's weight rows contiguous in the weights' home level, in layer order;
@@ -46,9 +49,8 @@ class Accelerator:
 
     @staticmethod
     def _writes_destination(lp, k):
-        """Does hop k write its destination? Not when it feeds the synapses directly (samples outer)."""
-        src, dst = lp.hops[k]
-        return dst is not None and not (k == len(lp.hops) - 1 and lp.loop_order == "samples_outer")
+        """Does hop k write its destination? Not when it feeds the synapses directly."""
+        return lp.hops[k][1] is not None and not (lp.feed and k == len(lp.hops) - 1)
 
     def stage_ports(self, lp):
         """[(level, port kind, index, stages using it)] for a layer pass: hop k = stage k, compute = the last."""
@@ -64,47 +66,77 @@ class Accelerator:
         return half * (act.spec.capacity // act.spec.word_bits // 2)
 
     def transfer(self, tile, lp, k):
-        """Hop k of a tile's weights: read from the source level, written to the destination (or fed to the
-        synapses). Pooling tiles move nothing."""
-        if not lp.is_eo:
+        """Hop k of a tile's weights (and the biases of the rows it starts): read from the source level, written
+        to the destination (or fed to the synapses); nothing when the destination's tile is still resident.
+        Pooling tiles move nothing."""
+        if not lp.is_eo or not tile.moves[k]:
             return 0
         src, dst = lp.hops[k]
-        g, row = tile.outputs, lp.row_bits
         source = self.mem[src]
-        address = self.weight_base.get(lp.index, 0) + source.words(row, tile.o0) if k == 0 else 0
-        read = source.read(lp.index, WEIGHTS, g * row, source.words(row, g), address=address, rows=g)
+        bits, words, rows = self._moved(src, tile.moves[k])
+        address = self.weight_base.get(lp.index, 0) + source.words(lp.row_bits, tile.o0) if k == 0 else 0
+        read = source.read(lp.index, WEIGHTS, bits, words, address=address, rows=rows)
         write = 0
         if self._writes_destination(lp, k):
-            dest = self.mem[dst]
-            write = dest.write(lp.index, WEIGHTS, g * row, dest.words(row, g), rows=g)
+            bits, words, rows = self._moved(dst, tile.moves[k])
+            write = self.mem[dst].write(lp.index, WEIGHTS, bits, words, rows=rows)
         return hop_cycles(read, write)
 
+    def _moved(self, level, moves):
+        """(bits, words, rows) of a hop's moves ((rows, bits per row) pairs) at a level."""
+        key = (level, moves)
+        if key not in self._moves:
+            mem = self.mem[level]
+            self._moves[key] = (sum(r * b for r, b in moves), sum(mem.words(b, r) for r, b in moves),
+                                sum(r for r, _ in moves))
+        return self._moves[key]
+
     def compute(self, tile, lp, x_rows):
-        """The tile's (sample, position) pairs one after another: activation reads, synapse accumulation (with
-        the weights from the tile level), RNG draws, neurons, activation writes. x_rows: the tile's kernel input
-        rows (for data-dependent adds)."""
+        """The tile's accumulator residencies one after another. Each: its inputs chunk read (and partial sums
+        read back when it resumes them), synapse accumulation (with the weights from the registers), then its
+        drain: final (RNG draws, neurons, outputs written), partial (partial sums written) or none. x_rows: the
+        tile's kernel input rows (for data-dependent adds)."""
         if not lp.is_eo:
             return self._pool(tile, lp)
         act = self.mem[lp.act_level]
-        g, reps, layer = tile.outputs, tile.repeats, lp.index
-        readers = 1 if self.arch.mapping.input_broadcast else g
-        in_words = act.words(lp.n * lp.ba_in, readers)
-        out_words = act.words(g * lp.ba_out)
-        first = tile.s0 * lp.P + tile.p0  # the tile's first (sample, position) row within its item
-        read = act.read(layer, INPUTS, readers * lp.n * lp.ba_in, in_words, repeat=reps, rows=readers, copies=readers,
-                        address=self._act_region(act, layer % 2) + first * act.words(lp.n * lp.ba_in))
-        if lp.loop_order == "samples_inner":  # the synapses read their weight registers each sample
-            registers = self.mem[lp.hops[-1][1]]
-            registers.read(layer, WEIGHTS, g * lp.row_bits, registers.words(lp.row_bits, g), repeat=reps, rows=g)
+        g, readers, layer, pbits = lp.group, lp.readers, lp.index, lp.partial_bits
+        chunk = tile.reps[0].chunk
+        reps = sum(r.count for r in tile.reps)
         bit_serial = lp.op == "adds"
-        n_ops = g * selected_inputs(x_rows, lp.ba_in) if bit_serial else reps * g * lp.n
-        acc = self.synapse.run(layer, lp.n, reps * g, lp.op, n_ops, lp.ba_in if bit_serial else 1)
-        rng = self.rng.draw(layer, g, repeat=reps) if lp.stochastic else 0
-        neuron = self.neuron.fire(layer, reps * g)
-        write = act.write(layer, OUTPUTS, g * lp.ba_out, out_words, repeat=reps, address=self._act_region(
-            act, (layer + 1) % 2) + first * act.words(lp.m * lp.ba_out) + tile.o0 * lp.ba_out // act.spec.word_bits)
+        n_ops = tile.outputs * selected_inputs(x_rows[:, tile.c0:tile.c1], lp.ba_in) if bit_serial else \
+            reps * g * chunk
+        acc = self.synapse.run(layer, chunk, reps * g, lp.op, n_ops, lp.ba_in if bit_serial else 1)
+        registers = self.mem[lp.registers] if lp.registers else None
+        first = tile.s0 * lp.P + tile.p0  # the tile's first (sample, position) row within its item
+        in_words = act.words(chunk * lp.ba_in, readers)
         latency = act.spec.read_latency_cycles
-        return reps * sample_cycles(latency, read - latency, acc, rng, neuron, write)
+        cycles = 0
+        in_address = self._act_region(act, layer % 2) + first * act.words(lp.n * lp.ba_in) + \
+            tile.c0 * lp.ba_in // act.spec.word_bits  # the word holding the chunk's first input bit
+        out_address = self._act_region(act, (layer + 1) % 2) + first * act.words(lp.m * lp.ba_out) + \
+            tile.o0 * lp.ba_out // act.spec.word_bits  # the word holding the tile's first output bit
+        for rep in tile.reps:
+            n = rep.count
+            # the input stream: each reader's copy of the chunk (every copy occupies the banks), then the partial
+            # sums read back, a second stream after the first
+            stream = act.read(layer, INPUTS, readers * chunk * lp.ba_in, in_words, repeat=n, rows=readers,
+                              copies=readers, address=in_address) - latency
+            if rep.readback:
+                stream += act.read(layer, OUTPUTS, g * pbits, act.words(g * pbits), repeat=n,
+                                   address=out_address) - latency
+            if registers is not None:
+                row = chunk * lp.bw + (lp.bias_bits if rep.row_start else 0)
+                registers.read(layer, WEIGHTS, g * row, registers.words(row, g), repeat=n, rows=g)
+            rng = neuron = write = 0
+            if rep.drain == FINAL:
+                rng = self.rng.draw(layer, g, repeat=n) if lp.stochastic else 0
+                neuron = self.neuron.fire(layer, n * g)
+                write = act.write(layer, OUTPUTS, g * lp.ba_out, act.words(g * lp.ba_out), repeat=n,
+                                  address=out_address)
+            elif rep.drain == PARTIAL:
+                write = act.write(layer, OUTPUTS, g * pbits, act.words(g * pbits), repeat=n, address=out_address)
+            cycles += n * sample_cycles(latency, stream, acc, rng, neuron, write)
+        return cycles
 
     def _pool(self, tile, lp):
         """Per sample: read every window element of every output (overlapping windows re-read), reduce,

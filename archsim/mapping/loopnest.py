@@ -23,6 +23,12 @@ Counting rule (the reuse analysis of Timeloop and ZigZag, stated once here):
   reduction loop moved it out is read back first (a partial sum). A drain is final when the reduction of its
   elements is complete (written at the output's width), partial otherwise (written at the accumulator width).
   The same drain / read-back rule applies between every pair of output holders.
+- Biases (an operation may have them) ride with the weights: they are indexed by M only and move with every
+  weight chunk that starts a row (fan-in index 0): each fill of a weight tile that starts its rows carries its
+  outputs' biases, and the datapath reads an output's bias in the step that starts its accumulation. They are
+  counted under the operand name 'biases' at the weights' levels.
+- An operand's outermost holder is its home: the operand resides there whole before the operation runs, so it is
+  never filled and its tile is not charged to that level's capacity (the caller reserves the home's bits).
 The brute-force oracle in tests/test_loopnest.py walks the nest literally and must agree on every case.
 """
 from dataclasses import dataclass, field
@@ -31,6 +37,7 @@ from math import prod
 from ..errors import MappingError
 
 READ, WRITE = "read", "write"
+WEIGHTS, BIASES = "weights", "biases"
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,7 @@ class Operation:
     dims: dict
     operands: dict
     accumulator_bits: int = 32
+    bias_bits: int = 0     # bits of one output's bias (0: no biases)
 
     def reduction_dims(self, operand):
         return frozenset(self.dims) - self.operands[operand].dims
@@ -58,12 +66,14 @@ class Operation:
         return prod(self.dims.values())
 
 
-def dense_operation(name, items, samples, outputs, fan_in, weight_bits, in_bits, out_bits, accumulator_bits):
-    """A p-DNN dense layer (and a conv layer in its im2col view, positions folded into the items)."""
+def dense_operation(name, items, samples, outputs, fan_in, weight_bits, in_bits, out_bits, accumulator_bits,
+                    bias_bits=0, weight_dims="MC"):
+    """A p-DNN dense layer (and a conv layer in its im2col view, positions folded into the items). weight_dims:
+    the dimensions indexing the weights (M, C, and any dimension they are never reused over)."""
     return Operation(name, {"N": items, "T": samples, "M": outputs, "C": fan_in}, {
-        "weights": Operand(frozenset("MC"), weight_bits),
+        WEIGHTS: Operand(frozenset(weight_dims), weight_bits),
         "inputs": Operand(frozenset("NTC"), in_bits),
-        "outputs": Operand(frozenset("NTM"), out_bits, WRITE)}, accumulator_bits)
+        "outputs": Operand(frozenset("NTM"), out_bits, WRITE)}, accumulator_bits, bias_bits)
 
 
 @dataclass(frozen=True)
@@ -138,15 +148,24 @@ def tile_elements(op, mapping, level, operand):
 
 
 def resident_bits(op, levels, mapping, level):
-    """Bits level `level` must keep for the operands it holds (twice with double buffering); outputs that are
-    partial somewhere are kept at the accumulator width."""
+    """Bits level `level` must keep for the operands it holds and is not the home of (twice with double
+    buffering); outputs that are partial somewhere are kept at the accumulator width; biases with the weights."""
     copies = 2 if levels[level].double_buffered else 1
     total = 0
     for name in levels[level].holds & op.operands.keys():
+        if home(levels, name) == level:
+            continue
         o = op.operands[name]
         bits = max(o.bits, op.accumulator_bits) if o.role == WRITE and _has_partials(op, mapping, name) else o.bits
         total += copies * tile_elements(op, mapping, level, name) * bits
+        if name == WEIGHTS:
+            total += copies * mapping.factor("M", range(level, len(mapping.temporal))) * op.bias_bits
     return total
+
+
+def home(levels, operand):
+    """Index of the operand's outermost holder (None when no level holds it)."""
+    return next((i for i, lv in enumerate(levels) if operand in lv.holds), None)
 
 
 def _has_partials(op, mapping, operand):
@@ -197,11 +216,23 @@ def counts(op, levels, mapping):
         innermost = holders[-1]
         if o.role == READ:
             for parent, child in zip(holders, holders[1:]):
-                n = _fills(op, [lp for lp in loops if lp[0] < child], name) * tile_elements(op, mapping, child, name)
+                above = [lp for lp in loops if lp[0] < child]
+                fills = _fills(op, above, name)
+                n = fills * tile_elements(op, mapping, child, name)
                 add(parent, name, "read", n, o.bits)
                 add(child, name, "write", n, o.bits)
+                if name == WEIGHTS and op.bias_bits:  # the fills that start rows carry their outputs' biases
+                    nb = fills // prod(f for _, d, f in above if d == "C") * \
+                        mapping.factor("M", range(child, len(levels)))
+                    add(parent, BIASES, "read", nb, op.bias_bits)
+                    add(child, BIASES, "write", nb, op.bias_bits)
             add(innermost, name, "read", steps * _spatial_elements(op, mapping, name, levels[innermost].multicast),
                 o.bits)
+            if name == WEIGHTS and op.bias_bits:  # steps at fan-in index 0 read each unit's bias
+                row_steps = steps // mapping.factor("C", spatial=False)
+                units = prod(f for d, f in mapping.spatial.items() if d != "C")
+                needed = units if not levels[innermost].multicast else mapping.spatial.get("M", 1)
+                add(innermost, BIASES, "read", row_steps * needed, op.bias_bits)
         else:
             acc_bits = max(o.bits, op.accumulator_bits)
             unit_tile = _spatial_elements(op, mapping, name, True)

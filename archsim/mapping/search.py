@@ -199,9 +199,13 @@ def search(op, levels, objective="energy", spatial_dims=("M",), units=1, budget=
     return _best(candidates, objective), candidates, method
 
 
+def rank(candidate, objective):
+    """Sort key of the choice: the objective, ties broken by the other figure, then by the mapping's text, so
+    the choice is reproducible."""
+    c = candidate
+    return c.score(objective), c.energy_pj + c.cycles, repr(c.mapping)
+
+
 def _best(candidates, objective):
     fitting = [c for c in candidates if c is not None]
-    if not fitting:
-        return None
-    # ties broken by the other figure, then by the mapping's text, so the choice is reproducible
-    return min(fitting, key=lambda c: (c.score(objective), c.energy_pj + c.cycles, repr(c.mapping)))
+    return min(fitting, key=lambda c: rank(c, objective)) if fitting else None

@@ -1,10 +1,13 @@
 """Tables and a plot of the mapper's candidates: mappings.csv (every candidate with its predicted counts per
-level and operand, energy and cycles, the chosen one and the Pareto front marked), mapping.yaml (the chosen
-mapping per layer, by level name) and mappings.png (energy against cycles)."""
+level and operand over the whole run, energy and cycles, the chosen one and the Pareto front marked),
+mapping.yaml (the chosen mapping per layer, in the format `archsim run --mapping` executes: mapping/mapfile.py)
+and mappings.png (energy against cycles)."""
 from pathlib import Path
 
 import pandas as pd
 import yaml
+
+from ..mapping.mapfile import document, mapping_text
 
 
 def _pareto(frame):
@@ -19,22 +22,17 @@ def _pareto(frame):
     return flags
 
 
-def mapping_text(mapping, levels):
-    loops = " | ".join(f"{lv.name}: " + (" ".join(f"{d}{f}" for d, f in loops) or "-")
-                       for lv, loops in zip(levels, mapping.temporal))
-    spatial = " ".join(f"{d}{f}" for d, f in sorted(mapping.spatial.items())) or "-"
-    return f"{loops} | spatial: {spatial}"
-
-
-def candidates_frame(levels, results):
+def candidates_frame(names, results):
+    """Every candidate of every layer; counts, energy and cycles over the run (per pass x passes)."""
     rows = []
     for r in results:
-        for k, c in enumerate(sorted(r.candidates, key=lambda c: (c.energy_pj, c.cycles, repr(c.mapping)))):
-            row = {"layer": r.layer, "candidate": k, "mapping": mapping_text(c.mapping, levels),
-                   "energy_pj": c.energy_pj, "cycles": c.cycles, "chosen": c is r.best}
+        ordered = sorted(r.candidates, key=lambda kc: (kc[1].energy_pj, kc[1].cycles, repr(kc[1].mapping)))
+        for k, (keep, c) in enumerate(ordered):
+            row = {"layer": r.layer, "candidate": k, "mapping": mapping_text(c.mapping, names, keep),
+                   "energy_pj": c.energy_pj * r.passes, "cycles": c.cycles * r.passes, "chosen": c is r.best}
             for (level, operand, action), n in sorted(c.counts.items()):
                 if action.endswith("_bits"):
-                    row[f"{level}.{operand}.{action}"] = n
+                    row[f"{level}.{operand}.{action}"] = n * r.passes
             rows.append(row)
     frame = pd.DataFrame(rows)
     if len(frame):
@@ -44,25 +42,18 @@ def candidates_frame(levels, results):
     return frame
 
 
-def mapping_document(levels, results, objective):
-    """The chosen mappings as a YAML-ready document, loops named by level."""
-    layers = []
-    for r in results:
-        if r.best is None:
-            continue
-        m = r.best.mapping
-        layers.append({"layer": r.layer,
-                       "temporal": {lv.name: [[d, int(f)] for d, f in loops] for lv, loops in zip(levels, m.temporal)},
-                       "spatial": {d: int(f) for d, f in sorted(m.spatial.items())}})
-    return {"schema_version": 1, "kind": "mapping", "objective": objective, "layers": layers}
+def mapping_document(names, results, objective):
+    """The chosen mappings as a mapping file (mapping/mapfile.py)."""
+    return document({r.layer: r.layer_map() for r in results if r.best is not None}, names, objective)
 
 
-def write_mappings(levels, results, objective, out, plot=True):
+def write_mappings(names, results, objective, out, plot=True):
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    frame = candidates_frame(levels, results)
+    frame = candidates_frame(names, results)
     frame.to_csv(out / "mappings.csv", index=False)
-    (out / "mapping.yaml").write_text(yaml.safe_dump(mapping_document(levels, results, objective), sort_keys=False))
+    (out / "mapping.yaml").write_text(yaml.safe_dump(mapping_document(names, results, objective), sort_keys=False,
+                                                       default_flow_style=None))
     if plot and len(frame):
         _plot(frame, out / "mappings.png")
     return frame

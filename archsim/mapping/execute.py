@@ -1,0 +1,193 @@
+"""A mapping executed at tile granularity (pure arithmetic): the tiles of one layer pass in execution order, each
+with the weight transfers it performs and its compute phase, by loopnest's reuse rule.
+
+Every iteration of the loops of every level but the innermost is one tile, walked in order (an odometer). A tile
+covers a box of the loop nest: the innermost level's loops and the spatial unrolling (outputs M over the synapse
+units and neurons). For each transfer of the weights between two levels that keep them (a hop, outermost
+first), the tile performs the hop when the child level's resident tile changes: when the indices of the loops
+above the child that index the weights (M, C) differ from the previous tile's. When the innermost level does not
+keep the weights (or also keeps activations), the synapses read them from their innermost holder during the
+compute phase: that is a last hop with no destination (a feed), reading what the phase consumes.
+
+The compute phase steps through the innermost level's loops without events, grouped into accumulator
+residencies (`Rep`): the accumulators hold one output per unit; their tile changes with the loops indexing the
+outputs (N, T, M) and stays across the innermost run of fan-in (C) loops. A residency reads its inputs and
+weights chunk, and ends with a drain: final (all of the fan-in accumulated: random draw, neuron, output written),
+partial (the partial sums written at the accumulator width, read back when the outputs return) or none (the next
+tile continues the same outputs, when the innermost level has no loop indexing them). The counts equal
+loopnest.counts exactly (tests/test_mapping_exec.py checks both against the brute-force walk).
+"""
+import itertools
+from dataclasses import dataclass
+from math import prod
+
+import numpy as np
+
+from .loopnest import WEIGHTS, _fills
+
+NONE, PARTIAL, FINAL = "none", "partial", "final"
+OUT_DIMS = frozenset("NTM")
+ACTIVATIONS = frozenset({"inputs", "outputs"})
+
+
+@dataclass(frozen=True)
+class Rep:
+    """`count` accumulator residencies of a compute phase that are alike."""
+    count: int
+    chunk: int          # fan-in elements each accumulates (inputs read per reader, weights per unit)
+    row_start: bool     # starts its outputs' rows (fan-in index 0): each unit reads its output's bias
+    readback: bool      # resumes partial sums: reads them back before accumulating
+    drain: str          # FINAL, PARTIAL or NONE
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One tile of a layer pass: its box (outputs o, samples s, positions p, fan-in c, half-open), the weight
+    moves of each hop ((rows, bits per row) pairs; empty: the hop does not run for this tile) and its compute
+    phase's residencies."""
+    item: int
+    layer: int
+    o0: int
+    o1: int
+    s0: int
+    s1: int
+    p0: int = 0
+    p1: int = 1
+    c0: int = 0
+    c1: int = 0
+    moves: tuple = ()
+    reps: tuple = ()
+
+    @property
+    def outputs(self):
+        return self.o1 - self.o0
+
+    @property
+    def samples(self):
+        return self.s1 - self.s0
+
+    @property
+    def positions(self):
+        return self.p1 - self.p0
+
+    def rows(self, T, P):
+        """Global kernel rows of the tile: (item * T + sample) * P + position."""
+        s = np.arange(self.s0, self.s1)[:, None]
+        p = np.arange(self.p0, self.p1)[None, :]
+        return ((self.item * T + s) * P + p).reshape(-1)
+
+
+def tile_count(mapping):
+    """Tiles of one layer pass: the product of the loops of every level but the innermost."""
+    last = len(mapping.temporal) - 1
+    return prod(f for i, _, f in mapping.loops() if i < last)
+
+
+def weight_path(levels):
+    """(the weights' hops as (parent, child) level indices, child None for the feed; True when the innermost
+    level is the synapses' weight registers, read during compute without a transfer)."""
+    holders = [i for i, lv in enumerate(levels) if WEIGHTS in lv.holds]
+    last = len(levels) - 1
+    registers = holders[-1] == last and not (levels[last].holds & ACTIVATIONS)
+    hops = list(zip(holders, holders[1:])) + ([] if registers else [(holders[-1], None)])
+    return hops, registers
+
+
+def labels(op, levels, mapping):
+    """('samples_inner' | 'samples_outer', stationary): whether the weights' innermost residency spans the
+    samples (and the positions): True when removing the T (N) loops above it changes none of its fills. Without
+    weight registers the synapses read the weights every step: samples outer, not stationary."""
+    hops, registers = weight_path(levels)
+    if not registers:
+        return "samples_outer", False
+    w = len(levels) - 1
+    above = [lp for lp in mapping.loops() if lp[0] < w]
+    fills = _fills(op, above, WEIGHTS)
+
+    def without(dim):
+        return _fills(op, [lp for lp in above if lp[1] != dim], WEIGHTS) == fills
+
+    return "samples_inner" if without("T") else "samples_outer", without("N")
+
+
+def _phase(phase_loops, tile_c_first, tile_c_last):
+    """Residencies of a phase whose loops index the outputs (case: the accumulators start afresh each tile)."""
+    run = 0
+    while run < len(phase_loops) and phase_loops[len(phase_loops) - 1 - run][0] == "C":
+        run += 1
+    outer = phase_loops[:len(phase_loops) - run]
+    chunk = prod(f for _, f in phase_loops[len(phase_loops) - run:])
+    n = prod(f for _, f in outer)
+    distinct = prod(f for d, f in outer if d in OUT_DIMS)
+    final = FINAL if tile_c_last else PARTIAL
+    if n == distinct:  # no fan-in loop among the outer ones: every residency alike
+        return [Rep(n, chunk, tile_c_first, not tile_c_first, final)]
+    reps = [Rep(distinct, chunk, tile_c_first, not tile_c_first, PARTIAL),
+            Rep(n - 2 * distinct, chunk, False, True, PARTIAL),
+            Rep(distinct, chunk, False, True, final)]
+    return [r for r in reps if r.count]
+
+
+def tiles(op, levels, mapping, item=0, layer=0):
+    """The tiles of one layer pass (op: one pass's loop nest, dimensions N, T, M, C; levels: loopnest.Level with
+    `holds` = what the mapping keeps there), in execution order."""
+    K = len(levels)
+    loops = [(i, d, f) for i, d, f in mapping.loops() if i < K - 1 and f > 1]
+    phase_loops = [(d, f) for d, f in mapping.temporal[K - 1] if f > 1]
+    extent = {d: mapping.factor(d, [K - 1]) for d in op.dims}
+    stride = []
+    for k, (_, d, _) in enumerate(loops):
+        stride.append(extent[d] * prod(f for _, dd, f in loops[k + 1:] if dd == d))
+    g = mapping.spatial.get("M", 1)
+    hops, _ = weight_path(levels)
+    w_dims = op.operands[WEIGHTS].dims
+    hop_info = []
+    for parent, child in hops:
+        if child is None:
+            hop_info.append(None)
+            continue
+        above = [k for k, (i, _, _) in enumerate(loops) if i < child]
+        copies = prod(mapping.factor(d, range(child, K)) for d in w_dims - {"M", "C"})  # never-reused copies
+        hop_info.append(([k for k in above if loops[k][1] in w_dims], [k for k in above if loops[k][1] == "C"],
+                         mapping.factor("M", range(child, K)), mapping.factor("C", range(child, K)), copies))
+    c_loops = [k for k, (_, d, _) in enumerate(loops) if d == "C"]
+    out_loops = [k for k, (_, d, _) in enumerate(loops) if d in OUT_DIMS]
+    continues = not any(d in OUT_DIMS for d, _ in phase_loops)  # accumulators may stay across tiles
+    chunk_all = prod(f for _, f in phase_loops)
+    bw, bias = op.operands[WEIGHTS].bits, op.bias_bits
+    indices = list(itertools.product(*(range(f) for _, _, f in loops)))
+    out_keys = [tuple(idx[k] for k in out_loops) for idx in indices]
+    out, last_keys = [], [None] * len(hops)
+    for j, idx in enumerate(indices):
+        start = {d: 0 for d in op.dims}
+        for k, (_, d, _) in enumerate(loops):
+            start[d] += idx[k] * stride[k]
+        c_first = all(idx[k] == 0 for k in c_loops)
+        c_last = all(idx[k] == loops[k][2] - 1 for k in c_loops)
+        if continues:
+            fresh = j == 0 or out_keys[j - 1] != out_keys[j]
+            ends = j == len(indices) - 1 or out_keys[j + 1] != out_keys[j]
+            drain = (FINAL if c_last else PARTIAL) if ends else NONE
+            reps = [Rep(1, chunk_all, fresh and c_first, fresh and not c_first, drain)]
+        else:
+            reps = _phase(phase_loops, c_first, c_last)
+        moves = []
+        for h, info in enumerate(hop_info):
+            if info is None:  # the feed: the weights (and biases) the phase consumes
+                plain = sum(r.count for r in reps if not r.row_start)
+                starting = sum(r.count for r in reps if r.row_start)
+                chunk = reps[0].chunk
+                moves.append(tuple((g * n, chunk * bw + b) for n, b in ((plain, 0), (starting, bias)) if n))
+                continue
+            keys, cs, mt, ct, copies = info
+            key = tuple(idx[k] for k in keys)
+            if key == last_keys[h]:
+                moves.append(())
+                continue
+            last_keys[h] = key
+            b = bias if all(idx[k] == 0 for k in cs) else 0  # the rows' biases ride with their first chunk
+            moves.append(tuple((r, ct * bw + bb) for r, bb in ((mt * (copies - 1), 0), (mt, b)) if r))
+        out.append(Tile(item, layer, start["M"], start["M"] + extent["M"], start["T"], start["T"] + extent["T"],
+                        start["N"], start["N"] + extent["N"], start["C"], start["C"] + extent["C"], tuple(moves),
+                        tuple(reps)))
+    return out
