@@ -42,7 +42,7 @@ def sweep(quick):
     arch = arch_from_data(read_yaml(ARCH), ARCH)
     f_pbit = arch.clock
     lattice = yaml.safe_load(LATTICE.read_text())
-    lattice.update(sweeps=6 if quick else 60, burn_in=1 if quick else 10)
+    lattice.update(sweeps=6 if quick else 1000, burn_in=1 if quick else 50)
     etas = [0.5, 16] if quick else [1 / 16, 1 / 8, 1 / 4, 1 / 2, 1, 2, 4, 8, 16]
     rows = []
 
