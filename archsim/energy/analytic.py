@@ -108,16 +108,18 @@ def _weight_causes(lp, plan):
     return causes
 
 
-def _cause(lp, plan, mapped, level, operand, formula, predicted):
+def _cause(lp, plan, mapped, level, action, operand, formula, predicted):
     """Why the mapping's count departs from eps_EO's (named causes; the mapping itself where none applies)."""
     if predicted == formula:
         return ""
     causes = []
     if operand == WEIGHTS:
         causes = _weight_causes(lp, plan)
-        if level != lp.hops[-1][0]:
-            causes.insert(0, f"weights stream from {lp.hops[0][0]} through the levels inside it: eps_EO reads them "
-                             f"from {lp.hops[-1][0]} only")
+        wM = lp.hops[-1][0]
+        if level != wM or action == "write_bits":
+            stages = ", ".join(dst for _, dst in lp.hops[:-1])
+            causes.insert(0, f"weights stream from {lp.hops[0][0]} through {stages}: eps_EO reads them from {wM} "
+                             f"only")
     elif operand == INPUTS and lp.broadcast:
         causes.append(f"input broadcast: one activation read feeds the {lp.group} synapse units of a tile")
     elif operand == OUTPUTS and mapped.get((level, OUTPUTS, "read_bits")):
@@ -153,7 +155,7 @@ def compare(arch, plan, ledger, kernel_inputs):
                 terms[(level, action, operand)] = (0, n)
         for (comp, action, operand), (formula, pred) in terms.items():
             sim = ledger.get(comp, action, lp.index, operand)
-            cause = _cause(lp, plan, mapped, comp, operand, formula, pred) if comp not in DATAPATH else ""
+            cause = _cause(lp, plan, mapped, comp, action, operand, formula, pred) if comp not in DATAPATH else ""
             rows.append((lp.index, comp, action, operand, formula, pred, sim, sim == formula, sim == pred, cause))
     table = pd.DataFrame(rows, columns=["layer", "component", "action", "operand", "eps_eo_count", "mapping_count",
                                         "simulated_count", "match", "explained", "cause"])

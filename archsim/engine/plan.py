@@ -5,8 +5,9 @@ tables. Either way the layer runs through one executor (mapping/execute.py: Plan
 into tiles). No SimPy, no kernels, no counting here.
 
 The planner's own mapping of a layer: outputs unrolled over min(synapses, neurons) units, shrunk to the largest
-count whose tile fits; ceil(outputs / units) tiles, the last one partial when the units do not divide the outputs
-(loopnest.LAST_TILE: a 40-output layer on 16 units runs tiles of 16, 16 and 8 outputs); samples inner (the weights kept in
+count whose tile fits; the fewest tiles that allows, ceil(outputs / units), all of one size when that many even
+tiles exist, else full tiles and a partial last one (loopnest.LAST_TILE: a 40-output layer on 16 units runs tiles
+of 16, 16 and 8 outputs; 10 outputs where 8 fit run as 5 and 5); samples inner (the weights kept in
 the innermost weight level, the synapses' registers, across the T samples) when a tile fits there, else samples
 outer (the registers bypassed: the synapses read the weights from the level outside them for every sample); for
 convolutions, positions inside the weights' residency when mapping.weight_stationary, else outside it. Without
@@ -199,6 +200,14 @@ def place(arch, spec) -> Placement:
     return Placement(home, stages, tile, acts[-1])
 
 
+def _even(m, fit):
+    """Outputs per tile when at most `fit` fit: the fewest tiles, ceil(m / fit); all of one size when that many
+    even tiles exist (10 outputs, 8 fit: 5 and 5), else full tiles of `fit` and a partial last one (40, 16 fit:
+    16, 16, 8)."""
+    tiles = -(-m // fit)
+    return m // tiles if m % tiles == 0 else fit
+
+
 def _loops(lp, T, g, inner, stationary, n_levels):
     """The planner's loops: tiles (output groups, and positions and samples where they are outside the weights'
     residency) at the outermost level, the compute phase at the innermost."""
@@ -235,13 +244,14 @@ def _planner_map(arch, lp, op, place_, act, reserved, T):
         levels = levels_of(arch, keep, reserved)
         if not inner:  # samples outer: every sample's evaluation fetches its own weights through the levels
             op = operation_of(lp, T, arch.synapse.accumulator_bits, no_reuse_of(arch, lp) + "T")
-        for g in range(units, 0, -1):
+        for fit in range(units, 0, -1):
+            g = _even(lp.m, fit)
             mapping = _loops(lp, T, g, inner, stationary, len(names))
             problems = check(op, levels, mapping)
             if not problems:
                 return mapfile.LayerMap(lp.index, {n: frozenset(k) for n, k in keep.items()}, mapping,
                                         f"layers[{lp.index}] (the planner's mapping)"), \
-                    _reason(arch, lp, place_, inner, g, units, wanted), op
+                    _reason(arch, lp, place_, inner, g, fit, units, wanted), op
     if wanted == "samples_inner":
         raise MappingError(f"layers[{lp.index}]: mapping.loop_order is samples_inner but one neuron's weights "
                            f"({lp.row_bits} bits) do not fit levels[{place_.tile.name}] ({place_.tile.slot_bits} "
@@ -250,15 +260,13 @@ def _planner_map(arch, lp, op, place_, act, reserved, T):
                        + "; ".join(problems))
 
 
-def _reason(arch, lp, place_, inner, g, units, wanted):
+def _reason(arch, lp, place_, inner, g, fit, units, wanted):
     if inner:
         tile = place_.tile
-        reason = (f"a tile of {g} outputs ({g * lp.row_bits} weight bits) fits levels[{tile.name}] "
-                  f"({tile.slot_bits} bits per slot): weights read once for T samples" if g == units else
-                  f"tile shrunk from {units} to {g} outputs so its weights ({g * lp.row_bits} bits) fit every "
+        reason = (f"a tile of {fit} outputs ({fit * lp.row_bits} weight bits) fits levels[{tile.name}] "
+                  f"({tile.slot_bits} bits per slot): weights read once for T samples" if fit == units else
+                  f"tile shrunk from {units} to {fit} outputs so its weights ({fit * lp.row_bits} bits) fit every "
                   f"level they pass through")
-        if lp.m % g:
-            reason += f"; {lp.m} outputs on {g} units: {lp.m // g} full tiles and a last tile of {lp.m % g}"
     elif wanted == "samples_outer":
         reason = "mapping.loop_order is samples_outer: weights re-read for every sample"
     elif place_.tile is None:
@@ -266,6 +274,10 @@ def _reason(arch, lp, place_, inner, g, units, wanted):
     else:
         reason = (f"one neuron's weights ({lp.row_bits} bits) exceed a {place_.tile.slot_bits}-bit tile-level "
                   f"slot: weights re-read for every sample")
+    if lp.m % g:
+        reason += f"; {lp.m} outputs on {g} units: {lp.m // g} full tiles and a last tile of {lp.m % g}"
+    elif g < fit:
+        reason += f"; {lp.m // g} even tiles of {g} outputs (as few as tiles of {fit})"
     if place_.stages:
         reason += f"; weights stream from {place_.home.name} through " + \
             ", ".join(lv.name for lv in place_.stages)
