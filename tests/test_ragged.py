@@ -134,3 +134,16 @@ def test_bad_remainders_name_the_field(tmp_path, capsys, edit, message):
     code, err, out = _run_file(tmp_path, doc, capsys)
     assert code == 2 and "m.yaml" in err and re.search(message, err), err
     assert not out.exists()
+
+
+def test_an_uneven_mapping_round_trips_through_its_file():
+    """mapfile.document writes `remainder: last_tile`; loading the document gives the same mapping back."""
+    from archsim.mapping import mapfile
+    from archsim.mapping.hierarchy import pdnn_levels
+    a, w = _case()
+    lm = simulate(a, w).plan.layers[0].layer_map
+    names = [lv.name for lv in pdnn_levels(a)]
+    doc = mapfile.document({0: lm}, names)
+    assert doc["layers"][0]["remainder"] == "last_tile"
+    back = mapfile.load("<doc>", a, lambda _: doc)[0]
+    assert back.mapping == lm.mapping and back.keep == lm.keep

@@ -25,6 +25,7 @@ from .table import unit_energies
 
 DATAPATH = ("synapse", "neuron", "rng")  # eps_EO's datapath components (the rest are memory levels)
 
+
 @dataclass(frozen=True)
 class EOInputs:
     """What eps_EO needs for one layer: per EO n, bw, ba_in, ba_out, T; how many EOs; selected inputs."""
