@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from archsim.errors import MappingError
-from archsim.mapping.loopnest import (WRITE, Level, Mapping, check, counts, dense_operation,
+from archsim.mapping.loopnest import (EXACT, LAST_TILE, WRITE, Level, Mapping, check, counts, dense_operation,
                                       energy_pj)
 from archsim.mapping.search import OBJECTIVES, evaluate, search
 
@@ -41,6 +41,23 @@ def _coordinates(op, mapping):
         yield idx, units
 
 
+def _segments(op, mapping):
+    """The steps of the nest in execution order, as segments that start cold. Exact: one segment. Uneven
+    (remainder last_tile): the nest with its full factors, the units past the last output idle; the iterations
+    of the outputs' loop before its last (the full tiles) first, then its last iteration (the partial tile)."""
+    steps = list(_coordinates(op, mapping))
+    if mapping.remainder != LAST_TILE:
+        return [steps]
+    size = op.dims["M"]
+    q = size // mapping.spatial.get("M", 1)
+    k = next((j for j, (_, d, f) in enumerate(mapping.loops()) if d == "M" and f > 1), None)
+    main, last = [], []
+    for idx, units in steps:
+        units = [c for c in units if c["M"] < size]
+        (last if (idx[k] == q if k is not None else q == 0) else main).append((idx, units))
+    return [seg for seg in (main, last) if seg]
+
+
 def brute_force(op, levels, mapping):
     loops = mapping.loops()
     out = {}
@@ -54,73 +71,82 @@ def brute_force(op, levels, mapping):
     def elem(operand, coord):
         return tuple(coord[d] for d in sorted(op.operands[operand].dims))
 
-    steps = list(_coordinates(op, mapping))
-    n_units = prod(mapping.spatial.values()) if mapping.spatial else 1
+    segments = _segments(op, mapping)
     for name, o in op.operands.items():
         holders = [i for i, lv in enumerate(levels) if name in lv.holds]
-        keys = {h: [tuple(i for i, (lvl, _, _) in zip(idx, loops) if lvl < h) for idx, _ in steps] for h in holders}
-        contents = {h: {} for h in holders}
-        for k, (_, units) in enumerate(steps):
-            for h in holders:
-                contents[h].setdefault(keys[h][k], set()).update(elem(name, c) for c in units)
-        if o.role != WRITE:
-            resident = {h: None for h in holders}
+        done = {}
+        for steps in segments:
+            keys = {h: [tuple(i for i, (lvl, _, _) in zip(idx, loops) if lvl < h) for idx, _ in steps]
+                    for h in holders}
+            contents = {h: {} for h in holders}
             for k, (_, units) in enumerate(steps):
-                for parent, child in zip(holders, holders[1:]):
-                    tile = contents[child][keys[child][k]]
-                    if tile != resident[child]:
-                        add(levels[parent].name, name, "read", len(tile), o.bits)
-                        add(levels[child].name, name, "write", len(tile), o.bits)
-                        resident[child] = tile
-                        if name == "weights" and op.bias_bits:  # biases of the rows the tile starts
-                            at = sorted(op.operands["weights"].dims)
-                            starts = {e[at.index("M")] for e in tile if e[at.index("C")] == 0}
-                            add(levels[parent].name, "biases", "read", len(starts), op.bias_bits)
-                            add(levels[child].name, "biases", "write", len(starts), op.bias_bits)
-                need = [elem(name, c) for c in units]
-                add(levels[holders[-1]].name, name, "read", len(set(need)) if levels[holders[-1]].multicast
-                    else len(need), o.bits)
-                if name == "weights" and op.bias_bits:  # each unit starting a row reads its output's bias
-                    starting = [c["M"] for c in units if c["C"] == 0]
-                    add(levels[holders[-1]].name, "biases", "read", len(set(starting))
-                        if levels[holders[-1]].multicast else len(starting), op.bias_bits)
-        else:
-            full = prod(op.dims[d] for d in op.reduction_dims(name))
-            acc_bits = max(o.bits, op.accumulator_bits)
-            done = {}
-            # storage chain, innermost first: the accumulators, then the holders from the innermost outwards
-            chain = [None] + holders[::-1]
-            resident = {s: None for s in chain}
-
-            def drain(s, target):
-                for e in resident[s] or ():
-                    final = done.get(e, 0) == full
-                    add(levels[target].name, name, "write", 1, o.bits if final else acc_bits)
-
-            def load(s, tile, source):
-                for e in tile:
-                    if done.get(e, 0):
-                        add(levels[source].name, name, "read", 1, acc_bits)
-                resident[s] = tile
-
-            for k, (_, units) in enumerate(steps):
-                want = {None: frozenset(elem(name, c) for c in units)}
-                want.update({h: frozenset(contents[h][keys[h][k]]) for h in holders})
-                for s, target in zip(chain, chain[1:]):  # drains, innermost first
-                    if resident[s] is not None and want[s] != resident[s]:
-                        drain(s, target)
-                        resident[s] = None
-                for s, source in reversed(list(zip(chain, chain[1:]))):  # loads, outermost first
-                    if resident[s] is None:
-                        load(s, want[s], source)
-                for c in units:
-                    e = elem(name, c)
-                    done[e] = done.get(e, 0) + 1
-            for s, target in zip(chain, chain[1:]):
-                drain(s, target)
-    out[("datapath", "-", "steps")] = len(steps)
-    out[("datapath", "-", "macs")] = len(steps) * n_units
+                for h in holders:
+                    contents[h].setdefault(keys[h][k], set()).update(elem(name, c) for c in units)
+            if o.role != WRITE:
+                _walk_reads(op, levels, name, o, steps, holders, keys, contents, elem, add)
+            else:
+                _walk_writes(op, levels, name, o, steps, holders, keys, contents, elem, add, done)
+    out[("datapath", "-", "steps")] = sum(len(steps) for steps in segments)
+    out[("datapath", "-", "macs")] = sum(len(units) for steps in segments for _, units in steps)
     return out
+
+
+def _walk_reads(op, levels, name, o, steps, holders, keys, contents, elem, add):
+    resident = {h: None for h in holders}
+    for k, (_, units) in enumerate(steps):
+        for parent, child in zip(holders, holders[1:]):
+            tile = contents[child][keys[child][k]]
+            if tile != resident[child]:
+                add(levels[parent].name, name, "read", len(tile), o.bits)
+                add(levels[child].name, name, "write", len(tile), o.bits)
+                resident[child] = tile
+                if name == "weights" and op.bias_bits:  # biases of the rows the tile starts
+                    at = sorted(op.operands["weights"].dims)
+                    starts = {e[at.index("M")] for e in tile if e[at.index("C")] == 0}
+                    add(levels[parent].name, "biases", "read", len(starts), op.bias_bits)
+                    add(levels[child].name, "biases", "write", len(starts), op.bias_bits)
+        need = [elem(name, c) for c in units]
+        add(levels[holders[-1]].name, name, "read", len(set(need)) if levels[holders[-1]].multicast
+            else len(need), o.bits)
+        if name == "weights" and op.bias_bits:  # each unit starting a row reads its output's bias
+            starting = [c["M"] for c in units if c["C"] == 0]
+            add(levels[holders[-1]].name, "biases", "read", len(set(starting))
+                if levels[holders[-1]].multicast else len(starting), op.bias_bits)
+
+
+def _walk_writes(op, levels, name, o, steps, holders, keys, contents, elem, add, done):
+    full = prod(op.dims[d] for d in op.reduction_dims(name))
+    acc_bits = max(o.bits, op.accumulator_bits)
+    # storage chain, innermost first: the accumulators, then the holders from the innermost outwards
+    chain = [None] + holders[::-1]
+    resident = {s: None for s in chain}
+
+    def drain(s, target):
+        for e in resident[s] or ():
+            final = done.get(e, 0) == full
+            add(levels[target].name, name, "write", 1, o.bits if final else acc_bits)
+
+    def load(s, tile, source):
+        for e in tile:
+            if done.get(e, 0):
+                add(levels[source].name, name, "read", 1, acc_bits)
+        resident[s] = tile
+
+    for k, (_, units) in enumerate(steps):
+        want = {None: frozenset(elem(name, c) for c in units)}
+        want.update({h: frozenset(contents[h][keys[h][k]]) for h in holders})
+        for s, target in zip(chain, chain[1:]):  # drains, innermost first
+            if resident[s] is not None and want[s] != resident[s]:
+                drain(s, target)
+                resident[s] = None
+        for s, source in reversed(list(zip(chain, chain[1:]))):  # loads, outermost first
+            if resident[s] is None:
+                load(s, want[s], source)
+        for c in units:
+            e = elem(name, c)
+            done[e] = done.get(e, 0) + 1
+    for s, target in zip(chain, chain[1:]):
+        drain(s, target)
 
 
 def _factorisations(n, parts):
@@ -130,9 +156,19 @@ def _factorisations(n, parts):
     return [(d,) + rest for d in range(1, n + 1) if n % d == 0 for rest in _factorisations(n // d, parts - 1)]
 
 
+def _uneven_split(size, units, n_levels, level):
+    """An uneven split of M over n_levels: ceil(size/units) tiles at `level`, the units last."""
+    return tuple(-(-size // units) if i == level else 1 for i in range(n_levels)) + (units,)
+
+
 @st.composite
-def cases(draw):
+def cases(draw, uneven=False):
+    """(operation, levels, mapping); uneven: M does not divide its unrolling (remainder last_tile)."""
     sizes = {d: draw(st.sampled_from([1, 2, 3, 4, 6])) for d in "NTMC"}
+    units = 0
+    if uneven:
+        units = draw(st.integers(2, 4))
+        sizes["M"] = draw(st.sampled_from([m for m in range(1, 12) if m % units]))
     op = dense_operation("layer", sizes["N"], sizes["T"], sizes["M"], sizes["C"], draw(st.integers(1, 8)),
                          draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(4, 24)),
                          draw(st.sampled_from([0, 0, 1, 5])))
@@ -143,24 +179,35 @@ def cases(draw):
             draw(st.sets(st.sampled_from(sorted(op.operands)))))
         levels.append(Level(f"L{i}", BIG, holds, multicast=draw(st.booleans()), read_pj_per_bit=i + 1.0,
                             write_pj_per_bit=i + 0.5))
-    spatial_ok = draw(st.sets(st.sampled_from("MCN"), max_size=2))
+    spatial_ok = draw(st.sets(st.sampled_from("MCN"), max_size=2)) | ({"M"} if uneven else set())
     per_level = [[] for _ in range(n_levels)]
     spatial = {}
     for d, size in sizes.items():
         parts = n_levels + (1 if d in spatial_ok else 0)
-        split = draw(st.sampled_from(_factorisations(size, parts)))
+        if uneven and d == "M":
+            split = _uneven_split(size, units, n_levels, draw(st.integers(0, n_levels - 1)))
+        else:
+            split = draw(st.sampled_from(_factorisations(size, parts)))
         for i in range(n_levels):
             if split[i] > 1 or draw(st.booleans()):
                 per_level[i].append((d, split[i]))
         if d in spatial_ok and split[-1] > 1:
             spatial[d] = split[-1]
     temporal = tuple(tuple(draw(st.permutations(loops))) for loops in per_level)
-    return op, levels, Mapping(temporal, spatial)
+    return op, levels, Mapping(temporal, spatial, LAST_TILE if uneven else EXACT)
 
 
 @settings(max_examples=150, deadline=None)
 @given(cases())
 def test_counts_equal_brute_force(case):
+    op, levels, mapping = case
+    assert counts(op, levels, mapping) == {k: v for k, v in brute_force(op, levels, mapping).items() if v}
+
+
+@settings(max_examples=150, deadline=None)
+@given(cases(uneven=True))
+def test_uneven_counts_equal_brute_force(case):
+    """A partial last output tile: the count model's two parts equal the literal walk of the uneven nest."""
     op, levels, mapping = case
     assert counts(op, levels, mapping) == {k: v for k, v in brute_force(op, levels, mapping).items() if v}
 

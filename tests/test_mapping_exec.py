@@ -18,11 +18,11 @@ from archsim import simulate
 from archsim.cli import main
 from archsim.config.loader import arch_from_data
 from archsim.engine.stepped import stepped_cycles
-from archsim.mapping.loopnest import Level, Mapping, counts, dense_operation
+from archsim.mapping.loopnest import EXACT, LAST_TILE, Level, Mapping, counts, dense_operation
 from archsim.mapping.mapfile import LayerMap
 from archsim.workload.loader import workload_from_data
 from helpers import DEFAULT_ARCH
-from test_loopnest import BIG, _factorisations, brute_force
+from test_loopnest import BIG, _factorisations, _uneven_split, brute_force
 
 OPERANDS = ("weights", "inputs", "outputs")
 PJ = {"value": "0.1pJ", "source": "test"}
@@ -94,15 +94,19 @@ def exec_case(draw, conv=False):
             for i, name in enumerate(names)}
     sizes = {"N": P, "T": T, "M": m, "C": n}
     per_level, spatial = [[] for _ in names], {}
+    uneven = [g for g in range(2, units + 1) if m % g] if draw(st.booleans()) else []
     for d, size in sizes.items():
         splits = [s for s in _factorisations(size, depth + 1) if d == "M" and s[-1] <= units or s[-1] == 1]
         split = draw(st.sampled_from(splits))
+        if d == "M" and uneven:  # the last output tile partial
+            split = _uneven_split(size, draw(st.sampled_from(uneven)), depth, draw(st.integers(0, depth - 1)))
         for i in range(depth):
             if split[i] > 1 or draw(st.booleans()):
                 per_level[i].append((d, split[i]))
         if split[-1] > 1:
             spatial[d] = split[-1]
-    mapping = Mapping(tuple(tuple(draw(st.permutations(loops))) for loops in per_level), spatial)
+    mapping = Mapping(tuple(tuple(draw(st.permutations(loops))) for loops in per_level), spatial,
+                      LAST_TILE if uneven else EXACT)
     no_reuse = "N" if conv and not stationary and P > 1 else ""
     op = dense_operation("oracle", P, T, m, n, bw, in_bits, layer.get("output_bits", 1), 24,
                          layer["bias_bits"] if bias else 0, weight_dims="MC" + no_reuse)
@@ -141,7 +145,8 @@ def _check(case):
     lp = timing.plan.layers[0]
     reps = [r for t in timing.plan.tiles(0, lp) for r in t.reps]
     event(f"{len(oracle_levels)} levels, {'feed' if lp.feed else 'registers'}, "
-          f"{'partial sums' if any(r.readback for r in reps) else 'whole fan-in'}")
+          f"{'partial sums' if any(r.readback for r in reps) else 'whole fan-in'}, "
+          f"{'partial last tile' if lm.mapping.remainder == LAST_TILE else 'tiles divide'}")
     planner = simulate(arch, work, "functional")
     np.testing.assert_array_equal(result.outputs, planner.outputs)
     np.testing.assert_array_equal(timing.outputs, planner.outputs)

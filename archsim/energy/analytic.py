@@ -7,9 +7,11 @@ per elementary operation (one output neuron of fan-in n, T samples); with ba_in 
 ba-bit inputs: the set bits of every bit-serial pass).
 The weight memory wM is the level the synapses' weight registers are filled from (the source of a tile's last
 transfer); the activation memory aM is the level holding the layer's activations.
-This module predicts the counts the formula assumes; compare() sets them beside the simulator's ledger and names
-the cause of every departure (input broadcast, samples-outer re-reads, weights streaming from an outer level
-through the staging levels), predicting the departed count too.
+This module predicts the counts the formula assumes; compare() sets them beside the simulator's ledger and the
+counts the executed mapping predicts (its loop-nest count model, mapping/loopnest.py: one definition for the
+mapper, the executor and this table), and names the cause of every departure (bias bits, input broadcast,
+samples-outer re-reads, weight-stationary reuse, weights streaming from an outer level through the staging
+levels, partial sums written and read back).
 """
 from dataclasses import dataclass
 
@@ -17,7 +19,12 @@ import numpy as np
 import pandas as pd
 
 from ..config.schema import INPUTS, OUTPUTS, WEIGHTS
+from ..mapping.loopnest import BIASES, counts
+from ..mapping.mapfile import mapping_text
 from .table import unit_energies
+
+DATAPATH = ("synapse", "neuron", "rng")  # eps_EO's datapath components (the rest are memory levels)
+
 
 @dataclass(frozen=True)
 class EOInputs:
@@ -78,62 +85,79 @@ def layer_inputs(plan, kernel_inputs):
     return out
 
 
-def _weight_reads(lp, plan):
-    """(bits of weights read per tile transfer, summed over the layer, as the mapping predicts; causes)."""
-    causes, count = [], plan.items * lp.m * lp.row_bits
+def mapped_counts(lp, items):
+    """{(level, operand, action): bits over the run} the executed mapping makes, by the loop-nest count model
+    (mapping/loopnest.counts of the layer's nest, one pass per input item; biases with the weights, as the
+    ledger counts them); ('datapath', '-', 'macs') too."""
+    out = {}
+    for (level, operand, action), n in counts(*lp.nest).items():
+        if action.endswith("_bits") or action == "macs":
+            key = (level, WEIGHTS if operand == BIASES else operand, action)
+            out[key] = out.get(key, 0) + items * n
+    return out
+
+
+def _weight_causes(lp, plan):
+    causes = []
     if lp.bias_bits:
         causes.append(f"bias: {lp.bias_bits} bits per output read with its weights")
-    if lp.type == "conv2d" and not lp.stationary:
-        count *= lp.P
-    elif lp.type == "conv2d":
+    if lp.type == "conv2d" and lp.stationary:
         causes.append(f"weight stationary: each channel's weights read once per item and reused over "
                       f"{lp.P} output positions")
     if lp.loop_order == "samples_outer":
-        count *= plan.samples
         causes.append(f"samples outer: weights re-read for each of T = {plan.samples} samples ({lp.reason})")
-    return count, causes
+    return causes
 
 
-def _mapping_prediction(arch, lp, plan, term, formula):
-    """(count the mapping predicts, cause) for a term the mapping changes; (formula, "") where it does not."""
-    groups = -(-lp.m // lp.group)
-    if term == WEIGHT_READ:
-        count, causes = _weight_reads(lp, plan)
-        return count, "; ".join(causes)
-    if term == ACT_READ and arch.mapping.input_broadcast:
-        return plan.items * groups * plan.samples * lp.P * lp.n * lp.ba_in, \
-            f"input broadcast: one activation read feeds the {lp.group} synapse units of a tile " \
-            f"({groups} tiles instead of {lp.m} outputs per position)"
-    return formula, ""
-
-
-def _stream_rows(lp, plan):
-    """Rows for the transfers eps_EO does not have: a tile's hops before the last (weights streaming from an
-    outer home level through staging levels), each a read of its source and a write of its destination."""
-    count, causes = _weight_reads(lp, plan)
-    rows = []
-    for src, dst in lp.hops[:-1]:
-        why = f"weights stream from {lp.hops[0][0]} (the workload's weights exceed every inner weight level) " \
-              f"through {dst}: eps_EO reads them from {lp.hops[-1][0]} only"
-        why = "; ".join([why] + causes)
-        rows += [(lp.index, src, "read_bits", WEIGHTS, 0, count, why),
-                 (lp.index, dst, "write_bits", WEIGHTS, 0, count, why)]
-    return rows
+def _cause(lp, plan, mapped, level, action, operand, formula, predicted):
+    """Why the mapping's count departs from eps_EO's (named causes; the mapping itself where none applies)."""
+    if predicted == formula:
+        return ""
+    causes = []
+    if operand == WEIGHTS:
+        causes = _weight_causes(lp, plan)
+        wM = lp.hops[-1][0]
+        if level != wM or action == "write_bits":
+            stages = ", ".join(dst for _, dst in lp.hops[:-1])
+            causes.insert(0, f"weights stream from {lp.hops[0][0]} through {stages}: eps_EO reads them from {wM} "
+                             f"only")
+    elif operand == INPUTS and lp.broadcast:
+        causes.append(f"input broadcast: one activation read feeds the {lp.group} synapse units of a tile")
+    elif operand == OUTPUTS and mapped.get((level, OUTPUTS, "read_bits")):
+        partial = mapped[(level, OUTPUTS, "read_bits")] // lp.partial_bits
+        causes.append(f"partial sums: the mapping splits the fan-in C above the accumulators; {partial} partial "
+                      f"sums of {lp.partial_bits} bits written to {level} and read back")
+    if not causes:
+        names = [lv.name for lv in lp.nest[1]]
+        causes.append(f"the mapping {mapping_text(lp.layer_map.mapping, names, lp.layer_map.keep)} moves "
+                      f"{predicted} bits where eps_EO moves {formula}")
+    return "; ".join(causes)
 
 
 def compare(arch, plan, ledger, kernel_inputs):
-    """Term-by-term table for the EO layers: layer, component, action, eps_EO count, mapping-predicted count,
-    simulated count, match (simulated == eps_EO), explained (simulated == mapping prediction), cause; and the
-    analytic energy (pJ)."""
+    """Term-by-term table for the EO layers: layer, component, action, eps_EO count, the count the executed
+    mapping predicts (its loop-nest count model, for every memory access outside the synapses' weight
+    registers, including those eps_EO does not have: weights streaming through staging levels, partial sums
+    read back), simulated count, match (simulated == eps_EO), explained (simulated == mapping prediction),
+    cause of every departure from eps_EO; and the analytic energy (pJ). Datapath terms the mapping does not
+    change (adds, neuron samples, RNG draws) are predicted by the formula."""
     rows, energy = [], 0.0
     for lp, p in layer_inputs(plan, kernel_inputs):
         e = {k: v[0] for k, v in unit_energies(arch, lp).items()}
         energy += eps_eo_pj(p, e)
-        terms = [(lp.index, comp, action, operand, formula, *_mapping_prediction(arch, lp, plan, term, formula))
-                 for term, comp, action, operand, formula in eo_counts(p)]
-        for layer, comp, action, operand, formula, pred, cause in terms + _stream_rows(lp, plan):
-            sim = ledger.get(comp, action, layer, operand)
-            rows.append((layer, comp, action, operand, formula, pred, sim, sim == formula, sim == pred, cause))
+        mapped = mapped_counts(lp, plan.items)
+        terms = {}
+        for _, comp, action, operand, formula in eo_counts(p):
+            key = ("datapath", "-", "macs") if (comp, action) == ("synapse", "macs") and formula else \
+                (comp, operand, action)
+            terms[(comp, action, operand)] = (formula, mapped.get(key, formula if comp in DATAPATH else 0))
+        for (level, operand, action), n in sorted(mapped.items()):
+            if level != "datapath" and level != lp.registers and (level, action, operand) not in terms:
+                terms[(level, action, operand)] = (0, n)
+        for (comp, action, operand), (formula, pred) in terms.items():
+            sim = ledger.get(comp, action, lp.index, operand)
+            cause = _cause(lp, plan, mapped, comp, action, operand, formula, pred) if comp not in DATAPATH else ""
+            rows.append((lp.index, comp, action, operand, formula, pred, sim, sim == formula, sim == pred, cause))
     table = pd.DataFrame(rows, columns=["layer", "component", "action", "operand", "eps_eo_count", "mapping_count",
                                         "simulated_count", "match", "explained", "cause"])
     return table, energy

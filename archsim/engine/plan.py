@@ -5,7 +5,9 @@ tables. Either way the layer runs through one executor (mapping/execute.py: Plan
 into tiles). No SimPy, no kernels, no counting here.
 
 The planner's own mapping of a layer: outputs unrolled over min(synapses, neurons) units, shrunk to the largest
-divisor of the outputs whose tile fits (tiles divide their dimensions exactly); samples inner (the weights kept in
+count whose tile fits; the fewest tiles that allows, ceil(outputs / units), all of one size when that many even
+tiles exist, else full tiles and a partial last one (loopnest.LAST_TILE: a 40-output layer on 16 units runs tiles
+of 16, 16 and 8 outputs; 10 outputs where 8 fit run as 5 and 5); samples inner (the weights kept in
 the innermost weight level, the synapses' registers, across the T samples) when a tile fits there, else samples
 outer (the registers bypassed: the synapses read the weights from the level outside them for every sample); for
 convolutions, positions inside the weights' residency when mapping.weight_stationary, else outside it. Without
@@ -32,7 +34,7 @@ from ..kernels import tables
 from ..mapping import mapfile
 from ..mapping.execute import Tile, labels, tile_count, tiles as walk, weight_path
 from ..mapping.hierarchy import levels_of, no_reuse_of, operation_of, pdnn_levels
-from ..mapping.loopnest import Mapping, check
+from ..mapping.loopnest import EXACT, LAST_TILE, Mapping, check
 from ..workload.schema import Conv2d, Dense, Flatten, Pool, layer_shapes
 
 
@@ -68,7 +70,7 @@ class LayerPlan:
     registers: str = ""    # the synapses' weight registers (innermost level keeping weights), or ""
     feed: bool = False     # the last hop feeds the synapses (no destination write; its destination, when named,
     #                        is the bypassed register level whose slots the stream passes through)
-    readers: int = 1       # units that read their own copy of each input (1 with input broadcast)
+    broadcast: bool = False  # one input read feeds every unit of a tile (else each unit reads its own copy)
     partial_bits: int = 0  # bits of a partial sum written out and read back (accumulator width)
     layer_map: object = field(default=None, repr=False, compare=False)  # mapfile.LayerMap of the layer
     nest: tuple = field(default=(), repr=False, compare=False)  # (loopnest Operation, levels, Mapping)
@@ -198,22 +200,28 @@ def place(arch, spec) -> Placement:
     return Placement(home, stages, tile, acts[-1])
 
 
-def _divisors(n):
-    return [d for d in range(n, 0, -1) if n % d == 0]
+def _even(m, fit):
+    """Outputs per tile when at most `fit` fit: the fewest tiles, ceil(m / fit); all of one size when that many
+    even tiles exist (10 outputs, 8 fit: 5 and 5), else full tiles of `fit` and a partial last one (40, 16 fit:
+    16, 16, 8)."""
+    tiles = -(-m // fit)
+    return m // tiles if m % tiles == 0 else fit
 
 
 def _loops(lp, T, g, inner, stationary, n_levels):
     """The planner's loops: tiles (output groups, and positions and samples where they are outside the weights'
     residency) at the outermost level, the compute phase at the innermost."""
+    groups = -(-lp.m // g)  # the last tile partial when g does not divide the outputs
     if inner:
-        tile = [("M", lp.m // g)] if stationary else [("N", lp.P), ("M", lp.m // g)]
+        tile = [("M", groups)] if stationary else [("N", lp.P), ("M", groups)]
         phase = ([("N", lp.P)] if stationary else []) + [("T", T), ("C", lp.n)]
     else:
-        tile = [("M", lp.m // g), ("T", T)] if stationary else [("M", lp.m // g), ("N", lp.P), ("T", T)]
+        tile = [("M", groups), ("T", T)] if stationary else [("M", groups), ("N", lp.P), ("T", T)]
         phase = ([("N", lp.P)] if stationary else []) + [("C", lp.n)]
     tile, phase = [x for x in tile if x[1] > 1], [x for x in phase if x[1] > 1]
     temporal = [tile + phase] if n_levels == 1 else [tile] + [[]] * (n_levels - 2) + [phase]
-    return Mapping(tuple(tuple(level) for level in temporal), {"M": g} if g > 1 else {})
+    return Mapping(tuple(tuple(level) for level in temporal), {"M": g} if g > 1 else {},
+                   LAST_TILE if lp.m % g else EXACT)
 
 
 def _planner_map(arch, lp, op, place_, act, reserved, T):
@@ -236,13 +244,14 @@ def _planner_map(arch, lp, op, place_, act, reserved, T):
         levels = levels_of(arch, keep, reserved)
         if not inner:  # samples outer: every sample's evaluation fetches its own weights through the levels
             op = operation_of(lp, T, arch.synapse.accumulator_bits, no_reuse_of(arch, lp) + "T")
-        for g in (d for d in _divisors(lp.m) if d <= units):
+        for fit in range(units, 0, -1):
+            g = _even(lp.m, fit)
             mapping = _loops(lp, T, g, inner, stationary, len(names))
             problems = check(op, levels, mapping)
             if not problems:
                 return mapfile.LayerMap(lp.index, {n: frozenset(k) for n, k in keep.items()}, mapping,
                                         f"layers[{lp.index}] (the planner's mapping)"), \
-                    _reason(arch, lp, place_, inner, g, units, wanted), op
+                    _reason(arch, lp, place_, inner, g, fit, units, wanted), op
     if wanted == "samples_inner":
         raise MappingError(f"layers[{lp.index}]: mapping.loop_order is samples_inner but one neuron's weights "
                            f"({lp.row_bits} bits) do not fit levels[{place_.tile.name}] ({place_.tile.slot_bits} "
@@ -251,13 +260,13 @@ def _planner_map(arch, lp, op, place_, act, reserved, T):
                        + "; ".join(problems))
 
 
-def _reason(arch, lp, place_, inner, g, units, wanted):
+def _reason(arch, lp, place_, inner, g, fit, units, wanted):
     if inner:
         tile = place_.tile
-        reason = (f"a tile of {g} outputs ({g * lp.row_bits} weight bits) fits levels[{tile.name}] "
-                  f"({tile.slot_bits} bits per slot): weights read once for T samples" if g == units else
-                  f"tile shrunk from {units} to {g} outputs (a divisor of {lp.m}) so its weights "
-                  f"({g * lp.row_bits} bits) fit every level they pass through")
+        reason = (f"a tile of {fit} outputs ({fit * lp.row_bits} weight bits) fits levels[{tile.name}] "
+                  f"({tile.slot_bits} bits per slot): weights read once for T samples" if fit == units else
+                  f"tile shrunk from {units} to {fit} outputs so its weights ({fit * lp.row_bits} bits) fit every "
+                  f"level they pass through")
     elif wanted == "samples_outer":
         reason = "mapping.loop_order is samples_outer: weights re-read for every sample"
     elif place_.tile is None:
@@ -265,6 +274,10 @@ def _reason(arch, lp, place_, inner, g, units, wanted):
     else:
         reason = (f"one neuron's weights ({lp.row_bits} bits) exceed a {place_.tile.slot_bits}-bit tile-level "
                   f"slot: weights re-read for every sample")
+    if lp.m % g:
+        reason += f"; {lp.m} outputs on {g} units: {lp.m // g} full tiles and a last tile of {lp.m % g}"
+    elif g < fit:
+        reason += f"; {lp.m // g} even tiles of {g} outputs (as few as tiles of {fit})"
     if place_.stages:
         reason += f"; weights stream from {place_.home.name} through " + \
             ", ".join(lv.name for lv in place_.stages)
@@ -311,7 +324,7 @@ def _mapped(arch, lp, layer_map, op, T):
     names = [lv.name for lv in pdnn_levels(arch)]
     levels, mapping = layer_map[1], layer_map[0].mapping
     problems = check(op, levels, mapping)
-    n_tiles = tile_count(mapping)
+    n_tiles = tile_count(mapping, op)
     if n_tiles > MAX_TILES_PER_PASS:
         problems.append(f"the loops above the innermost level ({names[-1]}) make {n_tiles} tiles per layer pass; "
                         f"at most {MAX_TILES_PER_PASS} are executed: move loops into {names[-1]}")
@@ -336,7 +349,7 @@ def _mapped(arch, lp, layer_map, op, T):
                    group=g, loop_order=order, stationary=stationary if lp.type == "conv2d" else False,
                    hops=tuple((names[p], names[c] if c is not None else None) for p, c in hops),
                    level_tiles=tiles, registers=names[holders[-1]] if registers else "", feed=not registers,
-                   readers=1 if arch.mapping.input_broadcast else g,
+                   broadcast=arch.mapping.input_broadcast,
                    partial_bits=max(lp.ba_out, arch.synapse.accumulator_bits), layer_map=layer_map[0],
                    nest=(op, levels, mapping))
 

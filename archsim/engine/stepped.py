@@ -148,7 +148,7 @@ def _compute(arch, lp, tile):
         outputs = lp.P * lp.m
         args = (_words(outputs * lp.kernel ** 2 * lp.ba_in, W), 1, 0, 1, 0, _words(outputs * lp.ba_out, W), 0)
         return _Compute([(lambda: _Sample(arch, act, *args), tile.samples)])
-    g = lp.group
+    g = tile.units  # fewer units in a partial last tile
     readers = 1 if arch.mapping.input_broadcast else g
     passes = lp.ba_in if arch.synapse.kind == "accumulate" else 1
     kinds = []

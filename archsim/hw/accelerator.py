@@ -99,7 +99,8 @@ class Accelerator:
         if not lp.is_eo:
             return self._pool(tile, lp)
         act = self.mem[lp.act_level]
-        g, readers, layer, pbits = lp.group, lp.readers, lp.index, lp.partial_bits
+        g, layer, pbits = tile.units, lp.index, lp.partial_bits  # fewer units in a partial last tile
+        readers = 1 if lp.broadcast else g
         chunk = tile.reps[0].chunk
         reps = sum(r.count for r in tile.reps)
         bit_serial = lp.op == "adds"

@@ -16,6 +16,10 @@ weights chunk, and ends with a drain: final (all of the fan-in accumulated: rand
 partial (the partial sums written at the accumulator width, read back when the outputs return) or none (the next
 tile continues the same outputs, when the innermost level has no loop indexing them). The counts equal
 loopnest.counts exactly (tests/test_mapping_exec.py checks both against the brute-force walk).
+
+An uneven mapping (loopnest.LAST_TILE) is walked part by part (loopnest.parts): the main part's tiles, then the
+remainder part's, whose tiles hold the last outputs on fewer units (Tile.units); the remainder part starts cold
+(its first tile performs every hop).
 """
 import itertools
 from dataclasses import dataclass
@@ -23,7 +27,7 @@ from math import prod
 
 import numpy as np
 
-from .loopnest import WEIGHTS, _fills
+from .loopnest import WEIGHTS, _fills, parts
 
 NONE, PARTIAL, FINAL = "none", "partial", "final"
 OUT_DIMS = frozenset("NTM")
@@ -43,8 +47,8 @@ class Rep:
 @dataclass(frozen=True)
 class Tile:
     """One tile of a layer pass: its box (outputs o, samples s, positions p, fan-in c, half-open), the weight
-    moves of each hop ((rows, bits per row) pairs; empty: the hop does not run for this tile) and its compute
-    phase's residencies."""
+    moves of each hop ((rows, bits per row) pairs; empty: the hop does not run for this tile), its compute
+    phase's residencies and the units its outputs are unrolled over (fewer in a partial last tile)."""
     item: int
     layer: int
     o0: int
@@ -57,6 +61,7 @@ class Tile:
     c1: int = 0
     moves: tuple = ()
     reps: tuple = ()
+    units: int = 1
 
     @property
     def outputs(self):
@@ -77,10 +82,11 @@ class Tile:
         return ((self.item * T + s) * P + p).reshape(-1)
 
 
-def tile_count(mapping):
-    """Tiles of one layer pass: the product of the loops of every level but the innermost."""
+def tile_count(mapping, op=None):
+    """Tiles of one layer pass: the product of the loops of every level but the innermost, summed over the
+    parts of an uneven mapping (whose operation `op` it needs)."""
     last = len(mapping.temporal) - 1
-    return prod(f for i, _, f in mapping.loops() if i < last)
+    return sum(prod(f for i, _, f in m.loops() if i < last) for _, m, _ in parts(op, mapping))
 
 
 def weight_path(levels):
@@ -100,6 +106,7 @@ def labels(op, levels, mapping):
     hops, registers = weight_path(levels)
     if not registers:
         return "samples_outer", False
+    op, mapping, _ = parts(op, mapping)[0]  # the parts differ only in the outputs' extent
     w = len(levels) - 1
     above = [lp for lp in mapping.loops() if lp[0] < w]
     fills = _fills(op, above, WEIGHTS)
@@ -130,7 +137,12 @@ def _phase(phase_loops, tile_c_first, tile_c_last):
 
 def tiles(op, levels, mapping, item=0, layer=0):
     """The tiles of one layer pass (op: one pass's loop nest, dimensions N, T, M, C; levels: loopnest.Level with
-    `holds` = what the mapping keeps there), in execution order."""
+    `holds` = what the mapping keeps there), in execution order, part after part."""
+    return [t for part, m, m0 in parts(op, mapping) for t in _walk(part, levels, m, item, layer, m0)]
+
+
+def _walk(op, levels, mapping, item, layer, m0):
+    """The tiles of one perfect nest, its outputs starting at m0."""
     K = len(levels)
     loops = [(i, d, f) for i, d, f in mapping.loops() if i < K - 1 and f > 1]
     phase_loops = [(d, f) for d, f in mapping.temporal[K - 1] if f > 1]
@@ -187,7 +199,8 @@ def tiles(op, levels, mapping, item=0, layer=0):
             last_keys[h] = key
             b = bias if all(idx[k] == 0 for k in cs) else 0  # the rows' biases ride with their first chunk
             moves.append(tuple((r, ct * bw + bb) for r, bb in ((mt * (copies - 1), 0), (mt, b)) if r))
-        out.append(Tile(item, layer, start["M"], start["M"] + extent["M"], start["T"], start["T"] + extent["T"],
+        o0 = m0 + start["M"]
+        out.append(Tile(item, layer, o0, o0 + extent["M"], start["T"], start["T"] + extent["T"],
                         start["N"], start["N"] + extent["N"], start["C"], start["C"] + extent["C"], tuple(moves),
-                        tuple(reps)))
+                        tuple(reps), g))
     return out

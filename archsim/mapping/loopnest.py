@@ -29,14 +29,27 @@ Counting rule (the reuse analysis of Timeloop and ZigZag, stated once here):
   counted under the operand name 'biases' at the weights' levels.
 - An operand's outermost holder is its home: the operand resides there whole before the operation runs, so it is
   never filled and its tile is not charged to that level's capacity (the caller reserves the home's bits).
-The brute-force oracle in tests/test_loopnest.py walks the nest literally and must agree on every case.
+
+Uneven output tiles (Mapping.remainder = LAST_TILE, a mapping's opt-in): the outputs M are unrolled over g units
+and M = q*g + r with 0 < r < g; the temporal M loops multiply to ceil(M/g) = q + 1, at most one of them with a
+factor above 1. The pass then runs as two parts, one after the other (parts()): the main part, the same nest with
+M = q*g (that loop's factor q: full tiles of g outputs), then the remainder part, the same nest with M = r (that
+loop's factor 1, r units: one partial tile per iteration of the other loops), its outputs after the main part's.
+Each part is a perfect nest counted by the rule above and starts cold: its first tiles are filled afresh (no tile
+stays resident across the boundary) and its outputs drain at its end. Counts, steps and tiles are the sums over
+the parts; a level's resident tile (capacity) is the main part's, the largest. With the outputs' loop outermost
+(the planner's mappings) this is the uneven nest itself: q full tiles of g outputs, then one of r.
+The brute-force oracle in tests/test_loopnest.py walks the nest literally (for an uneven mapping, both parts in
+order, the last output tile partial) and must agree on every case.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from math import prod
 
 from ..errors import MappingError
 
 READ, WRITE = "read", "write"
+EXACT, LAST_TILE = "exact", "last_tile"  # Mapping.remainder: tiles divide M exactly | the last tile is partial
+REMAINDERS = (EXACT, LAST_TILE)
 WEIGHTS, BIASES = "weights", "biases"
 
 
@@ -92,9 +105,11 @@ class Level:
 
 @dataclass(frozen=True)
 class Mapping:
-    """temporal[i]: the loops of level i, outermost first, as (dimension, factor); spatial: dimension -> units."""
+    """temporal[i]: the loops of level i, outermost first, as (dimension, factor); spatial: dimension -> units;
+    remainder: EXACT (factors multiply to each dimension) or LAST_TILE (the outputs' last tile is partial)."""
     temporal: tuple
     spatial: dict = field(default_factory=dict)
+    remainder: str = EXACT
 
     def loops(self):
         """Every temporal loop as (level, dimension, factor), outermost first."""
@@ -124,21 +139,64 @@ def check(op, levels, mapping):
     for d in mapping.spatial:
         if d not in op.dims:
             problems.append(f"spatial: unknown dimension {d!r} (allowed: {sorted(op.dims)})")
+    if mapping.remainder not in REMAINDERS:
+        problems.append(f"remainder: {mapping.remainder!r}; allowed: {', '.join(REMAINDERS)}")
     if problems:
         return problems
+    problems += _remainder_problems(op, mapping)
     for d, size in op.dims.items():
-        if mapping.factor(d) != size:
-            problems.append(f"dimension {d} = {size}, but the mapping's factors multiply to {mapping.factor(d)} "
-                            f"(tiles must divide and cover it exactly)")
+        if mapping.remainder == LAST_TILE and d == "M" or mapping.factor(d) == size:
+            continue
+        problems.append(f"dimension {d} = {size}, but the mapping's factors multiply to {mapping.factor(d)} "
+                        f"(tiles must divide and cover it exactly" +
+                        ("; for outputs, or say remainder: last_tile)" if d == "M" else ")"))
     for name in op.operands:
         if not any(name in lv.holds for lv in levels):
             problems.append(f"operand {name!r} is held by no level")
+    if problems:
+        return problems
     for i, lv in enumerate(levels):
-        need = resident_bits(op, levels, mapping, i)
+        need = max(resident_bits(part, levels, m, i) for part, m, _ in parts(op, mapping))
         if need > lv.capacity_bits:
             problems.append(f"{lv.name}: the mapping keeps {need} bits resident, more than its capacity of "
                             f"{lv.capacity_bits} bits")
     return problems
+
+
+def _remainder_problems(op, mapping):
+    """The shape an uneven mapping must have (module docstring): messages, empty when it has it (or is exact)."""
+    if mapping.remainder != LAST_TILE:
+        return []
+    g, size = mapping.spatial.get("M", 1), op.dims["M"]
+    temporal = mapping.factor("M", spatial=False)
+    problems = []
+    if temporal != -(-size // g):
+        problems.append(f"remainder last_tile: dimension M = {size} over {g} units is ceil({size}/{g}) = "
+                        f"{-(-size // g)} tiles, but the temporal M loops multiply to {temporal}")
+    if sum(1 for _, d, f in mapping.loops() if d == "M" and f > 1) > 1:
+        problems.append("remainder last_tile: at most one temporal loop over M may have a factor above 1 (the "
+                        "loop whose last iteration is the partial tile)")
+    return problems
+
+
+def parts(op, mapping):
+    """[(operation, mapping, first output)] run one after the other for one pass: the nest itself when exact (or
+    when the units divide the outputs), else the main part of full tiles and the remainder part (module
+    docstring). Call on a checked mapping."""
+    if mapping.remainder != LAST_TILE:
+        return [(op, mapping, 0)]
+    g = mapping.spatial.get("M", 1)
+    q, r = divmod(op.dims["M"], g)
+    exact = replace(mapping, remainder=EXACT)
+    if not r:
+        return [(op, exact, 0)]
+
+    def part(m, outer, units):
+        temporal = tuple(tuple((d, outer if d == "M" and f > 1 else f) for d, f in lv) for lv in mapping.temporal)
+        spatial = {d: f for d, f in mapping.spatial.items() if d != "M"} | ({"M": units} if units > 1 else {})
+        return replace(op, dims={**op.dims, "M": m}), Mapping(temporal, spatial)
+
+    return ([(*part(q * g, q, g), 0)] if q else []) + [(*part(r, 1, r), q * g)]
 
 
 def tile_elements(op, mapping, level, operand):
@@ -198,10 +256,20 @@ def _spatial_elements(op, mapping, operand, multicast):
 
 def counts(op, levels, mapping):
     """Predicted accesses: {(level name, operand, action): count} with actions read_bits, write_bits,
-    read_elements, write_elements; plus ('datapath', '-', 'steps') and ('datapath', '-', 'macs')."""
+    read_elements, write_elements; plus ('datapath', '-', 'steps') and ('datapath', '-', 'macs'); summed over
+    the parts of an uneven mapping."""
     problems = check(op, levels, mapping)
     if problems:
         raise MappingError("invalid mapping:\n  - " + "\n  - ".join(problems))
+    out = {}
+    for part, m, _ in parts(op, mapping):
+        for k, v in _counts(part, levels, m).items():
+            out[k] = out.get(k, 0) + v
+    return out
+
+
+def _counts(op, levels, mapping):
+    """counts() of one perfect nest."""
     out = {}
 
     def add(level, operand, action, elements, bits):

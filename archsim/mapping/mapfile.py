@@ -16,10 +16,13 @@
             keep: [weights]
             loops: [[T, 8], [C, 64]]   # the temporal loops at this level, outermost first: [dimension, factor]
         spatial: {M: 16}         # outputs unrolled over the synapse units and neurons
+        remainder: last_tile     # optional (default exact): the outputs' last tile may be partial
 
 One layer pass (one input item through the layer) is the loop nest: N output positions (1 for dense), T samples,
 M outputs, C fan-in. The factors of each dimension over all levels and the spatial unrolling multiply to its
-size exactly. A level's tile of an operand is what the loops at that level and inside it cover; the loops above
+size exactly, unless the layer says `remainder: last_tile`: then M = 40 on `spatial: {M: 16}` has temporal M
+loops multiplying to ceil(40/16) = 3 (at most one of them above 1) and runs tiles of 16, 16 and 8 outputs
+(loopnest.py: the main part of full tiles, then the remainder part). A level's tile of an operand is what the loops at that level and inside it cover; the loops above
 choose which tile is resident (loopnest.py states the reuse rule). Weights may be kept at several levels (a tile
 moves down through each); inputs and outputs at exactly one, the same for every layer.
 """
@@ -27,12 +30,12 @@ from dataclasses import dataclass
 
 from ..errors import ConfigError
 from .hierarchy import PDNN_OPERANDS, pdnn_levels
-from .loopnest import Mapping
+from .loopnest import EXACT, REMAINDERS, Mapping
 
 DIMENSIONS = ("N", "T", "M", "C")
 SPATIAL_DIMENSIONS = ("M",)
 TOP_FIELDS = {"schema_version", "kind", "objective", "layers"}
-LAYER_FIELDS = {"layer", "levels", "spatial"}
+LAYER_FIELDS = {"layer", "levels", "spatial", "remainder"}
 LEVEL_FIELDS = {"name", "keep", "loops"}
 
 
@@ -127,8 +130,12 @@ def _layer(entry, k, names, by_name, problems):
                             f"units and neurons) may be unrolled")
         elif not _int(f, 1):
             problems.append(f"{field}.spatial.{d}: {f!r}; allowed: an integer >= 1")
+    remainder = entry.get("remainder", EXACT)
+    if remainder not in REMAINDERS:
+        problems.append(f"{field}.remainder: {remainder!r}; allowed: {', '.join(REMAINDERS)}")
+        remainder = EXACT
     mapping = Mapping(tuple(temporal.get(n, ()) for n in names),
-                      {d: f for d, f in spatial.items() if d in SPATIAL_DIMENSIONS and _int(f, 2)})
+                      {d: f for d, f in spatial.items() if d in SPATIAL_DIMENSIONS and _int(f, 2)}, remainder)
     return LayerMap(layer, {n: keep.get(n, frozenset()) for n in names}, mapping, field)
 
 
@@ -169,7 +176,8 @@ def mapping_text(mapping, names, keep=None):
         return f"{name}{kept}: " + (" ".join(f"{d}{f}" for d, f in loops) or "-")
     loops = " | ".join(level(n, loops) for n, loops in zip(names, mapping.temporal))
     spatial = " ".join(f"{d}{f}" for d, f in sorted(mapping.spatial.items())) or "-"
-    return f"{loops} | spatial: {spatial}"
+    remainder = f" | remainder: {mapping.remainder}" if mapping.remainder != EXACT else ""
+    return f"{loops} | spatial: {spatial}{remainder}"
 
 
 def document(layer_maps, level_names, objective=None):
@@ -180,6 +188,8 @@ def document(layer_maps, level_names, objective=None):
                   for n, loops in zip(level_names, lm.mapping.temporal)]
         layers.append({"layer": layer, "levels": levels,
                        "spatial": {d: int(f) for d, f in sorted(lm.mapping.spatial.items())}})
+        if lm.mapping.remainder != EXACT:
+            layers[-1]["remainder"] = lm.mapping.remainder
     doc = {"schema_version": 1, "kind": "mapping"}
     if objective:
         doc["objective"] = objective
