@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from archsim.engine.colour_block import field_range, signed_bits, stage_plan
 from archsim.engine.simulate import simulate
+from archsim.engine.stepped import stepped_gibbs_cycles
 from archsim.errors import ConfigError, OverflowError_
 from archsim.hw.accelerator import Accelerator
 from archsim.hw.timing import flow_shop
@@ -384,3 +385,28 @@ def test_shipped_workloads_keep_the_flow_shop_cycles(name, small_buffer):
     if max(bm.n for bm in (work.stages if data["kind"] == "dtm" else [work])) <= 5000:
         t = simulate(a, work, "timing")
         assert t.cycles == expected and t.ledger.items() == f.ledger.items()
+
+
+@settings(max_examples=25, deadline=None)
+@given(machine(), st.integers(1, 5), st.booleans(), st.booleans(), st.integers(0, 3), st.integers(1, 3),
+       st.sampled_from([1, 4, 16]), st.integers(0, 2))
+def test_stepped_reference_agrees_on_gibbs(bm, units, small_buffer, double, latency, banks, rng_bits, neuron):
+    """The cycle-stepped reference (engine/stepped.py) against both modes of simulate() on generated small
+    machines and architectures: units, stationary or re-read couplings, slots, latencies, banks, RNG and
+    neuron rates."""
+    a = arch(**{"synapse.count": units, "neuron.count": units + 1, "synapse.inputs_per_cycle": 2,
+                "levels[weight_buf].capacity": 16 if small_buffer else "8Kib",
+                "levels[weight_buf].double_buffered": double, "levels[weight_mem].read_latency_cycles": latency,
+                "levels[act_mem].banks": banks, "levels[act_mem].read_latency_cycles": latency,
+                "rng.count": 1, "rng.bits_per_cycle": rng_bits, "neuron.latency_cycles": neuron})
+    f = simulate(a, bm, "functional")
+    assert stepped_gibbs_cycles(a, f.plan) == f.cycles == simulate(a, bm, "timing", batch=False).cycles
+
+
+def test_stepped_reference_agrees_on_a_dtm():
+    data = {"schema_version": 1, "kind": "dtm", "name": "d", "graph": {"type": "grid", "rows": 3, "cols": 3},
+            "beta": 0.3, "sweeps": 3, "chains": 2, "seed": 2, "condition_nodes": [0, 1],
+            "stages": [{}, {"sweeps": 2}]}
+    a = arch(**{"synapse.count": 2, "neuron.count": 2, "levels[weight_buf].capacity": 16})
+    f = simulate(a, dtm_from_data(data), "functional")
+    assert stepped_gibbs_cycles(a, f.plan) == f.cycles
