@@ -134,7 +134,8 @@ def test_independent_of_thread_count_and_chain_path(bm):
 @settings(max_examples=15)
 @given(machine(), st.booleans(), st.sampled_from([1, 3, 64]))
 def test_modes_agree_and_counts_match_the_closed_form(bm, small_buffer, units):
-    """Timing mode (one event chain per round) against functional mode (rounds of one kind accounted once)."""
+    """Timing mode (the kernel per colour block, one event per run of identical rounds) against functional mode
+    (the kernel over every sweep, each block accounted once, times sweeps x chains)."""
     a = arch(**{"levels[weight_buf].capacity": 16 if small_buffer else "8Kib", "synapse.count": units,
                 "neuron.count": units})
     f, t = simulate(a, bm, "functional"), simulate(a, bm, "timing")
