@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from archsim.engine.colour_block import field_range, signed_bits, stage_plan
 from archsim.engine.simulate import simulate
 from archsim.engine.stepped import stepped_gibbs_cycles
-from archsim.errors import ConfigError, OverflowError_
+from archsim.errors import ArchsimError, ConfigError, OverflowError_
 from archsim.hw.accelerator import Accelerator
 from archsim.hw.timing import flow_shop
 from archsim.kernels import ising, reference
@@ -411,3 +411,12 @@ def test_stepped_reference_agrees_on_a_dtm():
     a = arch(**{"synapse.count": 2, "neuron.count": 2, "levels[weight_buf].capacity": 16})
     f = simulate(a, dtm_from_data(data), "functional")
     assert stepped_gibbs_cycles(a, f.plan) == f.cycles
+
+
+def test_simulate_refuses_a_trace_or_a_mapping_for_gibbs(tmp_path):
+    bm = boltzmann_from_data(bm_data(sweeps=8, burn_in=2))
+    with pytest.raises(ArchsimError, match="p-DNN workloads only"):
+        simulate(arch(), bm, "timing", trace=tmp_path / "t.csv")
+    with pytest.raises(ArchsimError, match="mapping files map p-DNN"):
+        simulate(arch(), bm, "functional", mapping={})
+    assert not (tmp_path / "t.csv").exists()
