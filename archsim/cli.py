@@ -75,8 +75,8 @@ def _run_topology(args, argv):
 def _run_gibbs(args, argv, kind):
     from . import load_arch
     from .config.loader import read_yaml
-    from .engine.gibbs import simulate_boltzmann, simulate_dtm
-    from .report.gibbs import write_gibbs
+    from . import simulate
+    from .report.run import write_run
     from .workload.boltzmann import boltzmann_from_data, dtm_from_data
     from .workload.loader import check_gibbs_budget
     if args.samples is not None:
@@ -96,9 +96,8 @@ def _run_gibbs(args, argv, kind):
     total = sum(bm.spec.sweeps * bm.spec.chains * int((~bm.clamped).sum()) for bm in stages)
     with tqdm(total=total, desc="p-bit updates", unit="upd", unit_scale=True,
               disable=not _progress(args) or total < PROGRESS_MIN_UPDATES) as bar:
-        simulate = simulate_boltzmann if kind == "boltzmann" else simulate_dtm
         result = simulate(arch, work, args.mode, progress=None if bar.disable else bar.update)
-    s = write_gibbs(result, args.out, argv=argv)
+    s = write_run(result, args.out, argv=argv)
     print(f"archsim run: {s['workload']} ({kind}, {s['stages']} stage(s), {s['chains']} chain(s)) on {s['arch']} "
           f"({s['mode']} mode)")
     print(f"  cycles {s['cycles']:,}  energy {s['energy_pj']:,.1f} pJ  ({s['energy_pj_per_update']:.4g} pJ per "

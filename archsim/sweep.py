@@ -194,7 +194,6 @@ def run_point(index, label, arch, work, wbase, seed, mode, threads=None):
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     from . import simulate
     from .engine.plan import capacity_check
-    from .report.gibbs import summarize_gibbs
     from .report.run import summarize
     from .workload.loader import workload_from_data
     t0 = time.perf_counter()
@@ -207,13 +206,9 @@ def run_point(index, label, arch, work, wbase, seed, mode, threads=None):
             workload = workload_from_data(work, f"point {index}", wbase, before_arrays=capacity_check(a))
             summary, _ = summarize(simulate(a, workload, mode))
         else:
-            from .engine.gibbs import simulate_boltzmann, simulate_dtm
             from .workload.boltzmann import boltzmann_from_data, dtm_from_data
-            if kind == "boltzmann":
-                result = simulate_boltzmann(a, boltzmann_from_data(work, f"point {index}", wbase), mode)
-            else:
-                result = simulate_dtm(a, dtm_from_data(work, f"point {index}", wbase), mode)
-            summary, _ = summarize_gibbs(result)
+            load = boltzmann_from_data if kind == "boltzmann" else dtm_from_data
+            summary, _ = summarize(simulate(a, load(work, f"point {index}", wbase), mode))
         row.update(cycles=summary["cycles"], energy_pj=summary["energy_pj"],
                    analytic_energy_pj=summary["analytic_energy_pj"],
                    counts_match_analytic=summary["counts_match_analytic"],

@@ -278,12 +278,11 @@ def lut_interval(entry, base):
 # --- other methods (no interval: consistency, identity, nearest numbers) -----------------------------------------
 
 def _gibbs_summary(entry, base):
-    from .engine.gibbs import simulate_boltzmann
-    from .report.gibbs import summarize_gibbs
+    from .engine.simulate import simulate
+    from .report.run import summarize
     from .workload.boltzmann import boltzmann_from_data
     path = base / entry["workload"]
-    result = simulate_boltzmann(_arch(entry, base), boltzmann_from_data(read_yaml(path), path), "functional")
-    return summarize_gibbs(result)[0]
+    return summarize(simulate(_arch(entry, base), boltzmann_from_data(read_yaml(path), path), "functional"))[0]
 
 
 def gibbs_facts(entry, base, s):
@@ -326,12 +325,12 @@ def rate_interval(entry, base):
 def _simulate(entry, base):
     method = entry["method"]
     if method == "dtm_energy_per_sample":
-        from .engine.gibbs import simulate_dtm
-        from .report.gibbs import summarize_gibbs
+        from .engine.simulate import simulate
+        from .report.run import summarize
         from .workload.boltzmann import dtm_from_data
         path = base / entry["workload"]
-        result = simulate_dtm(_arch(entry, base), dtm_from_data(read_yaml(path), path), "functional")
-        return summarize_gibbs(result)[0]["energy_pj_per_sample"]
+        result = simulate(_arch(entry, base), dtm_from_data(read_yaml(path), path), "functional")
+        return summarize(result)[0]["energy_pj_per_sample"]
     if method == "gibbs_energy_per_update":
         return _gibbs_summary(entry, base)["energy_pj_per_update"]
     if method == "config_energy":

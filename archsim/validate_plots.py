@@ -142,8 +142,8 @@ BOARDS = [1, 2, 3, 4, 6, 8, 12]
 def _ucsb_rate(base, arch, policy, eta=None, boards=None):
     """Updates per second of the UCSB machine with the links' policy, clock (eta x the phase clock) or boards
     (the lattice grows with them: as many 37 x 37 layers per board as the design has)."""
-    from .engine.gibbs import simulate_boltzmann
-    from .report.gibbs import summarize_gibbs
+    from .engine.simulate import simulate
+    from .report.run import summarize
     from .workload.boltzmann import boltzmann_from_data
     path = base / UCSB[1]
     data = read_yaml(path)
@@ -155,7 +155,7 @@ def _ucsb_rate(base, arch, policy, eta=None, boards=None):
         shape = data["graph"]["shape"]
         shape[0] = round(shape[0] * boards / chips["count"])
         chips["count"] = boards
-    return summarize_gibbs(simulate_boltzmann(arch, boltzmann_from_data(data, path)))[0]["updates_per_s"]
+    return summarize(simulate(arch, boltzmann_from_data(data, path)))[0]["updates_per_s"]
 
 
 def _ucsb_dpc_rate(plt, base, n, m):

@@ -4,6 +4,7 @@ import itertools
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numba
 import numpy as np
@@ -12,13 +13,20 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archsim.engine.gibbs import field_range, signed_bits, simulate_boltzmann, simulate_dtm, stage_plan
-from archsim.errors import ConfigError, OverflowError_
+from archsim.engine.colour_block import field_range, signed_bits, stage_plan
+from archsim.engine.simulate import simulate
+from archsim.engine.stepped import stepped_gibbs_cycles
+from archsim.errors import ArchsimError, ConfigError, OverflowError_
+from archsim.hw.accelerator import Accelerator
+from archsim.hw.timing import flow_shop
 from archsim.kernels import ising, reference
-from archsim.report.gibbs import summarize_gibbs
+from archsim.ledger import Ledger
+from archsim.report.run import summarize
 from archsim.workload import graph
 from archsim.workload.boltzmann import boltzmann_from_data, dtm_from_data
 from helpers import arch
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def bm_data(rows=3, cols=3, nb=4, periodic=False, beta=0.5, sweeps=50, burn_in=5, chains=1, seed=3, **extra):
@@ -126,13 +134,14 @@ def test_independent_of_thread_count_and_chain_path(bm):
 @settings(max_examples=15)
 @given(machine(), st.booleans(), st.sampled_from([1, 3, 64]))
 def test_modes_agree_and_counts_match_the_closed_form(bm, small_buffer, units):
-    """Timing mode (one event chain per round) against functional mode (rounds of one kind accounted once)."""
+    """Timing mode (the kernel per colour block, one event per run of identical rounds) against functional mode
+    (the kernel over every sweep, each block accounted once, times sweeps x chains)."""
     a = arch(**{"levels[weight_buf].capacity": 16 if small_buffer else "8Kib", "synapse.count": units,
                 "neuron.count": units})
-    f, t = simulate_boltzmann(a, bm, "functional"), simulate_boltzmann(a, bm, "timing")
+    f, t = simulate(a, bm, "functional"), simulate(a, bm, "timing")
     assert f.cycles == t.cycles and f.ledger.items() == t.ledger.items()
     np.testing.assert_array_equal(f.samples, t.samples)
-    summary, tables = summarize_gibbs(f)
+    summary, tables = summarize(f)
     assert summary["counts_match_analytic"], tables["analytic"]
     deg = np.bincount(bm.edges.reshape(-1), minlength=bm.n)[~bm.clamped]
     reps = bm.spec.sweeps * bm.spec.chains
@@ -152,7 +161,7 @@ def test_wired_cell_array_updates_one_colour_per_clock(bm):
         cells.update({f"{mem}.kind": "regfile", f"{mem}.cycles_per_access": 0,
                       f"{mem}.read_latency_cycles": 0, f"{mem}.write_latency_cycles": 0})
     a = arch(**cells)
-    f, t = simulate_boltzmann(a, bm, "functional"), simulate_boltzmann(a, bm, "timing")
+    f, t = simulate(a, bm, "functional"), simulate(a, bm, "timing")
     assert f.cycles == t.cycles and f.ledger.items() == t.ledger.items()
     colours = len(set(bm.colours[~bm.clamped].tolist()))
     assert f.cycles == bm.spec.sweeps * bm.spec.chains * colours
@@ -190,7 +199,7 @@ def test_samples_follow_the_exact_boltzmann_distribution(data, tmp_path):
     if bm.spec.graph.type == "edges":  # antiferromagnetic triangle: frustrated
         np.savez(tmp_path / "J.npz", edges=[[0, 1], [1, 2], [2, 0]], J=[-2, -2, -2], h=np.array([1, 0, -1]))
         bm = boltzmann_from_data({**data, "couplings": "J.npz"}, tmp_path / "w.yaml")
-    result = simulate_boltzmann(arch(**{"rng.bits_per_draw": 24}), bm, "functional")
+    result = simulate(arch(**{"rng.bits_per_draw": 24}), bm, "functional")
     states, p = exact_distribution(bm, bm.spec.beta)
     n_eff = result.samples.shape[0] * result.samples.shape[1] / 4
     bound = 2 * 0.5 * np.sqrt(p / n_eff).sum()
@@ -223,22 +232,23 @@ def test_dtm_stages_are_conditioned_and_accounted(tmp_path):
             "beta": 0.3, "sweeps": 20, "chains": 3, "seed": 2, "condition_nodes": [0, 1, 2, 3],
             "stages": [{}, {"sweeps": 10}, {"beta": 0.6}]}
     dtm = dtm_from_data(data)
-    ledger_result = simulate_dtm(arch(), dtm, "functional")
-    summary, _ = summarize_gibbs(ledger_result)
+    ledger_result = simulate(arch(), dtm, "functional")
+    summary, _ = summarize(ledger_result)
     assert summary["counts_match_analytic"] and summary["stages"] == 3
     assert abs(sum(summary["stage_energy_pj"]) - summary["energy_pj"]) < 1e-9 * summary["energy_pj"]
     # stage k > 0 leaves the condition nodes as stage k - 1 left them: rerun stage by stage and compare
     states = dtm.stages[0].initial_states()
-    from archsim.engine.gibbs import run_stage
-    from archsim.hw.accelerator import Accelerator
-    from archsim.ledger import Ledger
     for k, bm in enumerate(dtm.stages):
         before = states[:, [0, 1, 2, 3]].copy()
-        run_stage(arch(), bm, "functional", Accelerator(arch(), Ledger()), k, states)
+        sp = stage_plan(arch(), bm, k)
+        ising.run(states, sp.layout, sp.thr, sp.I_min, bm.spec.seed, arch().rng.bits_per_draw, 0, bm.spec.sweeps,
+                  bm.spec.burn_in, bm.spec.record_every,
+                  np.zeros((len(range(bm.spec.burn_in, bm.spec.sweeps, bm.spec.record_every)), bm.spec.chains, bm.n),
+                           np.int8))
         if k > 0:
             np.testing.assert_array_equal(states[:, [0, 1, 2, 3]], before)
     np.testing.assert_array_equal(states, ledger_result.final)
-    assert simulate_dtm(arch(), dtm, "timing").cycles == ledger_result.cycles
+    assert simulate(arch(), dtm, "timing").cycles == ledger_result.cycles
 
 
 def test_cli_writes_samples(tmp_path):
@@ -287,15 +297,15 @@ def test_accumulator_overflow_is_checked_from_widths_then_values(tmp_path):
     data = bm_data(4, 4, 4, True, coupling_bits=4, bias_bits=4)
     plan = field_range(boltzmann_from_data(data), np.arange(16), np.full(16, 4))[0]
     assert plan == (-40, 39) and signed_bits(*plan) == 7
-    simulate_boltzmann(arch(**{"synapse.accumulator_bits": 7}), boltzmann_from_data(data))
+    simulate(arch(**{"synapse.accumulator_bits": 7}), boltzmann_from_data(data))
     edges = graph.grid_edges(4, 4, graph.NEIGHBOURHOODS[4], True)
     np.savez(tmp_path / "small.npz", edges=edges, J=np.ones(len(edges), int), h=np.full(16, -8))
     np.savez(tmp_path / "big.npz", edges=edges, J=np.full(len(edges), -8), h=np.full(16, -8))
-    simulate_boltzmann(arch(**{"synapse.accumulator_bits": 6}),
+    simulate(arch(**{"synapse.accumulator_bits": 6}),
                        boltzmann_from_data({**data, "couplings": "small.npz"}, tmp_path / "w.yaml"))
     with pytest.raises(OverflowError_, match=r"w.yaml: overflow: .* can reach \[-40, 24\] .* needs 7 signed bits; "
                                              r"synapse.accumulator_bits is 6"):
-        simulate_boltzmann(arch(**{"synapse.accumulator_bits": 6}),
+        simulate(arch(**{"synapse.accumulator_bits": 6}),
                            boltzmann_from_data({**data, "couplings": "big.npz"}, tmp_path / "w.yaml"))
 
 
@@ -321,7 +331,92 @@ def test_progress_reports_every_update_and_changes_no_bit(bm, mode):
     counts, and the callback sees every p-bit update once."""
     seen = []
     a = arch()
-    plain, reported = simulate_boltzmann(a, bm, mode), simulate_boltzmann(a, bm, mode, progress=seen.append)
+    plain, reported = simulate(a, bm, mode), simulate(a, bm, mode, progress=seen.append)
     np.testing.assert_array_equal(plain.samples, reported.samples)
     assert plain.cycles == reported.cycles and plain.ledger.items() == reported.ledger.items()
     assert sum(seen) == bm.spec.sweeps * bm.spec.chains * int((~bm.clamped).sum())  # clamped nodes never update
+
+
+def flow_shop_cycles(a, bm, stage=0):
+    """The single-chip cycles of one stage by the closed form: the stationary couplings' load, then every sweep of
+    every chain runs each colour block alone, its rounds of min(synapses, neurons) nodes through an in-order
+    (load, compute) flow shop (hw/timing.flow_shop) with the coupling buffer's slots; the rounds' phases from the
+    components on a scratch ledger."""
+    acc = Accelerator(a, Ledger())
+    degrees = graph.degrees(bm.n, bm.edges)
+    row_bits = degrees * bm.spec.coupling_bits + bm.spec.bias_bits
+    ptr, nodes = graph.blocks(bm.colours, bm.clamped)
+    units = min(a.synapse.count, a.neuron.count)
+    buffer = a.holders("couplings")[-1]
+    stationary = int(row_bits[nodes].sum()) <= buffer.capacity
+    per_sweep = 0
+    for c in range(len(ptr) - 1):
+        block = nodes[ptr[c]:ptr[c + 1]]
+        rounds = [block[k:k + units] for k in range(0, len(block), units)]
+        per_sweep += flow_shop([acc.gibbs_load(stage, row_bits[r], stationary) for r in rounds],
+                               [acc.gibbs_compute(stage, row_bits[r], degrees[r], stationary) for r in rounds],
+                               2 if buffer.double_buffered else 1)
+    load = acc.couplings_load(stage, row_bits[nodes]) if stationary else 0
+    return load + bm.spec.sweeps * bm.spec.chains * per_sweep
+
+
+SHIPPED_GIBBS = sorted(p.name for p in (ROOT / "workloads").glob("*.yaml")
+                       if yaml.safe_load(p.read_text()).get("kind") in ("boltzmann", "dtm")
+                       and "chips" not in yaml.safe_load(p.read_text()))
+
+
+@pytest.mark.parametrize("name", SHIPPED_GIBBS)
+@pytest.mark.parametrize("small_buffer", [False, True])
+def test_shipped_workloads_keep_the_flow_shop_cycles(name, small_buffer):
+    """The colour-block operation through the pipeline gives the cycles of the per-colour flow shop on every
+    shipped single-chip Gibbs workload (a few sweeps: the cycles are linear in them), with stationary couplings
+    and re-read ones (a 16-bit coupling buffer), in both modes."""
+    data = yaml.safe_load((ROOT / "workloads" / name).read_text())
+    data["sweeps"] = 3
+    if data["kind"] == "boltzmann":
+        data["burn_in"] = 1
+    for st_ in data.get("stages", []):
+        st_.pop("sweeps", None)
+    path = ROOT / "workloads" / name
+    work = (boltzmann_from_data if data["kind"] == "boltzmann" else dtm_from_data)(data, path)
+    a = arch(**({"levels[weight_buf].capacity": 16} if small_buffer else {}))
+    expected = sum(flow_shop_cycles(a, bm, k) for k, bm in enumerate(work.stages if data["kind"] == "dtm" else [work]))
+    f = simulate(a, work, "functional")
+    assert f.cycles == expected
+    if max(bm.n for bm in (work.stages if data["kind"] == "dtm" else [work])) <= 5000:
+        t = simulate(a, work, "timing")
+        assert t.cycles == expected and t.ledger.items() == f.ledger.items()
+
+
+@settings(max_examples=25, deadline=None)
+@given(machine(), st.integers(1, 5), st.booleans(), st.booleans(), st.integers(0, 3), st.integers(1, 3),
+       st.sampled_from([1, 4, 16]), st.integers(0, 2))
+def test_stepped_reference_agrees_on_gibbs(bm, units, small_buffer, double, latency, banks, rng_bits, neuron):
+    """The cycle-stepped reference (engine/stepped.py) against both modes of simulate() on generated small
+    machines and architectures: units, stationary or re-read couplings, slots, latencies, banks, RNG and
+    neuron rates."""
+    a = arch(**{"synapse.count": units, "neuron.count": units + 1, "synapse.inputs_per_cycle": 2,
+                "levels[weight_buf].capacity": 16 if small_buffer else "8Kib",
+                "levels[weight_buf].double_buffered": double, "levels[weight_mem].read_latency_cycles": latency,
+                "levels[act_mem].banks": banks, "levels[act_mem].read_latency_cycles": latency,
+                "rng.count": 1, "rng.bits_per_cycle": rng_bits, "neuron.latency_cycles": neuron})
+    f = simulate(a, bm, "functional")
+    assert stepped_gibbs_cycles(a, f.plan) == f.cycles == simulate(a, bm, "timing", batch=False).cycles
+
+
+def test_stepped_reference_agrees_on_a_dtm():
+    data = {"schema_version": 1, "kind": "dtm", "name": "d", "graph": {"type": "grid", "rows": 3, "cols": 3},
+            "beta": 0.3, "sweeps": 3, "chains": 2, "seed": 2, "condition_nodes": [0, 1],
+            "stages": [{}, {"sweeps": 2}]}
+    a = arch(**{"synapse.count": 2, "neuron.count": 2, "levels[weight_buf].capacity": 16})
+    f = simulate(a, dtm_from_data(data), "functional")
+    assert stepped_gibbs_cycles(a, f.plan) == f.cycles
+
+
+def test_simulate_refuses_a_trace_or_a_mapping_for_gibbs(tmp_path):
+    bm = boltzmann_from_data(bm_data(sweeps=8, burn_in=2))
+    with pytest.raises(ArchsimError, match="p-DNN workloads only"):
+        simulate(arch(), bm, "timing", trace=tmp_path / "t.csv")
+    with pytest.raises(ArchsimError, match="mapping files map p-DNN"):
+        simulate(arch(), bm, "functional", mapping={})
+    assert not (tmp_path / "t.csv").exists()

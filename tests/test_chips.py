@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archsim.engine import links
-from archsim.engine.gibbs import simulate_boltzmann
+from archsim.engine.simulate import simulate
 from archsim.errors import ConfigError
 from archsim.report import quality
-from archsim.report.gibbs import summarize_gibbs
+from archsim.report.run import summarize
 from archsim.workload import partition as partitions
 from archsim.workload.boltzmann import boltzmann_from_data
 from helpers import arch
@@ -86,7 +86,7 @@ def test_generated_graphs_agree_with_the_stepped_loop(graph, k, method, width, l
                  "partition": method, "policy": policy}
     bm = boltzmann_from_data({**data, "chips": chip_spec})
     a = arch(**CELLS)
-    f, t = simulate_boltzmann(a, bm, "functional"), simulate_boltzmann(a, bm, "timing")
+    f, t = simulate(a, bm, "functional"), simulate(a, bm, "timing")
     compute, pairs, bits = wired_bits(bm)
     cycles, late = stepped(compute, pairs, bits, width, latency, 200, f_comm, chains, sweeps, policy)
     assert f.cycles == t.cycles == cycles
@@ -102,7 +102,7 @@ def test_uniform_slabs_take_the_longer_of_compute_and_transfer_per_phase():
         # each colour per phase, over 2-bit links of latency 2; at 2.4 GHz the 6 link cycles fit in 1 p-bit cycle
         bm = boltzmann_from_data({**data, "chips": chips(4, width_bits=2, latency_cycles=2, clock_hz=f"{mhz}MHz")})
         for mode in ("functional", "timing"):
-            r = simulate_boltzmann(arch(**CELLS), bm, mode)
+            r = simulate(arch(**CELLS), bm, mode)
             assert r.cycles == 3 * 2 * max(1, per_phase)
 
 
@@ -178,7 +178,7 @@ def test_quality_against_the_monolithic_machine():
     monolithic machine's (the bound of test_multichip's exact test is 0.25 at twice the sweeps)."""
     data = {**bm_data(3, 4, 4, False, beta=0.25, sweeps=3000, burn_in=100, chains=8, seed=9, coupling_bits=3,
                       bias_bits=2)}
-    runs = {policy: summarize_gibbs(simulate_boltzmann(arch(**CELLS), boltzmann_from_data({**data, "chips": {
+    runs = {policy: summarize(simulate(arch(**CELLS), boltzmann_from_data({**data, "chips": {
         **chips(2, width_bits=1, clock_hz=hz, latency_cycles=0), "policy": policy}}), "functional"))[0]["quality"]
         for policy, hz in (("wait", "1MHz"), ("stale", "200kHz"))}
     wait, stale = runs["wait"], runs["stale"]
@@ -223,7 +223,7 @@ def test_stale_links_too_far_behind_for_memory_are_a_clear_error(monkeypatch, tm
         **chips(2, width_bits=1, clock_hz="200kHz", latency_cycles=0), "policy": "stale"}}
     monkeypatch.setenv("ARCHSIM_MEMORY_LIMIT", "64KiB")
     with pytest.raises(ConfigError, match=r"(?s)w\.yaml.*stale-read kernel's \d+ phases .* more than the limit"):
-        simulate_boltzmann(arch(**CELLS), boltzmann_from_data(data, tmp_path / "w.yaml"), "functional")
+        simulate(arch(**CELLS), boltzmann_from_data(data, tmp_path / "w.yaml"), "functional")
 
 
 def test_links_that_carry_nothing_are_left_out():

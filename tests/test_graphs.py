@@ -297,7 +297,7 @@ def test_a_million_node_lattice_loads_within_a_gigabyte():
     and the kernel layout allocates under 1 GiB at its peak (tracemalloc sees NumPy's allocations)."""
     import tracemalloc
 
-    from archsim.engine.gibbs import stage_plan
+    from archsim.engine.colour_block import stage_plan
     from helpers import arch
     tracemalloc.start()
     bm = load({"type": "lattice", "shape": [100, 100, 100], "periodic": True})

@@ -12,10 +12,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from archsim.cli import main
-from archsim.engine.gibbs import simulate_boltzmann, stage_plan
+from archsim.engine.colour_block import stage_plan
+from archsim.engine.simulate import simulate
 from archsim.errors import ConfigError
 from archsim.kernels import ising, multichip, reference
-from archsim.report.gibbs import summarize_gibbs
+from archsim.report.run import summarize
 from archsim.workload import partition as partitions
 from archsim.workload.boltzmann import boltzmann_from_data
 from helpers import arch
@@ -124,7 +125,7 @@ QUALITY = bm_data(3, 4, 4, False, beta=0.25, sweeps=6000, burn_in=100, chains=8,
 def quality(policy, clock_hz, width_bits=1, latency_cycles=0):
     bm = boltzmann_from_data({**QUALITY, "chips": {**chips(2, width_bits=width_bits, clock_hz=clock_hz,
                                                            latency_cycles=latency_cycles), "policy": policy}})
-    result = simulate_boltzmann(arch(**{"rng.bits_per_draw": 24, **CELLS}), bm, "functional")
+    result = simulate(arch(**{"rng.bits_per_draw": 24, **CELLS}), bm, "functional")
     states, p = exact_distribution(bm, bm.spec.beta)
     bound = 2 * 0.5 * np.sqrt(p / (result.samples.shape[0] * result.samples.shape[1] / 4)).sum()
     return tv_distance(result.samples, states, p), bound, result
@@ -139,9 +140,9 @@ def test_fast_links_sample_the_exact_distribution_and_slow_stale_links_do_not():
     fast, bound, _ = quality("wait", "1MHz")
     late, _, one = quality("stale", "200MHz", width_bits=2, latency_cycles=4)
     slow, _, many = quality("stale", "200kHz")
-    assert summarize_gibbs(one)[0]["chips"]["delay_phases"] == 1
-    assert summarize_gibbs(one)[0]["chips"]["delay_phases_range"] == [0, 1]  # colour 1's burst: before sweep s+1
-    assert summarize_gibbs(many)[0]["chips"]["delay_phases"] > 10
+    assert summarize(one)[0]["chips"]["delay_phases"] == 1
+    assert summarize(one)[0]["chips"]["delay_phases_range"] == [0, 1]  # colour 1's burst: before sweep s+1
+    assert summarize(many)[0]["chips"]["delay_phases"] > 10
     assert fast < bound < min(late, slow)
 
 
@@ -150,10 +151,10 @@ def test_stale_links_within_a_phase_read_current_states():
     cycle) lands before the next phase: stale and wait give the same bits, and the same cycles."""
     bm = {p: boltzmann_from_data({**bm_data(3, 4, sweeps=40, chains=2), "chips": {
         **chips(2, clock_hz="800MHz", latency_cycles=0), "policy": p}}) for p in ("wait", "stale")}
-    runs = {p: simulate_boltzmann(arch(**CELLS), b, "functional") for p, b in bm.items()}
+    runs = {p: simulate(arch(**CELLS), b, "functional") for p, b in bm.items()}
     np.testing.assert_array_equal(runs["wait"].samples, runs["stale"].samples)
     assert runs["wait"].cycles == runs["stale"].cycles
-    assert summarize_gibbs(runs["stale"])[0]["chips"]["eta_current_reads"] == 2  # 2 link cycles in 1 p-bit cycle
+    assert summarize(runs["stale"])[0]["chips"]["eta_current_reads"] == 2  # 2 link cycles in 1 p-bit cycle
 
 
 def test_bad_partitions_exit_2_naming_the_field(tmp_path, capsys):

@@ -28,13 +28,13 @@ SMALL = {"schema_version": 1, "kind": "boltzmann", "name": "grid-3x4", "beta": 0
 
 def run(arch, data, chips):
     """summary.json's dict of one run (functional mode); chips: the workload's chips block or None."""
-    from archsim.engine.gibbs import simulate_boltzmann
-    from archsim.report.gibbs import summarize_gibbs
+    from archsim.engine.simulate import simulate
+    from archsim.report.run import summarize
     from archsim.workload.boltzmann import boltzmann_from_data
     data = {**copy.deepcopy(data), **({"chips": chips} if chips else {})}
     if not chips:
         data.pop("chips", None)
-    return summarize_gibbs(simulate_boltzmann(arch, boltzmann_from_data(data, LATTICE, ROOT), "functional"))[0]
+    return summarize(simulate(arch, boltzmann_from_data(data, LATTICE, ROOT), "functional"))[0]
 
 
 def sweep(quick):

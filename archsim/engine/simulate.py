@@ -1,4 +1,6 @@
-"""simulate(): run a planned workload through the kernels, counting every access, in one of two modes.
+"""simulate(): run a planned workload through the kernels, counting every access, in one of two modes. One entry
+point for every workload kind: a p-DNN's layer passes (engine/plan.py) and a Boltzmann or DTM workload's colour
+blocks (engine/colour_block.py) run through the same pipeline (hw/timing.Pipeline) and give one RunResult.
 
 functional: each layer's kernel runs once over all rows; every tile's transfers and compute are still
             accounted by the components, and cycles come from the pipeline recurrence (hw/timing.py).
@@ -8,6 +10,13 @@ timing:     a SimPy model of the same pipeline (hw/timing.py: passes overlap whe
             between levels, then one per compute phase) and stalls while a slot, a port, the engine or its own
             previous stage is late; there the kernel runs per layer pass, when the pass's first tile computes.
             Same counts, same outputs, same cycles.
+
+Gibbs workloads: a colour block of one chain at one sweep is a pass, its rounds the tiles (a couplings load, then
+compute); blocks do not overlap (the next reads the states this one writes), so a block's cycles are its rounds'
+alone through the pipeline, and every sweep of every chain repeats them. functional mode runs the kernel over all
+sweeps and accounts each block once, times sweeps x chains; timing mode runs the kernel per block and one event
+per run of identical rounds (per round with batch=False). A multi-chip machine takes its cycles from its chips
+and links (engine/links.py).
 """
 import time
 from dataclasses import dataclass, field
@@ -23,7 +32,8 @@ from ..kernels.dense import dense_tile
 from ..kernels.pool import pool2d
 from ..ledger import Ledger
 from ..trace.writer import TraceWriter
-from .plan import Plan, make_plan
+from . import colour_block
+from .plan import make_plan
 
 MODES = ("functional", "timing")
 
@@ -32,15 +42,25 @@ MODES = ("functional", "timing")
 class RunResult:
     arch: object
     workload: object
-    plan: Plan
+    plan: object                     # a Plan (p-DNN) or a colour_block.GibbsPlan
     mode: str
     cycles: int
     ledger: Ledger
-    outputs: np.ndarray              # last layer, (items * T, outputs) int64, row = item * T + sample
-    activations: list = field(repr=False)    # activation map at each layer boundary, (items * T, H*W*C or n)
-    kernel_inputs: dict = field(repr=False)  # EO layer index -> kernel input rows (im2col for conv2d)
+    outputs: np.ndarray              # p-DNN: last layer, (items * T, outputs) int64, row = item * T + sample;
+    #                                  Gibbs: the recorded samples, (records, chains, n) int8
+    activations: list = field(default=None, repr=False)    # activation map at each layer boundary (p-DNN)
+    kernel_inputs: dict = field(default=None, repr=False)  # EO layer index -> kernel input rows (p-DNN)
     acc_range: dict = field(default_factory=dict)  # EO layer index -> (min, max) running accumulator value
     wall_s: dict = field(default_factory=dict)
+    kind: str = "pdnn"               # 'pdnn', 'boltzmann' or 'dtm'
+    final: np.ndarray = field(default=None, repr=False)  # Gibbs: the last states, (chains, n) int8
+    stages: list = field(default_factory=list)  # Gibbs: per stage what it sampled and how (colour_block.stage_info)
+    monolithic: object = None        # multi-chip Gibbs: the monolithic machine's samples and graph (the yardstick)
+
+    @property
+    def samples(self):
+        """A Gibbs run's recorded samples: (records, chains, n) int8, sweep-major."""
+        return self.outputs
 
     @property
     def output_mean(self):
@@ -315,10 +335,13 @@ def simulate(arch, workload, mode="functional", trace=None, progress=None, batch
     passes (one item through one layer) just finished; there are items x layers in all. `batch` (timing mode):
     one event per run of identical tiles (False: one process per tile, as when tracing; same cycles).
     `mapping`: a mapping file (or {layer: LayerMap}) to execute instead of the planner's choice
-    (engine/plan.py)."""
-    progress = progress or (lambda done: None)
+    (engine/plan.py). A Boltzmann or DTM workload (workload/boltzmann.py) runs its colour blocks (progress: p-bit
+    updates done; no trace, no mapping)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    if colour_block.kind_of(workload) is not None:
+        return _simulate_gibbs(arch, workload, mode, trace, progress, batch, mapping)
+    progress = progress or (lambda done: None)
     if trace is not None and mode != "timing":
         raise ArchsimError("traces need event times: use --mode timing with --trace")
     t0 = time.perf_counter()
@@ -348,6 +371,92 @@ def simulate(arch, workload, mode="functional", trace=None, progress=None, batch
     acc_range = {i: (int(layers.lo[i].min()), int(layers.hi[i].max())) for i in layers.lo}
     return RunResult(arch, workload, plan, mode, int(cycles), ledger, layers.maps[-1], layers.maps, layers.x,
                      acc_range, {"plan": t1 - t0, "simulate": t2 - t1})
+
+
+def _gibbs_functional(arch, bm, sp, accel, stage, states, out, progress):
+    """The kernel over every sweep; each colour block accounted once, times sweeps x chains; cycles: the
+    stationary couplings' load, then every block's pipeline cycles, sweeps x chains times."""
+    colour_block.run_sweeps(arch, bm, sp, states, out, progress)
+    times, stages = bm.spec.sweeps * bm.spec.chains, colour_block.pipeline_stages(arch)
+    load = colour_block.couplings_load(accel, stage, sp)
+    return load + times * sum(colour_block.block_cycles(stages, colour_block.block_runs(accel, stage, sp, c, times))
+                              for c in range(len(sp.runs)))
+
+
+def _gibbs_timing(arch, bm, sp, accel, stage, states, out, progress, batch):
+    """The event model: per sweep, chain and colour block, the kernel's block update, then one event per run
+    of identical rounds (batch=False: per round), scheduled by the pipeline; the next block starts when this
+    one's last round has computed."""
+    spec, stages = bm.spec, colour_block.pipeline_stages(arch)
+    env = simpy.Environment()
+
+    def run_all():
+        yield env.timeout(colour_block.couplings_load(accel, stage, sp))
+        j = 0
+        for sweep in range(spec.sweeps):
+            for chain in range(spec.chains):
+                for c in range(len(sp.runs)):
+                    if not sp.runs[c]:
+                        continue
+                    colour_block.run_block(arch, bm, sp, states, c, chain, sweep)
+                    pipe, start = Pipeline(), env.now
+                    for row, count in colour_block.block_runs(accel, stage, sp, c, 1):
+                        for piece in ((count,) if batch else (1,) * count):
+                            pipe.run(stages, row, piece)
+                            yield env.timeout(start + pipe.end - env.now)
+            if colour_block.is_recorded(spec, sweep):
+                out[j] = states
+                j += 1
+            if progress is not None:
+                progress(spec.chains * len(sp.updated))
+
+    env.process(run_all())
+    env.run()
+    return int(env.now)
+
+
+def _gibbs_chips(arch, bm, sp, accel, stage, states, out, progress, mode):
+    """Multi-chip: the monolithic machine's counts (every chip does its nodes' same updates), the stale-read
+    kernel, cycles from the chips' phases and links (events in timing mode, the recurrence in functional)."""
+    colour_block.couplings_load(accel, stage, sp)
+    times = bm.spec.sweeps * bm.spec.chains
+    for c in range(len(sp.runs)):
+        colour_block.block_runs(accel, stage, sp, c, times)
+    sp.chips = colour_block.chips_plan(arch, bm, sp, stage, mode)
+    colour_block.run_chips(arch, bm, sp, states, out, progress)
+    return sp.chips.load + sp.chips.timing.cycles
+
+
+def _simulate_gibbs(arch, workload, mode, trace, progress, batch, mapping):
+    """A Boltzmann or DTM workload: its stages in order on one accelerator; the state carries over, so each
+    stage starts from (and is conditioned on) what the previous one produced. Energy and cycles are kept per
+    stage (ledger layer); the samples are the last stage's."""
+    kind = colour_block.kind_of(workload)
+    if trace is not None:
+        raise ArchsimError(f"traces are recorded for p-DNN workloads only; this is a {kind} workload")
+    if mapping is not None:
+        raise ArchsimError(f"mapping files map p-DNN workloads; this is a {kind} workload")
+    t0 = time.perf_counter()
+    plan = colour_block.make_plan(arch, workload)
+    ledger = Ledger()
+    accel = Accelerator(arch, ledger)
+    states = plan.machines[0].initial_states()
+    t1 = time.perf_counter()
+    infos, cycles = [], 0
+    for k, (bm, sp) in enumerate(zip(plan.machines, plan.stages)):
+        samples = np.zeros((colour_block.records(bm.spec), bm.spec.chains, bm.n), np.int8)
+        if bm.partition is not None:
+            c = _gibbs_chips(arch, bm, sp, accel, k, states, samples, progress, mode)
+        elif mode == "functional":
+            c = _gibbs_functional(arch, bm, sp, accel, k, states, samples, progress)
+        else:
+            c = _gibbs_timing(arch, bm, sp, accel, k, states, samples, progress, batch)
+        infos.append(colour_block.stage_info(bm, sp, c))
+        cycles += c
+    mono = colour_block.monolithic(plan.machines[0], plan.stages[0]) if kind == "boltzmann" else None
+    return RunResult(arch, workload, plan, mode, int(cycles), ledger, samples,
+                     wall_s={"plan": t1 - t0, "simulate": time.perf_counter() - t1}, kind=kind, final=states,
+                     stages=infos, monolithic=mono)
 
 
 def _notebook_method(name):

@@ -8,7 +8,12 @@ layer pass in program order (pass, then tile); there is no barrier between passe
 while the current pass computes, and its compute follows the current pass's in the compute engine's order. A
 stage starts when the tile has finished its previous stage, its engine and each of its ports are free and at
 this operation in their program order (tile, then stage), and, for a hop, its destination has a free slot (freed
-when the tile leaves that level)."""
+when the tile leaves that level).
+
+Gibbs (stepped_gibbs_cycles): each colour block's rounds through a load engine and a compute engine, the blocks
+one after another (a block reads the states the previous one wrote), every sweep of every chain stepped."""
+import numpy as np
+
 from ..hw.memory import READ, WRITE, assign_ports
 
 
@@ -246,4 +251,105 @@ def stepped_cycles(arch, plan):
         for _, _, work in running.values():
             work.step()
         t += 1
+    return t
+
+
+# ---- Gibbs: the colour-block update ----------------------------------------------------------------------------
+
+class _Done:
+    """A phase that moves nothing: it takes no cycle."""
+
+    @staticmethod
+    def done():
+        return True
+
+    def step(self):
+        pass
+
+
+def _coupling_words(spec, row_bits):
+    """Words of a set of coupling rows at a level, each row starting on a word boundary."""
+    return sum(_words(int(b), spec.word_bits) for b in row_bits)
+
+
+def _coupling_memory(arch):
+    """The level the couplings are read from: the one outside the innermost coupling level, if any."""
+    holders = arch.holders("couplings")
+    return holders[-2] if len(holders) > 1 else holders[-1]
+
+
+def _round_work(arch, bm, memory, nodes, stationary):
+    """(load, compute) makers of one round: the coupling rows read from the coupling memory when they are not
+    stationary; one sample: the neighbours' states (one word each) read, +-J of the longest row accumulated and
+    one draw per node side by side, the neuron latency, one state word written per node."""
+    degrees = np.bincount(bm.edges.reshape(-1), minlength=bm.n)[nodes]
+    row_bits = degrees * bm.spec.coupling_bits + bm.spec.bias_bits
+    act = arch.holders("states")[-1]
+    g = len(nodes)
+
+    def load():
+        return _Done() if stationary else _mem_transfer(memory, READ, _coupling_words(memory, row_bits))
+
+    def compute():
+        return _Sample(arch, act, int(degrees.sum()), 1, int(degrees.max()), 1, g * arch.rng.bits_per_draw, g,
+                       arch.neuron.latency_cycles)
+    return load, compute
+
+
+def _step_block(rounds, slots):
+    """Cycles of one colour block alone, stepped: one load engine and one compute engine take the rounds in
+    order; a load needs a free slot of the coupling buffer, held until its round has computed; a round computes
+    once it is loaded and the previous round has computed."""
+    n, t = len(rounds), 0
+    loads_started = computes_started = computed = held = 0
+    load = compute = None
+    while computed < n:
+        progressed = True
+        while progressed:  # settle every transition at cycle t
+            progressed = False
+            if load is not None and load.done():
+                load, progressed = None, True
+            if compute is not None and compute.done():
+                compute, computed, held, progressed = None, computed + 1, held - 1, True
+            if load is None and loads_started < n and held < slots:
+                load, loads_started, held, progressed = rounds[loads_started][0](), loads_started + 1, held + 1, True
+            loaded = loads_started - (load is not None)
+            if compute is None and computes_started < loaded:
+                compute, computes_started, progressed = rounds[computes_started][1](), computes_started + 1, True
+        if computed == n:
+            break
+        for work in (load, compute):
+            if work is not None:
+                work.step()
+        t += 1
+    return t
+
+
+def _step(work):
+    t = 0
+    while not work.done():
+        work.step()
+        t += 1
+    return t
+
+
+def stepped_gibbs_cycles(arch, plan):
+    """Total cycles of a Boltzmann or DTM run (engine/colour_block.GibbsPlan: its stages' rounds and whether their
+    couplings are stationary), one cycle at a time: per stage, the stationary couplings' read from the coupling
+    memory, then every sweep of every chain steps each colour block alone (the next block reads its states)."""
+    buffer = arch.holders("couplings")[-1]
+    slots = 2 if buffer.double_buffered else 1
+    memory = _coupling_memory(arch)
+    t = 0
+    for bm, sp in zip(plan.machines, plan.stages):
+        degrees = np.bincount(bm.edges.reshape(-1), minlength=bm.n)
+        updated = np.concatenate([r for rounds in sp.rounds for r in rounds]) if any(sp.rounds) else \
+            np.zeros(0, np.int64)
+        if sp.stationary:
+            rows = degrees[updated] * bm.spec.coupling_bits + bm.spec.bias_bits
+            t += _step(_mem_transfer(memory, READ, _coupling_words(memory, rows)))
+        blocks = [[_round_work(arch, bm, memory, r, sp.stationary) for r in rounds] for rounds in sp.rounds]
+        for _ in range(bm.spec.sweeps * bm.spec.chains):
+            for rounds in blocks:
+                t += _step_block(rounds, slots)
     return t

@@ -36,8 +36,8 @@ def summarize_gibbs(result):
     chains = result.stages[0]["chains"]
     per_stage = energy.groupby("layer").energy_pj.sum()
     summary = {
-        "kind": result.kind, "arch": result.arch.name, "workload": result.name, "mode": result.mode,
-        "seed": result.seed, "chains": chains, "stages": len(result.stages),
+        "kind": result.kind, "arch": result.arch.name, "workload": result.workload.spec.name, "mode": result.mode,
+        "seed": result.workload.spec.seed, "chains": chains, "stages": len(result.stages),
         "sweeps": [info["sweeps"] for info in result.stages], "cycles": result.cycles,
         "time_s": result.cycles / result.arch.clock, "energy_pj": total,
         "energy_pj_by_component": energy_by_component(energy), "analytic_energy_pj": analytic_pj,
@@ -65,5 +65,5 @@ def write_gibbs(result, out_dir, wall_s=None, argv=None):
     sweep and chain (sweep-major)."""
     summary, tables = summarize_gibbs(result)
     samples = result.samples.reshape(-1, result.samples.shape[-1])
-    return write_files(out_dir, summary, tables, result.arch, result.spec, {"samples": samples}, result.seed,
-                       result.mode, {**result.wall_s, **(wall_s or {})}, argv)
+    return write_files(out_dir, summary, tables, result.arch, result.workload.spec, {"samples": samples},
+                       result.workload.spec.seed, result.mode, {**result.wall_s, **(wall_s or {})}, argv)

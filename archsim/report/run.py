@@ -80,7 +80,10 @@ def _outside_eps_eo(arch, plan, energy, analytic):
 
 
 def summarize(result):
-    """(summary dict, tables dict) for a run."""
+    """(summary dict, tables dict) for a run (a Boltzmann or DTM run: report/gibbs.py's)."""
+    if result.kind != "pdnn":
+        from .gibbs import summarize_gibbs  # it writes through this module's write_files
+        return summarize_gibbs(result)
     energy = energy_frame(result.arch, result.plan, result.ledger)
     analytic, analytic_pj = compare(result.arch, result.plan, result.ledger, result.kernel_inputs)
     total = float(energy["energy_pj"].sum())
@@ -166,7 +169,11 @@ def write_files(out_dir, summary, tables, arch, spec, arrays, seed, mode, wall_s
 
 def write_run(result, out_dir, wall_s=None, argv=None):
     """Write summary.json, counts.csv, energy.csv, analytic.csv, plan.csv, arch.yaml, workload.yaml,
-    manifest.json and outputs.npy into out_dir; return the summary."""
+    manifest.json and outputs.npy into out_dir (a Boltzmann or DTM run: report/gibbs.write_gibbs's files);
+    return the summary."""
+    if result.kind != "pdnn":
+        from .gibbs import write_gibbs
+        return write_gibbs(result, out_dir, wall_s, argv)
     summary, tables = summarize(result)
     return write_files(out_dir, summary, tables, result.arch, result.workload.spec, {"outputs": result.outputs},
                        result.plan.seed, result.mode, {**result.wall_s, **(wall_s or {})}, argv)

@@ -1,48 +1,48 @@
-"""Simulating Boltzmann machines (block Gibbs) and denoising chains of them on the accelerator.
+"""The colour-block update of a Gibbs sweep: the operation Boltzmann and DTM workloads run as, through the same
+pipeline as a p-DNN's layers (engine/simulate.py). This module plans it (rounds, stationarity, the field range
+check and table), groups its rounds into runs for hw/timing.Pipeline and runs its kernels; simulate() accounts
+and times it.
 
-A colour block of one chain at one sweep is a pass; it is split into rounds of up to min(synapses, neurons)
-nodes, the tiles. Couplings are stationary (loaded into the weight buffer once per stage) when every updated
-node's row fits the buffer, else re-read from weight memory for every round. functional mode runs the whole
-stage in the kernel and accounts each round once, times sweeps x chains (every sweep repeats the same work);
-timing mode runs one SimPy event chain per round and the kernel per block. Same counts, samples and cycles.
-A multi-chip machine (workload `chips:`) runs the stale-read kernel in either mode and takes its cycles from its
-chips' phases and links (engine/links.py: SimPy events in timing mode, the same machine's recurrence in
-functional mode)."""
-import time
-from dataclasses import dataclass, field
+As a loop nest (mapping/loopnest terms), outermost first:
+
+    for stage in stages          a DTM's Boltzmann machines in order (one for a Boltzmann workload)
+      for sweep in sweeps        temporal; a record every record_every sweeps after burn_in
+        for chain in chains      temporal; the chains share the couplings, not the states
+          for colour in colours  a pass: a colour block, a barrier (the next block reads its new states)
+            for round in rounds  a tile: up to min(synapses, neurons) updated nodes of the colour
+              for node in round      spatial, over synapse units and neurons
+                for neighbour in the node's row: a +-J add (the row's length is the node's degree: ragged)
+
+Operands: couplings (and biases) indexed by (node, neighbour), by no sweep, chain or stage loop of one machine:
+stationary in the innermost coupling level (loaded once per stage) when every updated node's row fits it,
+else re-read from the coupling memory for every round. States indexed by (chain, node): one 1-bit read per
+neighbour, one write per updated node. Rounds are the pipeline's tiles: a load stage (the couplings' hop into the
+innermost coupling level, 0 cycles when stationary) and a compute stage; colour blocks do not overlap.
+
+A multi-chip machine (workload `chips:`) runs the stale-read kernel and takes its cycles from its chips' phases
+and links (engine/links.py: SimPy events in timing mode, the same machine's recurrence in functional mode)."""
+from dataclasses import dataclass
 from types import SimpleNamespace
 
 import numpy as np
-import simpy
 
 from ..hw.accelerator import Accelerator
-from ..hw.timing import flow_shop
+from ..hw.timing import Pipeline
 from ..kernels import ising, multichip
 from ..errors import OverflowError_
 from ..inputs import check_memory
 from ..ledger import Ledger
 from ..workload import graph
+from ..workload.boltzmann import BoltzmannWorkload, DtmWorkload
 from . import links
 from .plan import LayerPlan
 
+KINDS = {BoltzmannWorkload: "boltzmann", DtmWorkload: "dtm"}
 
-@dataclass
-class GibbsResult:
-    kind: str                  # 'boltzmann' or 'dtm'
-    name: str
-    spec: object               # the validated workload schema
-    seed: int
-    arch: object
-    mode: str
-    cycles: int
-    ledger: Ledger
-    samples: np.ndarray        # (records, chains, n) int8
-    final: np.ndarray          # (chains, n) int8
-    stages: list               # per stage: what it sampled and how (stage_info)
-    plan: object = None        # .layers: a LayerPlan per stage, for the energy table
-    wall_s: dict = field(default_factory=dict)
-    monolithic: object = None  # multi-chip runs: the monolithic machine's samples on the same graph and seed, and
-    #                            the graph (samples, edges, weights, h, clamped, beta, record_every)
+
+def kind_of(workload):
+    """'boltzmann' or 'dtm' for a Gibbs workload, else None."""
+    return KINDS.get(type(workload))
 
 
 def signed_bits(lo, hi):
@@ -90,6 +90,17 @@ def stage_plan(arch, bm, stage):
     units = min(arch.synapse.count, arch.neuron.count)
     rounds = [[nodes[ptr[c] + k:min(ptr[c] + k + units, ptr[c + 1])] for k in range(0, ptr[c + 1] - ptr[c], units)]
               for c in range(len(ptr) - 1)]
+    runs = []  # per colour: [[a round, count]]: consecutive rounds with the same row widths and degrees
+    for colour in rounds:
+        runs.append([])
+        last = None
+        for r in colour:
+            key = (row_bits[r].tobytes(), degrees[r].tobytes())
+            if key == last:
+                runs[-1][-1][1] += 1
+            else:
+                runs[-1].append([r, 1])
+            last = key
     updated = nodes
     stationary = int(row_bits[updated].sum()) <= arch.holders("couplings")[-1].capacity
     I_max = max(-lo, hi)
@@ -98,15 +109,79 @@ def stage_plan(arch, bm, stage):
                    spec.coupling_bits, 1, 1, "pbit", reason="couplings stationary in the weight buffer"
                    if stationary else "couplings re-read for every round (they exceed the weight buffer)")
     indptr, indices, weights = bm.adjacency()
-    return SimpleNamespace(degrees=degrees, row_bits=row_bits, ptr=ptr, nodes=nodes, rounds=rounds,
-                           updated=updated, stationary=stationary, I_min=-I_max, thr=thr, lp=lp,
+    return SimpleNamespace(degrees=degrees, row_bits=row_bits, ptr=ptr, nodes=nodes, rounds=rounds, runs=runs,
+                           updated=updated, stationary=stationary, I_min=-I_max, thr=thr, lp=lp, chips=None,
                            layout=ising.layout(indptr, indices, weights, bm.h, ptr, nodes))
+
+
+@dataclass
+class GibbsPlan:
+    """The plan of a Boltzmann (one stage) or DTM workload: per stage its machine and its stage_plan; `layers`
+    the LayerPlan per stage (the energy table's layers)."""
+    kind: str
+    machines: list
+    stages: list
+
+    @property
+    def layers(self):
+        return tuple(sp.lp for sp in self.stages)
+
+    def passes(self):
+        """(stage, LayerPlan, rounds) per colour block of one sweep of one chain, in program order: every sweep
+        of every chain repeats them."""
+        for k, sp in enumerate(self.stages):
+            for rounds in sp.rounds:
+                yield k, sp.lp, rounds
+
+
+def make_plan(arch, workload):
+    """Plan every stage (a stage's plan does not depend on the states the previous stage leaves)."""
+    kind = kind_of(workload)
+    machines = [workload] if kind == "boltzmann" else list(workload.stages)
+    return GibbsPlan(kind, machines, [stage_plan(arch, bm, k) for k, bm in enumerate(machines)])
+
+
+def pipeline_stages(arch):
+    """A round's stages in hw/timing.Pipeline: the couplings' hop into the innermost coupling level (its slots:
+    2 when double-buffered), then compute. They share no port (the couplings' memory and the states' are
+    separate paths, as in the flow shop of a round's load and compute)."""
+    buffer = arch.holders("couplings")[-1]
+    return ((("hop", "couplings"), ("level", buffer.name), 2 if buffer.double_buffered else 1, ()),
+            (("compute",), None, 0, ()))
+
+
+def block_runs(accel, stage, sp, colour, times):
+    """[(row, count)]: the (load, compute) cycles of the colour block's rounds, consecutive rounds with the same
+    cycles grouped; every round is accounted `times` times on the ledger (each run of identical rounds once,
+    times its count: every count is linear)."""
+    out = []
+    for r, count in sp.runs[colour]:
+        row = (accel.gibbs_load(stage, sp.row_bits[r], sp.stationary, times * count),
+               accel.gibbs_compute(stage, sp.row_bits[r], sp.degrees[r], sp.stationary, times * count))
+        if out and out[-1][0] == row:
+            out[-1][1] += count
+        else:
+            out.append([row, count])
+    return out
+
+
+def block_cycles(stages, runs):
+    """Cycles of one colour block alone: its runs of rounds through the pipeline (hw/timing.Pipeline)."""
+    pipe = Pipeline()
+    for row, count in runs:
+        pipe.run(stages, row, count)
+    return pipe.end
+
+
+def couplings_load(accel, stage, sp):
+    """Stationary couplings loaded once at the start of the stage: its cycles (0 when not stationary)."""
+    return accel.couplings_load(stage, sp.row_bits[sp.updated]) if sp.stationary else 0
 
 
 PROGRESS_PIECES = 100  # kernel calls a functional run is cut into when progress is reported
 
 
-def _records(spec):
+def records(spec):
     return len(range(spec.burn_in, spec.sweeps, spec.record_every))
 
 
@@ -120,85 +195,16 @@ def sweep_pieces(spec, pieces):
             for s0 in range(0, spec.sweeps, step)]
 
 
-def _functional(arch, bm, sp, accel, stage, states, out, progress=None):
-    spec = bm.spec
-    pieces = sweep_pieces(spec, PROGRESS_PIECES if progress is not None else 1)
-    for s0, s1, k0, k1 in pieces:
-        ising.run(states, sp.layout, sp.thr, sp.I_min, spec.seed, arch.rng.bits_per_draw, s0, s1 - s0,
-                  spec.burn_in, spec.record_every, out[k0:k1])
-        if progress is not None:
-            progress((s1 - s0) * spec.chains * len(sp.updated))
-    return _functional_counts(arch, sp, accel, stage, spec.sweeps * spec.chains)
-
-
-def _functional_counts(arch, sp, accel, stage, times):
-    """Account the stage's rounds (`times` sweeps x chains) on the ledger; returns the single chip's cycles."""
-    cycles = accel.couplings_load(stage, sp.row_bits[sp.updated]) if sp.stationary else 0
-    # Rounds with the same row widths and degrees cost the same: account each kind once, times its count (every
-    # count is linear in `times`), and keep each round's cycles in order for the flow shop.
-    kinds, order = {}, []
-    for colour in sp.rounds:
-        order.append([(sp.row_bits[r].tobytes(), sp.degrees[r].tobytes()) for r in colour])
-        for key, r in zip(order[-1], colour):
-            kinds.setdefault(key, [r, 0])[1] += 1
-    phase = {key: (accel.gibbs_load(stage, sp.row_bits[r], sp.stationary, times * count),
-                   accel.gibbs_compute(stage, sp.row_bits[r], sp.degrees[r], sp.stationary, times * count))
-             for key, (r, count) in kinds.items()}
-    per_sweep = sum(flow_shop([phase[k][0] for k in keys], [phase[k][1] for k in keys],
-                              2 if arch.holders("couplings")[-1].double_buffered else 1) for keys in order)
-    return cycles + times * per_sweep
-
-
-def _timing(arch, bm, sp, accel, stage, states, out, progress=None):
-    spec = bm.spec
-    env = simpy.Environment()
-    slots = simpy.Resource(env, capacity=2 if arch.holders("couplings")[-1].double_buffered else 1)
-    port, datapath = simpy.Resource(env, capacity=1), simpy.Resource(env, capacity=1)
-    rng_bits = arch.rng.bits_per_draw
-
-    def round_chain(r, colour, chain, sweep):
-        with slots.request() as slot:
-            yield slot
-            with port.request() as p:
-                yield p
-                yield env.timeout(accel.gibbs_load(stage, sp.row_bits[r], sp.stationary))
-            with datapath.request() as dp:
-                yield dp
-                if colour is not None:  # the kernel updates the colour block when its first round computes
-                    ising.block(states[chain], colour, *sp.layout, sp.thr, sp.I_min,
-                                spec.seed, chain, sweep, rng_bits)
-                yield env.timeout(accel.gibbs_compute(stage, sp.row_bits[r], sp.degrees[r], sp.stationary))
-
-    def run_all():
-        if sp.stationary:
-            yield env.timeout(accel.couplings_load(stage, sp.row_bits[sp.updated]))
-        j = 0
-        for sweep in range(spec.sweeps):
-            for chain in range(spec.chains):
-                for c, colour in enumerate(sp.rounds):
-                    yield simpy.AllOf(env, [env.process(round_chain(r, c if k == 0 else None, chain, sweep))
-                                            for k, r in enumerate(colour)])
-            if sweep >= spec.burn_in and (sweep - spec.burn_in) % spec.record_every == 0:
-                out[j] = states
-                j += 1
-            if progress is not None:
-                progress(spec.chains * len(sp.updated))
-
-    env.process(run_all())
-    env.run()
-    return int(env.now)
-
-
 def chips_plan(arch, bm, sp, stage, mode="functional"):
     """The multi-chip machine's timing: each chip's compute cycles per colour (the single-chip flow shop over that
-    chip's rounds of the colour, counted on a scratch ledger: the run's counts are the monolithic machine's, as
+    chip's rounds of the colour through the pipeline, counted on a scratch ledger: the run's counts are the monolithic machine's, as
     every chip does its nodes' same updates), each link's burst cycles per colour (the boundary states of the
     colour it carries), and the phases and links run by links.simulate (timing mode, events) or links.recurrence
     (functional mode): cycles, the stale-read delay d, eta, eta_current (the eta from which every transfer fits
     in the shortest phase, so stale reads are current), link bits per sweep."""
     c, part = bm.spec.chips, bm.partition
     scratch = Accelerator(arch, Ledger())
-    slots = 2 if arch.holders("couplings")[-1].double_buffered else 1
+    stages = pipeline_stages(arch)
     units = min(arch.synapse.count, arch.neuron.count)
     n_colours = len(sp.ptr) - 1
     pairs = sorted(part.boundary)
@@ -210,9 +216,9 @@ def chips_plan(arch, bm, sp, stage, mode="functional"):
         for k in range(c.count):
             mine = nodes[part.chip[nodes] == k]
             rounds = [mine[j:j + units] for j in range(0, len(mine), units)]
-            compute[k, colour] = flow_shop(
-                [scratch.gibbs_load(stage, sp.row_bits[r], sp.stationary) for r in rounds],
-                [scratch.gibbs_compute(stage, sp.row_bits[r], sp.degrees[r], sp.stationary) for r in rounds], slots)
+            compute[k, colour] = block_cycles(stages, [((scratch.gibbs_load(stage, sp.row_bits[r], sp.stationary),
+                                                         scratch.gibbs_compute(stage, sp.row_bits[r], sp.degrees[r],
+                                                                               sp.stationary)), 1) for r in rounds])
         for l, pair in enumerate(pairs):
             b = int(np.isin(part.boundary[pair], nodes).sum())  # the pair's boundary nodes this phase updated
             bits += b
@@ -231,12 +237,32 @@ def chips_plan(arch, bm, sp, stage, mode="functional"):
                            eta=c.link.clock_hz / arch.clock, eta_current=words / shortest)
 
 
-def _chips(arch, bm, sp, accel, stage, states, out, progress=None, mode="functional"):
-    """Multi-chip: the stale-read kernel, the monolithic machine's counts, cycles from the chips' phases and links
-    (chips_plan: events in timing mode, the recurrence in functional mode)."""
+def run_sweeps(arch, bm, sp, states, out, progress=None):
+    """The kernel over every sweep of every chain from `states` (updated in place), recording into `out`; cut
+    into pieces when `progress` (called with the p-bit updates done) is given."""
     spec = bm.spec
-    _functional_counts(arch, sp, accel, stage, spec.sweeps * spec.chains)
-    cp = sp.chips = chips_plan(arch, bm, sp, stage, mode)
+    for s0, s1, k0, k1 in sweep_pieces(spec, PROGRESS_PIECES if progress is not None else 1):
+        ising.run(states, sp.layout, sp.thr, sp.I_min, spec.seed, arch.rng.bits_per_draw, s0, s1 - s0,
+                  spec.burn_in, spec.record_every, out[k0:k1])
+        if progress is not None:
+            progress((s1 - s0) * spec.chains * len(sp.updated))
+
+
+def run_block(arch, bm, sp, states, colour, chain, sweep):
+    """The kernel's update of one colour block of one chain at one sweep."""
+    ising.block(states[chain], colour, *sp.layout, sp.thr, sp.I_min, bm.spec.seed, chain, sweep,
+                arch.rng.bits_per_draw)
+
+
+def is_recorded(spec, sweep):
+    return sweep >= spec.burn_in and (sweep - spec.burn_in) % spec.record_every == 0
+
+
+def run_chips(arch, bm, sp, states, out, progress=None):
+    """Multi-chip: the stale-read kernel with the links' delay (sp.chips, from chips_plan), from `states`
+    (updated in place), recording into `out`; then the monolithic machine on the same graph, from the same
+    states and seed, into sp.chips.monolithic: the yardstick of sampling quality."""
+    spec, cp = bm.spec, sp.chips
     indptr, indices, weights = bm.adjacency()
     lay = multichip.layout(indptr, indices, weights, bm.h, sp.ptr, sp.nodes, bm.partition.chip)
     boundary = bm.partition.boundary_nodes
@@ -249,25 +275,19 @@ def _chips(arch, bm, sp, accel, stage, states, out, progress=None, mode="functio
                       s1 - s0, spec.burn_in, spec.record_every, out[k0:k1])
         if progress is not None:
             progress((s1 - s0) * spec.chains * len(sp.updated))
-    # the monolithic machine on the same graph, from the same states and seed: the yardstick of sampling quality
     mono, cp.monolithic = bm.initial_states(), np.zeros_like(out)
     ising.run(mono, sp.layout, sp.thr, sp.I_min, spec.seed, arch.rng.bits_per_draw, 0, spec.sweeps, spec.burn_in,
               spec.record_every, cp.monolithic)
     states[:] = buf[:, :bm.n]
-    return cp.load + cp.timing.cycles
 
 
-def run_stage(arch, bm, mode, accel, stage, states, progress=None):
-    """Sample one Boltzmann machine from `states` (modified in place); returns (samples, cycles, plan).
-    `progress`: called with the p-bit updates done, every so often (a progress bar's update)."""
-    sp = stage_plan(arch, bm, stage)
-    sp.chips = None
-    out = np.zeros((_records(bm.spec), bm.spec.chains, bm.n), np.int8)
-    if bm.partition is not None:
-        cycles = _chips(arch, bm, sp, accel, stage, states, out, progress, mode)
-    else:
-        cycles = (_functional if mode == "functional" else _timing)(arch, bm, sp, accel, stage, states, out, progress)
-    return out, cycles, sp
+def monolithic(bm, sp):
+    """A multi-chip run's yardstick for the report (None for one chip): the monolithic machine's samples and the
+    graph."""
+    if sp.chips is None:
+        return None
+    return SimpleNamespace(samples=sp.chips.monolithic, edges=bm.edges, weights=bm.weights, h=bm.h,
+                           clamped=bm.clamped, beta=bm.spec.beta, record_every=bm.spec.record_every)
 
 
 def stage_info(bm, sp, cycles):
@@ -297,33 +317,3 @@ def chips_info(bm, sp):
             "link_bits": int(bits), "link_energy_pj": bits * c.link.energy_per_bit.value}
 
 
-def simulate_boltzmann(arch, bm, mode="functional", progress=None) -> GibbsResult:
-    """`progress`: optional callable taking the number of p-bit updates just done (for a progress bar)."""
-    t0 = time.perf_counter()
-    ledger = Ledger()
-    accel = Accelerator(arch, ledger)
-    states = bm.initial_states()
-    samples, cycles, sp = run_stage(arch, bm, mode, accel, 0, states, progress)
-    mono = None if sp.chips is None else SimpleNamespace(
-        samples=sp.chips.monolithic, edges=bm.edges, weights=bm.weights, h=bm.h, clamped=bm.clamped,
-        beta=bm.spec.beta, record_every=bm.spec.record_every)
-    return GibbsResult("boltzmann", bm.spec.name, bm.spec, bm.spec.seed, arch, mode, cycles, ledger, samples,
-                       states, [stage_info(bm, sp, cycles)], SimpleNamespace(layers=(sp.lp,)),
-                       {"simulate": time.perf_counter() - t0}, mono)
-
-
-def simulate_dtm(arch, dtm, mode="functional", progress=None) -> GibbsResult:
-    """Run the stages in order on one accelerator; the state carries over, so each stage starts from (and is
-    conditioned on) what the previous one produced. Energy and cycles are kept per stage (ledger layer)."""
-    t0 = time.perf_counter()
-    ledger = Ledger()
-    accel = Accelerator(arch, ledger)
-    states = dtm.stages[0].initial_states()
-    infos, lps, cycles = [], [], 0
-    for k, bm in enumerate(dtm.stages):
-        samples, c, sp = run_stage(arch, bm, mode, accel, k, states, progress)
-        infos.append(stage_info(bm, sp, c))
-        lps.append(sp.lp)
-        cycles += c
-    return GibbsResult("dtm", dtm.spec.name, dtm.spec, dtm.spec.seed, arch, mode, cycles, ledger, samples, states,
-                       infos, SimpleNamespace(layers=tuple(lps)), {"simulate": time.perf_counter() - t0})
