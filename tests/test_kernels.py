@@ -188,3 +188,9 @@ def test_rng_is_uniform_and_position_sensitive():
     chi2 = ((counts - expected) ** 2 / expected).sum()
     assert chi2 < 350  # 255 degrees of freedom: the 0.1% critical value is about 330; margin for 1 in 10^4 luck
     assert reference.draw(5, 1, 0, 0, 1, 0, 32) != reference.draw(5, 1, 0, 1, 0, 0, 32)
+
+
+@pytest.mark.parametrize("shape, dtype", [((3, 5), np.int8), ((2, 10, 528), np.int32), ((7,), np.int64)])
+def test_aligned_empty_starts_on_a_cache_line(shape, dtype):
+    a = jit.aligned_empty(shape, dtype)
+    assert a.shape == shape and a.dtype == dtype and a.flags.c_contiguous and a.ctypes.data % 64 == 0

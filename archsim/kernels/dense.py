@@ -22,12 +22,13 @@ How it runs at integer-GEMM rate, with the same bits:
 """
 import numpy as np
 
-from .jit import n_chunks, njit, prange
+from .jit import aligned_empty, n_chunks, njit, prange
 from .rng import TAG_PDNN, absorb, finish, stream
 from .tables import LINEAR, PBIT, QUANTIZED
 
 ROW_BLOCK = 8      # rows sharing each weight load, written out in _block (8 x OUT_BLOCK int32 sums: 16 KiB, L1)
 OUT_BLOCK = 512    # outputs per block: its weights (n x 512 narrow ints) stay in L2 while the rows pass
+STRIDE = OUT_BLOCK + 16  # scratch row length: rows 4 KiB apart would alias in the store-to-load forwarding
 NARROW_MIN_OPS = 1 << 14  # below this, the plain int64 loop: narrowing (copies, a scan) would cost more
 _INT8 = (-(1 << 7), (1 << 7) - 1)
 _INT16 = (-(1 << 15), (1 << 15) - 1)
@@ -114,23 +115,27 @@ def _limits(table_bits, out_bits):
 
 @njit
 def _block(xs, wT, bias, kind, table, shift, half, out_max, rng_bits, h_layer, T, P, rows, col0,
-           r0, r1, i0, i1, y, lo, hi):
-    """Rows [r0, r1) x outputs [i0, i1) of the tile: sums in lo's type, extremes into lo/hi, activations into y.
-    A short last row block repeats its last row: the same sums, so the same extremes. The sums live in one
-    array of constant shape so that the compiler sees its rows apart and vectorises over outputs."""
+           r0, r1, i0, i1, y, lo, hi, scratch):
+    """Rows [r0, r1) x outputs [i0, i1) of the tile: sums in scratch's type, extremes into lo/hi, activations
+    into y. A short last row block repeats its last row: the same sums, so the same extremes. scratch
+    (ROW_BLOCK + 2, STRIDE), 64-byte aligned: the sums of ROW_BLOCK rows, then the block's extremes; its rows
+    are separate arrays of constant shape, so that the compiler sees them apart and vectorises over outputs."""
     n = xs.shape[1]
-    acc = np.empty((ROW_BLOCK, OUT_BLOCK), lo.dtype)
-    a0, a1, a2, a3, a4, a5, a6, a7 = acc[0], acc[1], acc[2], acc[3], acc[4], acc[5], acc[6], acc[7]
+    a0, a1, a2, a3, a4, a5, a6, a7 = (scratch[0], scratch[1], scratch[2], scratch[3], scratch[4], scratch[5],
+                                      scratch[6], scratch[7])
+    lb, hb = scratch[ROW_BLOCK], scratch[ROW_BLOCK + 1]
     for ib in range(i0, i1, OUT_BLOCK):
         ie = min(ib + OUT_BLOCK, i1)
         gb = ie - ib
-        lb, hb, bb = lo[ib:ie], hi[ib:ie], bias[ib:ie]
+        lb[:gb] = lo[ib:ie]
+        hb[:gb] = hi[ib:ie]
+        bb = bias[ib:ie]
         for rb in range(r0, r1, ROW_BLOCK):
             last = r1 - 1
             q1, q2, q3, q4 = min(rb + 1, last), min(rb + 2, last), min(rb + 3, last), min(rb + 4, last)
             q5, q6, q7 = min(rb + 5, last), min(rb + 6, last), min(rb + 7, last)
             for k in range(ROW_BLOCK):
-                acc[k, :gb] = bb
+                scratch[k, :gb] = bb
             for j in range(n):
                 x0, x1, x2, x3 = xs[rb, j], xs[q1, j], xs[q2, j], xs[q3, j]
                 x4, x5, x6, x7 = xs[q4, j], xs[q5, j], xs[q6, j], xs[q7, j]
@@ -150,8 +155,10 @@ def _block(xs, wT, bias, kind, table, shift, half, out_max, rng_bits, h_layer, T
                     hb[i] = max(hb[i], max(max(max(s0, s1), max(s2, s3)), max(max(s4, s5), max(s6, s7))))
             for k in range(min(ROW_BLOCK, r1 - rb)):
                 row = rows[rb + k]
-                _activate_row(acc[k, :gb], y, rb + k, ib, kind, table, shift, half, out_max, rng_bits,
+                _activate_row(scratch[k, :gb], y, rb + k, ib, kind, table, shift, half, out_max, rng_bits,
                               _row_stream(h_layer, row, T, P), (col0 + ib) * P + row % P, P)
+        lo[ib:ie] = lb[:gb]
+        hi[ib:ie] = hb[:gb]
 
 
 @njit
@@ -175,28 +182,28 @@ def _merge(lo, hi, acc_min, acc_max):
 
 @njit
 def _tile_serial(xs, wT, bias, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P, rows,
-                 col0, y, acc_min, acc_max, acc_like):
-    lo, hi = _extremes(bias, 1, acc_like)
+                 col0, y, acc_min, acc_max, scratch):
+    lo, hi = _extremes(bias, 1, scratch)
     half, out_max = _limits(table_bits, out_bits)
     _block(xs, wT, bias, kind, table, shift, half, out_max, rng_bits, absorb(stream(seed, TAG_PDNN), layer),
-           T, P, rows, col0, 0, xs.shape[0], 0, wT.shape[1], y, lo[0], hi[0])
+           T, P, rows, col0, 0, xs.shape[0], 0, wT.shape[1], y, lo[0], hi[0], scratch[0])
     _merge(lo, hi, acc_min, acc_max)
 
 
 @njit(parallel=True)
 def _tile_parallel(xs, wT, bias, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P,
-                   rows, col0, y, acc_min, acc_max, acc_like, row_pieces, out_pieces):
-    """One coarse piece per thread: a grid of row_pieces x out_pieces; extremes kept per row piece (the output
-    ranges of one row piece are disjoint)."""
+                   rows, col0, y, acc_min, acc_max, scratch, row_pieces, out_pieces):
+    """One coarse piece per thread: a grid of row_pieces x out_pieces, each with its own scratch; extremes kept
+    per row piece (the output ranges of one row piece are disjoint)."""
     R, g = xs.shape[0], wT.shape[1]
-    lo, hi = _extremes(bias, row_pieces, acc_like)
+    lo, hi = _extremes(bias, row_pieces, scratch)
     half, out_max = _limits(table_bits, out_bits)
     h_layer = absorb(stream(seed, TAG_PDNN), layer)
     for c in prange(row_pieces * out_pieces):
         pr, po = c // out_pieces, c % out_pieces
         _block(xs, wT, bias, kind, table, shift, half, out_max, rng_bits, h_layer, T, P, rows, col0,
                pr * R // row_pieces, (pr + 1) * R // row_pieces, po * g // out_pieces, (po + 1) * g // out_pieces,
-               y, lo[pr], hi[pr])
+               y, lo[pr], hi[pr], scratch[c])
     _merge(lo, hi, acc_min, acc_max)
 
 
@@ -242,11 +249,14 @@ def dense_tile(x, w, bias, binary, kind, table, table_bits, shift, out_bits, rng
                     col0, y, acc_min, acc_max)
         return
     data, acc_t = _types(x, w, bias)
-    xs = np.ascontiguousarray(x, dtype=data)
-    wT = np.ascontiguousarray(w.astype(data, copy=False).T)  # narrow first: the strided transpose moves fewer bytes
-    args = (xs, wT, bias, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P, rows, col0,
-            y, acc_min, acc_max, np.empty(0, acc_t))
+    xs = aligned_empty(x.shape, data)
+    xs[...] = x
+    wT = aligned_empty((n, g), data)
+    wT[...] = w.astype(data, copy=False).T  # narrow first: the strided transpose moves fewer bytes
     pieces = n_chunks(ops)
+    scratch = aligned_empty((pieces, ROW_BLOCK + 2, STRIDE), acc_t)
+    args = (xs, wT, bias, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P, rows, col0,
+            y, acc_min, acc_max, scratch)
     if pieces == 1:
         _tile_serial(*args)
     elif R >= 4 * ROW_BLOCK * pieces:
