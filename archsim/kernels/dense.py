@@ -10,8 +10,10 @@ How it runs at integer-GEMM rate, with the same bits:
   kept in int32 when a static bound proves that no running sum of the tile can leave int32:
   |running sum of output i| <= |bias_i| + max|x| * sum_j |w_ij|. Otherwise int64, as before.
 - The running extremes the engine checks against the accumulator width stay exact: they are taken across
-  a block of ROW_BLOCK rows and OUT_BLOCK outputs at once (vector min/max over outputs, one store per block
-  of rows), not with a branch per term.
+  a block of ROW_BLOCK rows, two inputs and OUT_BLOCK outputs at once (vector min/max over outputs, one
+  store of the sums per two inputs), not with a branch per term.
+- The narrowed copies and the block's sums start on cache lines, and the sums' rows are not 4 KiB apart:
+  misaligned or aliasing rows made the same loop run at half speed, depending on where NumPy put them.
 - 1-bit inputs (the accumulate path) select weights: w & -x = w * x for x in {0, 1}, so they run through the
   same vector loop as the MAC path; inputs flagged binary that are not 0/1 keep the literal select (the
   plain int64 loop that also serves tiles under NARROW_MIN_OPS).
@@ -22,12 +24,12 @@ How it runs at integer-GEMM rate, with the same bits:
 """
 import numpy as np
 
-from .jit import aligned_empty, n_chunks, njit, prange
+from .jit import aligned, n_chunks, njit, prange
 from .rng import TAG_PDNN, absorb, finish, stream
 from .tables import LINEAR, PBIT, QUANTIZED
 
-ROW_BLOCK = 8      # rows sharing each weight load, written out in _block (8 x OUT_BLOCK int32 sums: 16 KiB, L1)
-OUT_BLOCK = 512    # outputs per block: its weights (n x 512 narrow ints) stay in L2 while the rows pass
+ROW_BLOCK = 4      # rows sharing each weight load, written out in _block (4 x OUT_BLOCK int32 sums: 16 KiB, L1)
+OUT_BLOCK = 1024   # outputs per block: its weights (n x 1024 narrow ints) stay in L2 while the rows pass
 STRIDE = OUT_BLOCK + 16  # scratch row length: rows 4 KiB apart would alias in the store-to-load forwarding
 NARROW_MIN_OPS = 1 << 14  # below this, the plain int64 loop: narrowing (copies, a scan) would cost more
 _INT8 = (-(1 << 7), (1 << 7) - 1)
@@ -61,18 +63,29 @@ def _bound(w, bias, x_abs):
     return bound
 
 
-def _types(x, w, bias):
-    """(data dtype, accumulator dtype) for one tile: the narrowest exact choice."""
+@njit
+def _scan(x, w, bias):
+    """(x's min, x's max, data type code, accumulator type code) in one call: codes index _DATA and _ACC."""
     xmin, xmax = _extent(x)
     wmin, wmax = _extent(w)
     lo, hi = min(xmin, wmin), max(xmax, wmax)
     if _INT8[0] <= lo and hi <= _INT8[1]:
-        data = np.int8
+        data = 0
     elif _INT16[0] <= lo and hi <= _INT16[1]:
-        data = np.int16
+        data = 1
     else:
-        return np.int64, np.int64
-    return data, (np.int32 if _bound(w, bias, max(-xmin, xmax)) <= _INT32_MAX else np.int64)
+        return xmin, xmax, 2, 1
+    return xmin, xmax, data, 0 if _bound(w, bias, max(-xmin, xmax)) <= _INT32_MAX else 1
+
+
+_DATA = (np.int8, np.int16, np.int64)
+_ACC = (np.int32, np.int64)
+
+
+def _types(x, w, bias):
+    """(data dtype, accumulator dtype) for one tile: the narrowest exact choice."""
+    _, _, data, acc = _scan(x, w, bias)
+    return _DATA[data], _ACC[acc]
 
 
 @njit
@@ -117,12 +130,14 @@ def _limits(table_bits, out_bits):
 def _block(xs, wT, bias, kind, table, shift, half, out_max, rng_bits, h_layer, T, P, rows, col0,
            r0, r1, i0, i1, y, lo, hi, scratch):
     """Rows [r0, r1) x outputs [i0, i1) of the tile: sums in scratch's type, extremes into lo/hi, activations
-    into y. A short last row block repeats its last row: the same sums, so the same extremes. scratch
-    (ROW_BLOCK + 2, STRIDE), 64-byte aligned: the sums of ROW_BLOCK rows, then the block's extremes; its rows
-    are separate arrays of constant shape, so that the compiler sees them apart and vectorises over outputs."""
+    into y. Two inputs per step (xs and wT have an even number of inputs; a padding input adds 0, which moves
+    no running sum). A short last row block repeats its last row: the same sums, so the same extremes.
+    scratch (ROW_BLOCK + 2, STRIDE), 64-byte aligned: the sums of ROW_BLOCK rows, then the block's extremes;
+    its rows are separate arrays of constant shape, so that the compiler sees them apart and vectorises over
+    outputs. Each intermediate sum is cast to the accumulator type, or the compiler would widen to int64."""
     n = xs.shape[1]
-    a0, a1, a2, a3, a4, a5, a6, a7 = (scratch[0], scratch[1], scratch[2], scratch[3], scratch[4], scratch[5],
-                                      scratch[6], scratch[7])
+    cast = scratch.dtype.type
+    a0, a1, a2, a3 = scratch[0], scratch[1], scratch[2], scratch[3]
     lb, hb = scratch[ROW_BLOCK], scratch[ROW_BLOCK + 1]
     for ib in range(i0, i1, OUT_BLOCK):
         ie = min(ib + OUT_BLOCK, i1)
@@ -131,28 +146,21 @@ def _block(xs, wT, bias, kind, table, shift, half, out_max, rng_bits, h_layer, T
         hb[:gb] = hi[ib:ie]
         bb = bias[ib:ie]
         for rb in range(r0, r1, ROW_BLOCK):
-            last = r1 - 1
-            q1, q2, q3, q4 = min(rb + 1, last), min(rb + 2, last), min(rb + 3, last), min(rb + 4, last)
-            q5, q6, q7 = min(rb + 5, last), min(rb + 6, last), min(rb + 7, last)
+            q1, q2, q3 = min(rb + 1, r1 - 1), min(rb + 2, r1 - 1), min(rb + 3, r1 - 1)
             for k in range(ROW_BLOCK):
                 scratch[k, :gb] = bb
-            for j in range(n):
+            for j in range(0, n, 2):
                 x0, x1, x2, x3 = xs[rb, j], xs[q1, j], xs[q2, j], xs[q3, j]
-                x4, x5, x6, x7 = xs[q4, j], xs[q5, j], xs[q6, j], xs[q7, j]
-                wj = wT[j, ib:ie]
+                z0, z1, z2, z3 = xs[rb, j + 1], xs[q1, j + 1], xs[q2, j + 1], xs[q3, j + 1]
+                wj, wk = wT[j, ib:ie], wT[j + 1, ib:ie]
                 for i in range(gb):
-                    v = wj[i]
-                    a0[i] += v * x0
-                    a1[i] += v * x1
-                    a2[i] += v * x2
-                    a3[i] += v * x3
-                    a4[i] += v * x4
-                    a5[i] += v * x5
-                    a6[i] += v * x6
-                    a7[i] += v * x7
-                    s0, s1, s2, s3, s4, s5, s6, s7 = a0[i], a1[i], a2[i], a3[i], a4[i], a5[i], a6[i], a7[i]
-                    lb[i] = min(lb[i], min(min(min(s0, s1), min(s2, s3)), min(min(s4, s5), min(s6, s7))))
-                    hb[i] = max(hb[i], max(max(max(s0, s1), max(s2, s3)), max(max(s4, s5), max(s6, s7))))
+                    v, u = wj[i], wk[i]
+                    s0, s1, s2, s3 = cast(a0[i] + v * x0), cast(a1[i] + v * x1), cast(a2[i] + v * x2), \
+                        cast(a3[i] + v * x3)
+                    t0, t1, t2, t3 = cast(s0 + u * z0), cast(s1 + u * z1), cast(s2 + u * z2), cast(s3 + u * z3)
+                    a0[i], a1[i], a2[i], a3[i] = t0, t1, t2, t3
+                    lb[i] = min(lb[i], min(min(min(s0, s1), min(s2, s3)), min(min(t0, t1), min(t2, t3))))
+                    hb[i] = max(hb[i], max(max(max(s0, s1), max(s2, s3)), max(max(t0, t1), max(t2, t3))))
             for k in range(min(ROW_BLOCK, r1 - rb)):
                 row = rows[rb + k]
                 _activate_row(scratch[k, :gb], y, rb + k, ib, kind, table, shift, half, out_max, rng_bits,
@@ -181,8 +189,32 @@ def _merge(lo, hi, acc_min, acc_max):
 
 
 @njit
-def _tile_serial(xs, wT, bias, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P, rows,
-                 col0, y, acc_min, acc_max, scratch):
+def _narrow(x, w, data_like):
+    """(x, w transposed) as data_like's type, each starting on a cache line, with a zero input appended when n is
+    odd (_block takes inputs two at a time); the transpose goes by square blocks so that both sides stay in
+    cache."""
+    R, n = x.shape
+    g = w.shape[0]
+    xs = aligned((R, n + n % 2), data_like)
+    for r in range(R):
+        for j in range(n):
+            xs[r, j] = x[r, j]
+        xs[r, n:] = 0
+    wT = aligned((n + n % 2, g), data_like)
+    wT[n:] = 0
+    for i0 in range(0, g, 32):
+        for j0 in range(0, n, 32):
+            for i in range(i0, min(i0 + 32, g)):
+                for j in range(j0, min(j0 + 32, n)):
+                    wT[j, i] = w[i, j]
+    return xs, wT
+
+
+@njit
+def _tile_serial(x, w, bias, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P, rows,
+                 col0, y, acc_min, acc_max, data_like, acc_like):
+    xs, wT = _narrow(x, w, data_like)
+    scratch = aligned((1, ROW_BLOCK + 2, STRIDE), acc_like)
     lo, hi = _extremes(bias, 1, scratch)
     half, out_max = _limits(table_bits, out_bits)
     _block(xs, wT, bias, kind, table, shift, half, out_max, rng_bits, absorb(stream(seed, TAG_PDNN), layer),
@@ -191,11 +223,13 @@ def _tile_serial(xs, wT, bias, kind, table, table_bits, shift, out_bits, rng_bit
 
 
 @njit(parallel=True)
-def _tile_parallel(xs, wT, bias, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P,
-                   rows, col0, y, acc_min, acc_max, scratch, row_pieces, out_pieces):
+def _tile_parallel(x, w, bias, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P,
+                   rows, col0, y, acc_min, acc_max, data_like, acc_like, row_pieces, out_pieces):
     """One coarse piece per thread: a grid of row_pieces x out_pieces, each with its own scratch; extremes kept
     per row piece (the output ranges of one row piece are disjoint)."""
+    xs, wT = _narrow(x, w, data_like)
     R, g = xs.shape[0], wT.shape[1]
+    scratch = aligned((row_pieces * out_pieces, ROW_BLOCK + 2, STRIDE), acc_like)
     lo, hi = _extremes(bias, row_pieces, scratch)
     half, out_max = _limits(table_bits, out_bits)
     h_layer = absorb(stream(seed, TAG_PDNN), layer)
@@ -231,11 +265,6 @@ def _tile_small(x, w, bias, select, kind, table, table_bits, shift, out_bits, rn
                       col0 * P + rows[r] % P, P)
 
 
-def _not_0_or_1(x):
-    xmin, xmax = _extent(x)
-    return xmin < 0 or xmax > 1
-
-
 def dense_tile(x, w, bias, binary, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P, rows,
                col0, y, acc_min, acc_max):
     """y[r, i] = act(bias[i] + sum_j w[i, j] * x[r, j]) for x's rows (global indices `rows`) and outputs
@@ -244,19 +273,15 @@ def dense_tile(x, w, bias, binary, kind, table, table_bits, shift, out_bits, rng
     R, n = x.shape
     g = w.shape[0]
     ops = R * n * g
-    if ops < NARROW_MIN_OPS or (binary and _not_0_or_1(x)):
+    if ops >= NARROW_MIN_OPS:
+        xmin, xmax, data, acc = _scan(x, w, bias)
+    if ops < NARROW_MIN_OPS or (binary and (xmin < 0 or xmax > 1)):
         _tile_small(x, w, bias, binary, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P, rows,
                     col0, y, acc_min, acc_max)
         return
-    data, acc_t = _types(x, w, bias)
-    xs = aligned_empty(x.shape, data)
-    xs[...] = x
-    wT = aligned_empty((n, g), data)
-    wT[...] = w.astype(data, copy=False).T  # narrow first: the strided transpose moves fewer bytes
+    args = (x, w, bias, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P, rows, col0,
+            y, acc_min, acc_max, np.empty(0, _DATA[data]), np.empty(0, _ACC[acc]))
     pieces = n_chunks(ops)
-    scratch = aligned_empty((pieces, ROW_BLOCK + 2, STRIDE), acc_t)
-    args = (xs, wT, bias, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P, rows, col0,
-            y, acc_min, acc_max, scratch)
     if pieces == 1:
         _tile_serial(*args)
     elif R >= 4 * ROW_BLOCK * pieces:

@@ -56,15 +56,25 @@ def threads(n):
         numba.set_num_threads(before)
 
 
+
 prange = numba.prange
 
+CACHE_LINE_BYTES = 64
 
-def aligned_empty(shape, dtype, align_bytes=64):
-    """An uninitialised C-contiguous array whose first element sits on an `align_bytes` boundary (a cache line):
-    a vector loop over rows that straddle cache lines runs at half speed or worse on this project's machines
-    (NumPy only promises 16 bytes)."""
-    dtype = np.dtype(dtype)
-    size = int(np.prod(shape)) * dtype.itemsize
-    buf = np.empty(size + align_bytes, np.uint8)
-    at = -buf.ctypes.data % align_bytes
-    return buf[at:at + size].view(dtype).reshape(shape)
+
+@njit
+def aligned(shape, like):
+    """An uninitialised C-contiguous array of like's type starting on a cache line (NumPy promises 16 bytes,
+    Numba 32): a vector loop over rows that straddle cache lines runs at half speed or worse on this project's
+    machines."""
+    size = 1
+    for s in shape:
+        size *= s
+    buf = np.empty(size * like.itemsize + CACHE_LINE_BYTES, np.uint8)
+    at = -buf.ctypes.data % CACHE_LINE_BYTES
+    return buf[at:at + size * like.itemsize].view(like.dtype).reshape(shape)
+
+
+def aligned_empty(shape, dtype):
+    """aligned() from Python."""
+    return aligned(tuple(shape), np.empty(0, dtype))
