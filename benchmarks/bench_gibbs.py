@@ -38,18 +38,28 @@ def _mix(z):
 
 @numba.njit(cache=True)
 def limit_chain(s, chain, sweeps, thr):
+    """Per colour: the draws of its L*L/2 nodes in a loop of their own (they do not depend on the state, and the
+    compiler vectorises that loop), then the updates in row order. Drawing inside the update loop instead (the
+    obvious loop) is 1.25x slower, so it would not be a limit."""
     shift = np.uint64(64 - RNG_BITS)
+    half = L // 2
+    u = np.empty(L * half, np.int64)
     for sweep in range(sweeps):
         p = _mix(_mix(_mix(_mix(np.uint64(SEED) ^ G) ^ (np.uint64(2) + G)) ^ (np.uint64(chain) + G))
                  ^ (np.uint64(sweep) + G))
         for colour in range(2):
+            for t in range(L * half):  # the t-th node of the colour, in row order
+                r = t // half
+                u[t] = np.int64(_mix(_mix(p ^ (np.uint64(r * L + 2 * (t % half) + (r + colour) % 2) + G)) ^ G)
+                                >> shift)
+            t = 0
             for r in range(L):
                 up, down = (r - 1 if r > 0 else L - 1) * L, (r + 1 if r < L - 1 else 0) * L
                 for c in range((r + colour) % 2, L, 2):
                     left, right = c - 1 if c > 0 else L - 1, c + 1 if c < L - 1 else 0
                     f = s[up + c] + s[down + c] + s[r * L + left] + s[r * L + right]
-                    g = _mix(_mix(p ^ (np.uint64(r * L + c) + G)) ^ G)
-                    s[r * L + c] = 1 if np.int64(g >> shift) < thr[f + 4] else -1
+                    s[r * L + c] = 1 if u[t] < thr[f + 4] else -1
+                    t += 1
 
 
 @numba.njit(cache=True, parallel=True)

@@ -75,37 +75,55 @@ def _prefix(seed, a, b):
 
 
 @njit
-def _rows(state, lo, hi, e0, D, node, bias, nbr, w, thr, I_min, prefix, shift):
-    """Update rows lo..hi-1, each with D neighbours from nbr[e0:] (unsigned indices: no wrap-around tests)."""
+def _rows(state, lo, hi, e0, D, node, bias, nbr, w, thr, I_min, prefix, shift, u):
+    """Update rows lo..hi-1, each with D neighbours from nbr[e0:] (unsigned indices: no wrap-around tests).
+    The draws do not depend on the state, so they are made first in a loop of their own, which the compiler
+    vectorises (u: scratch of at least hi - lo values); then the updates."""
+    for k in range(lo, hi):
+        u[k - lo] = np.int64(mix64(mix64(prefix ^ (node[k] + _G)) ^ _G) >> shift)  # draw's last two rounds (node, 0)
     for k in range(lo, hi):
         field = bias[k]
         e = e0 + (k - lo) * D
         for d in range(D):
             x = np.uint64(e + d)
             field += w[x] * state[nbr[x]]
-        i = node[k]
-        g = mix64(mix64(prefix ^ (i + _G)) ^ _G)  # the last two rounds of draw(..., c=i, d=0)
-        state[i] = 1 if np.int64(g >> shift) < thr[np.uint64(field - I_min)] else -1
+        state[node[k]] = 1 if u[k - lo] < thr[np.uint64(field - I_min)] else -1
 
 
 @njit
-def _groups(state, g0, g1, node, bias, group_row, group_deg, group_at, nbr, w, thr, I_min, prefix, shift):
+def _draw_scratch(group_row):
+    """Room for the draws of the largest of these groups."""
+    most = 0
+    for g in range(group_row.shape[0] - 1):
+        most = max(most, group_row[g + 1] - group_row[g])
+    return np.empty(most, np.int64)
+
+
+@njit
+def _groups_with(state, g0, g1, node, bias, group_row, group_deg, group_at, nbr, w, thr, I_min, prefix, shift, u):
     """Update the rows of groups g0..g1-1 in order. The degrees of the shipped machines (2-D and 3-D lattices,
     King's graph and G8, G12, Z1) get a constant trip count, which LLVM unrolls (about 1.2x on a 64x64 grid)."""
     for g in range(g0, g1):
         D, lo, hi, e0 = group_deg[g], group_row[g], group_row[g + 1], group_at[g]
         if D == 4:
-            _rows(state, lo, hi, e0, 4, node, bias, nbr, w, thr, I_min, prefix, shift)
+            _rows(state, lo, hi, e0, 4, node, bias, nbr, w, thr, I_min, prefix, shift, u)
         elif D == 6:
-            _rows(state, lo, hi, e0, 6, node, bias, nbr, w, thr, I_min, prefix, shift)
+            _rows(state, lo, hi, e0, 6, node, bias, nbr, w, thr, I_min, prefix, shift, u)
         elif D == 8:
-            _rows(state, lo, hi, e0, 8, node, bias, nbr, w, thr, I_min, prefix, shift)
+            _rows(state, lo, hi, e0, 8, node, bias, nbr, w, thr, I_min, prefix, shift, u)
         elif D == 12:
-            _rows(state, lo, hi, e0, 12, node, bias, nbr, w, thr, I_min, prefix, shift)
+            _rows(state, lo, hi, e0, 12, node, bias, nbr, w, thr, I_min, prefix, shift, u)
         elif D == 16:
-            _rows(state, lo, hi, e0, 16, node, bias, nbr, w, thr, I_min, prefix, shift)
+            _rows(state, lo, hi, e0, 16, node, bias, nbr, w, thr, I_min, prefix, shift, u)
         else:
-            _rows(state, lo, hi, e0, D, node, bias, nbr, w, thr, I_min, prefix, shift)
+            _rows(state, lo, hi, e0, D, node, bias, nbr, w, thr, I_min, prefix, shift, u)
+
+
+@njit
+def _groups(state, g0, g1, node, bias, group_row, group_deg, group_at, nbr, w, thr, I_min, prefix, shift):
+    """_groups_with its own scratch for the draws (for callers that do not keep one, as multichip's)."""
+    _groups_with(state, g0, g1, node, bias, group_row, group_deg, group_at, nbr, w, thr, I_min, prefix, shift,
+                 _draw_scratch(group_row[g0:g1 + 1]))
 
 
 @njit
@@ -113,10 +131,11 @@ def _chain(state, chain, node, bias, group_row, group_deg, group_at, colour_grou
            rng_bits, sweep0, n_sweeps, burn_in, record_every, out):
     """Every sweep of one chain; out: (records, n) for this chain."""
     shift = _S64 - np.uint64(rng_bits)
+    u = _draw_scratch(group_row)
     j = 0
     for s in range(sweep0, sweep0 + n_sweeps):
-        _groups(state, 0, group_deg.shape[0], node, bias, group_row, group_deg, group_at, nbr, w, thr, I_min,
-                _prefix(seed, chain, s), shift)
+        _groups_with(state, 0, group_deg.shape[0], node, bias, group_row, group_deg, group_at, nbr, w, thr, I_min,
+                     _prefix(seed, chain, s), shift, u)
         if s >= burn_in and (s - burn_in) % record_every == 0:
             out[j] = state
             j += 1
