@@ -4,7 +4,7 @@ alternating repeats (median and min..max): archsim's kernel, the limit script (t
 the same counter RNG, checked bit-exact against archsim here) and thrml (JAX) when it is installed
 (pip install 'archsim[bench]'). Then the whole process for 50k sweeps of one chain (`archsim run` against a
 thrml script doing the same), and the memory of a 1024x1024 grid's couplings.
-`--busy` runs one competing process (the limit script on 16 chains, all threads) during the measurements.
+`--busy` runs one competing Numba-parallel process (benchlib.busy, as the other benchmarks) during the measurements.
 Run: python benchmarks/bench_gibbs.py [--busy] [--repeats N]"""
 import argparse
 import statistics
@@ -13,11 +13,13 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numba
 import numpy as np
 import yaml
+from benchlib import busy
 
 from archsim.kernels import ising
 from archsim.workload import graph
@@ -36,7 +38,7 @@ def _mix(z):
     return z ^ (z >> np.uint64(31))
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def limit_chain(s, chain, sweeps, thr):
     """Per colour: the draws of its L*L/2 nodes in a loop of their own (they do not depend on the state, and the
     compiler vectorises that loop), then the updates in row order. Drawing inside the update loop instead (the
@@ -62,17 +64,15 @@ def limit_chain(s, chain, sweeps, thr):
                     t += 1
 
 
-@numba.njit(cache=True, parallel=True)
-def limit_chains(states, sweeps, thr):
-    for c in numba.prange(states.shape[0]):
-        limit_chain(states[c], c, sweeps, thr)
-
-
 def limit_run(states, sweeps, thr):
+    """Chains handed out one at a time to one worker thread per Numba thread, as archsim does (a fixed split of
+    the chains, Numba's prange, waits for the worker that another process slowed down)."""
     if states.shape[0] == 1:
         limit_chain(states[0], 0, sweeps, thr)
-    else:
-        limit_chains(states, sweeps, thr)
+        return
+    with ThreadPoolExecutor(numba.get_num_threads()) as pool:
+        for done in [pool.submit(limit_chain, states[c], c, sweeps, thr) for c in range(states.shape[0])]:
+            done.result()
 
 
 # --- archsim ------------------------------------------------------------------------------------------------
@@ -188,21 +188,14 @@ def main():
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--whole-sweeps", type=int, default=50_000)
     args = ap.parse_args()
-    competitor = None
-    if args.busy:
-        script = f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r})\n" \
-                 f"import bench_gibbs as b, numpy as np\n" \
-                 f"s = np.ones((16, {L * L}), np.int8); t = b.archsim_setup()[1]\nwhile True: b.limit_run(s, 200, t)"
-        competitor = subprocess.Popen([sys.executable, "-c", script])
-        time.sleep(3)
-    try:
+    with busy(args.busy):
         print(f"{L}x{L} periodic grid, 4 neighbours, 2 colours, {numba.get_num_threads()} Numba threads"
-              f"{', one competing process' if args.busy else ''}; updates/s, median (min..max) of {args.repeats}")
+              f"{', one competing process' if args.busy else ''}; updates/s and ratios within each repeat, median (min..max) of {args.repeats}")
         for chains, sweeps in ((1, 400), (16, 100)):
             r = rates(chains, sweeps, args.repeats)
-            med = {k: statistics.median(v) for k, v in r.items()}
             line = "  ".join(f"{k} {spread(v)}" for k, v in r.items())
-            ratios = "  ".join(f"archsim/{k} {med['archsim'] / med[k]:.2f}x" for k in med if k != "archsim")
+            ratios = "  ".join(f"archsim/{k} {spread([a / b for a, b in zip(r['archsim'], r[k])])}x" for k in r
+                               if k != "archsim")
             print(f"  {chains:2d} chain(s): {line}\n              {ratios}")
         with tempfile.TemporaryDirectory() as d:
             w = whole_process(args.whole_sweeps, Path(d))
@@ -211,10 +204,6 @@ def main():
         peak, held = coupling_memory()
         print(f"1024x1024 grid couplings: {held / 2**20:.0f} MiB held (edges, weights, biases, kernel layout), "
               f"{peak / 2**20:.0f} MiB peak while loading")
-    finally:
-        if competitor is not None:
-            competitor.kill()
-            competitor.wait()
 
 
 if __name__ == "__main__":

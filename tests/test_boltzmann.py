@@ -4,6 +4,7 @@ import itertools
 import json
 import subprocess
 import sys
+from unittest import mock
 
 import numba
 import numpy as np
@@ -14,7 +15,8 @@ from hypothesis import strategies as st
 
 from archsim.engine.gibbs import field_range, signed_bits, simulate_boltzmann, simulate_dtm, stage_plan
 from archsim.errors import ConfigError, OverflowError_
-from archsim.kernels import ising, reference
+from archsim.kernels import ising, jit, reference
+from archsim.kernels.jit import threads
 from archsim.report.gibbs import summarize_gibbs
 from archsim.workload import graph
 from archsim.workload.boltzmann import boltzmann_from_data, dtm_from_data
@@ -115,12 +117,14 @@ def test_colouring_is_proper(bm):
 @settings(max_examples=10)
 @given(machine())
 def test_independent_of_thread_count_and_chain_path(bm):
-    numba.set_num_threads(1)
-    one = kernel_run(bm)[:2]
-    numba.set_num_threads(2)
-    two = kernel_run(bm)[:2]
-    for a, b in zip(one, two):
-        np.testing.assert_array_equal(a, b)
+    """One thread; two threads as shipped (small work: the calling thread); two worker threads however small."""
+    runs = []
+    for n, min_ops in ((1, jit.PARALLEL_MIN_OPS), (2, jit.PARALLEL_MIN_OPS), (2, 0)):
+        with threads(n), mock.patch.object(jit, "PARALLEL_MIN_OPS", min_ops):
+            runs.append(kernel_run(bm)[:2])
+    for other in runs[1:]:
+        for a, b in zip(runs[0], other):
+            np.testing.assert_array_equal(a, b)
 
 
 @settings(max_examples=15)

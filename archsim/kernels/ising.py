@@ -12,13 +12,19 @@ narrow as they fit (a smaller working set), so a sweep is one pass over contiguo
 trip count per group.
 Nodes of one colour are independent given the rest, so the order within a colour and the thread count change
 no bit. One chain runs on one thread; many chains run in parallel, each chain's whole stage one piece of work
-(never a fork/join per colour). Clamped nodes are simply absent from the layout."""
+(never a fork/join per colour), handed out dynamically. Clamped nodes are simply absent from the layout."""
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import numpy as np
 
-from .jit import njit, prange
+from .jit import n_chunks, njit
 from .rng import TAG_GIBBS, _G, _S64, mix64
+
+
+# An update (D gathers, two hash rounds, a table test) costs about as much as this many of the dense kernel's
+# multiply-accumulates, the unit of jit.PARALLEL_MIN_OPS (2.6 ns against 0.025 to 0.05 ns on one core)
+UPDATE_OPS = 64
 
 
 class Layout(NamedTuple):
@@ -141,21 +147,23 @@ def _chain(state, chain, node, bias, group_row, group_deg, group_at, colour_grou
             j += 1
 
 
-@njit(parallel=True)
-def _chains(states, node, bias, group_row, group_deg, group_at, colour_group, nbr, w, thr, I_min, seed, rng_bits,
-            sweep0, n_sweeps, burn_in, record_every, out):
-    for c in prange(states.shape[0]):
-        _chain(states[c], c, node, bias, group_row, group_deg, group_at, colour_group, nbr, w, thr, I_min, seed,
-               rng_bits, sweep0, n_sweeps, burn_in, record_every, out[:, c])
-
-
 def run(states, lay, thr, I_min, seed, rng_bits, sweep0, n_sweeps, burn_in, record_every, out):
     """Advance every chain (states: (chains, n) int8, in place) by n_sweeps sweeps from global sweep sweep0,
-    recording into out (records, chains, n). One chain: one thread."""
-    if states.shape[0] == 1:
-        _chain(states[0], 0, *lay, thr, I_min, seed, rng_bits, sweep0, n_sweeps, burn_in, record_every, out[:, 0])
-    else:
-        _chains(states, *lay, thr, I_min, seed, rng_bits, sweep0, n_sweeps, burn_in, record_every, out)
+    recording into out (records, chains, n). Each chain's whole run is one piece of work: on the calling thread
+    when the work is small (jit.n_chunks), else handed out one chain at a time to one worker thread per Numba
+    thread as each finishes its last (a fixed split of the chains waits for the worker that another process
+    slowed down; the kernel releases the GIL)."""
+    chains = states.shape[0]
+    workers = min(chains, n_chunks(chains * n_sweeps * len(lay.node) * UPDATE_OPS))
+    args = lambda c: (states[c], c, *lay, thr, I_min, seed, rng_bits, sweep0, n_sweeps, burn_in, record_every,
+                      out[:, c])
+    if workers == 1:
+        for c in range(chains):
+            _chain(*args(c))
+        return
+    with ThreadPoolExecutor(workers) as pool:
+        for done in [pool.submit(_chain, *args(c)) for c in range(chains)]:
+            done.result()
 
 
 @njit
