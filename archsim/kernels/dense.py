@@ -189,31 +189,38 @@ def _merge(lo, hi, acc_min, acc_max):
 
 
 @njit
-def _narrow(x, w, data_like):
-    """(x, w transposed) as data_like's type, each starting on a cache line, with a zero input appended when n is
-    odd (_block takes inputs two at a time); the transpose goes by square blocks so that both sides stay in
-    cache."""
+def _narrowed(x, w, data_like):
+    """Room for (x, w transposed) as data_like's type, each starting on a cache line, with a zero input appended
+    when n is odd (_block takes inputs two at a time); _narrow fills them."""
+    R, n = x.shape
+    xs, wT = aligned((R, n + n % 2), data_like), aligned((n + n % 2, w.shape[0]), data_like)
+    xs[:, n:] = 0
+    wT[n:] = 0
+    return xs, wT
+
+
+@njit
+def _narrow(x, w, xs, wT, part, parts):
+    """Part `part` of `parts` of the copies: its share of the rows of x, and of the outputs of w (transposed by
+    square blocks, so that both sides stay in cache)."""
     R, n = x.shape
     g = w.shape[0]
-    xs = aligned((R, n + n % 2), data_like)
-    for r in range(R):
+    for r in range(part * R // parts, (part + 1) * R // parts):
         for j in range(n):
             xs[r, j] = x[r, j]
-        xs[r, n:] = 0
-    wT = aligned((n + n % 2, g), data_like)
-    wT[n:] = 0
-    for i0 in range(0, g, 32):
+    i_end = (part + 1) * g // parts
+    for i0 in range(part * g // parts, i_end, 32):
         for j0 in range(0, n, 32):
-            for i in range(i0, min(i0 + 32, g)):
+            for i in range(i0, min(i0 + 32, i_end)):
                 for j in range(j0, min(j0 + 32, n)):
                     wT[j, i] = w[i, j]
-    return xs, wT
 
 
 @njit
 def _tile_serial(x, w, bias, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P, rows,
                  col0, y, acc_min, acc_max, data_like, acc_like):
-    xs, wT = _narrow(x, w, data_like)
+    xs, wT = _narrowed(x, w, data_like)
+    _narrow(x, w, xs, wT, 0, 1)
     scratch = aligned((1, ROW_BLOCK + 2, STRIDE), acc_like)
     lo, hi = _extremes(bias, 1, scratch)
     half, out_max = _limits(table_bits, out_bits)
@@ -226,14 +233,18 @@ def _tile_serial(x, w, bias, kind, table, table_bits, shift, out_bits, rng_bits,
 def _tile_parallel(x, w, bias, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P,
                    rows, col0, y, acc_min, acc_max, data_like, acc_like, row_pieces, out_pieces):
     """One coarse piece per thread: a grid of row_pieces x out_pieces, each with its own scratch; extremes kept
-    per row piece (the output ranges of one row piece are disjoint)."""
-    xs, wT = _narrow(x, w, data_like)
+    per row piece (the output ranges of one row piece are disjoint). Two parallel regions: the copies, then the
+    tile (each worth a millisecond or more: n_chunks)."""
+    pieces = row_pieces * out_pieces
+    xs, wT = _narrowed(x, w, data_like)
+    for c in prange(pieces):
+        _narrow(x, w, xs, wT, c, pieces)
     R, g = xs.shape[0], wT.shape[1]
-    scratch = aligned((row_pieces * out_pieces, ROW_BLOCK + 2, STRIDE), acc_like)
+    scratch = aligned((pieces, ROW_BLOCK + 2, STRIDE), acc_like)
     lo, hi = _extremes(bias, row_pieces, scratch)
     half, out_max = _limits(table_bits, out_bits)
     h_layer = absorb(stream(seed, TAG_PDNN), layer)
-    for c in prange(row_pieces * out_pieces):
+    for c in prange(pieces):
         pr, po = c // out_pieces, c % out_pieces
         _block(xs, wT, bias, kind, table, shift, half, out_max, rng_bits, h_layer, T, P, rows, col0,
                pr * R // row_pieces, (pr + 1) * R // row_pieces, po * g // out_pieces, (po + 1) * g // out_pieces,
