@@ -19,7 +19,7 @@ from pathlib import Path
 import numba
 import numpy as np
 import yaml
-from benchlib import busy
+from benchlib import busy, machine
 
 from archsim.kernels import ising
 from archsim.workload import graph
@@ -122,7 +122,9 @@ def thrml_setup(chains):
 
 # --- measurements -------------------------------------------------------------------------------------------
 def rates(chains, sweeps, repeats):
-    """{name: [updates/s per repeat]}, the contenders alternating within each repeat."""
+    """({name: [updates per wall second, per repeat]}, {name: [updates per CPU second of the process]}), the
+    contenders alternating within each repeat. CPU seconds (all threads) are what other processes' load
+    changes least."""
     lay, thr = archsim_setup()
     start = np.where(np.arange(chains * L * L).reshape(chains, L * L) % 3 == 0, 1, -1).astype(np.int8)
     a, b = start.copy(), start.copy()
@@ -136,13 +138,14 @@ def rates(chains, sweeps, repeats):
         runs["thrml"] = make(sweeps)
     for f in runs.values():
         f()  # compile / warm up
-    times = {k: [] for k in runs}
+    wall, cpu = {k: [] for k in runs}, {k: [] for k in runs}
     for _ in range(repeats):
         for k, f in runs.items():
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             f()
-            times[k].append(chains * L * L * sweeps / (time.perf_counter() - t0))
-    return times
+            wall[k].append(chains * L * L * sweeps / (time.perf_counter() - t0))
+            cpu[k].append(chains * L * L * sweeps / (time.process_time() - c0))
+    return wall, cpu
 
 
 def whole_process(sweeps, tmp):
@@ -191,12 +194,13 @@ def main():
     with busy(args.busy):
         print(f"{L}x{L} periodic grid, 4 neighbours, 2 colours, {numba.get_num_threads()} Numba threads"
               f"{', one competing process' if args.busy else ''}; updates/s and ratios within each repeat, median (min..max) of {args.repeats}")
+        print(f"  {machine()}")
         for chains, sweeps in ((1, 400), (16, 100)):
-            r = rates(chains, sweeps, args.repeats)
-            line = "  ".join(f"{k} {spread(v)}" for k, v in r.items())
-            ratios = "  ".join(f"archsim/{k} {spread([a / b for a, b in zip(r['archsim'], r[k])])}x" for k in r
-                               if k != "archsim")
-            print(f"  {chains:2d} chain(s): {line}\n              {ratios}")
+            for clock, r in zip(("wall", "CPU"), rates(chains, sweeps, args.repeats)):
+                line = "  ".join(f"{k} {spread(v)}" for k, v in r.items())
+                ratios = "  ".join(f"archsim/{k} {spread([a / b for a, b in zip(r['archsim'], r[k])])}x" for k in r
+                                   if k != "archsim")
+                print(f"  {chains:2d} chain(s), per {clock} second: {line}\n              {ratios}")
         with tempfile.TemporaryDirectory() as d:
             w = whole_process(args.whole_sweeps, Path(d))
         print(f"whole process, {args.whole_sweeps} sweeps, 1 chain: "

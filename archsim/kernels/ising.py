@@ -30,19 +30,19 @@ UPDATE_OPS = 64
 class Layout(NamedTuple):
     """Rows grouped by colour (colours in update order), within a colour by degree; a group's rows all have
     the same degree D, so its neighbours and couplings are a dense (rows, D) block (ELL)."""
-    node: np.ndarray     # (U,) uint64: row k updates node[k]
-    bias: np.ndarray     # (U,) int64: h of node[k]
+    node: np.ndarray     # (U,) row k updates node[k]; the type of nbr
+    bias: np.ndarray     # (U,) h of node[k]; the type of w
     group_row: np.ndarray  # (G + 1,) int64: group g holds rows group_row[g]..group_row[g + 1] - 1
     group_deg: np.ndarray  # (G,) int64: their degree D
     group_at: np.ndarray   # (G,) int64: their neighbours are nbr[group_at[g]:][:rows * D], row-major
     colour_group: np.ndarray  # (C + 1,) int64: colour c is groups colour_group[c]..colour_group[c + 1] - 1
     nbr: np.ndarray      # neighbour ids, uint16 when n <= 2**16 (else uint32)
-    w: np.ndarray        # couplings aligned with nbr, int8 or int16 when they fit (else int64)
+    w: np.ndarray        # couplings aligned with nbr, int8 or int16 when they and the biases fit (else int64)
 
 
 def layout(indptr, indices, weights, h, colour_ptr, colour_nodes, wide=False):
     """The layout of the updated nodes (colour_nodes grouped by colour as colour_ptr says) from a CSR graph;
-    `wide`: uint32 neighbours and int64 couplings whatever fits (the types of big graphs, for tests)."""
+    `wide`: uint32 node ids and int64 couplings and biases whatever fits (the types of big graphs, for tests)."""
     colour_nodes = np.asarray(colour_nodes, np.int64)
     deg = (indptr[colour_nodes + 1] - indptr[colour_nodes]).astype(np.int64)
     colour = np.repeat(np.arange(len(colour_ptr) - 1), np.diff(colour_ptr))
@@ -56,14 +56,13 @@ def layout(indptr, indices, weights, h, colour_ptr, colour_nodes, wide=False):
     rowptr = np.zeros(len(nodes) + 1, np.int64)
     np.cumsum(deg, out=rowptr[1:])
     take = np.repeat(indptr[nodes] - rowptr[:-1], deg) + np.arange(rowptr[-1])
-    w = np.asarray(weights)[take]
-    narrow = next(t for t in ((np.int64,) if wide else (np.int8, np.int16, np.int64)) if w.size == 0 or (
-        np.iinfo(t).min <= w.min() and w.max() <= np.iinfo(t).max))
+    w, bias = np.asarray(weights)[take], np.asarray(h, np.int64)[nodes]
+    fits = lambda a, t: a.size == 0 or (np.iinfo(t).min <= a.min() and a.max() <= np.iinfo(t).max)
+    narrow = next(t for t in ((np.int64,) if wide else (np.int8, np.int16, np.int64)) if fits(w, t) and fits(bias, t))
     index = np.uint16 if len(indptr) - 1 <= 1 << 16 and not wide else np.uint32
     colour_group = np.searchsorted(colour[starts], np.arange(len(colour_ptr)), side="left").astype(np.int64)
-    return Layout(nodes.astype(np.uint64), np.asarray(h, np.int64)[nodes], group_row, group_deg,
-                  rowptr[starts].astype(np.int64), colour_group, np.asarray(indices)[take].astype(index),
-                  w.astype(narrow))
+    return Layout(nodes.astype(index), bias.astype(narrow), group_row, group_deg, rowptr[starts].astype(np.int64),
+                  colour_group, np.asarray(indices)[take].astype(index), w.astype(narrow))
 
 
 def field_table(beta, I_min, I_max, rng_bits):
@@ -86,9 +85,9 @@ def _rows(state, lo, hi, e0, D, node, bias, nbr, w, thr, I_min, prefix, shift, u
     The draws do not depend on the state, so they are made first in a loop of their own, which the compiler
     vectorises (u: scratch of at least hi - lo values); then the updates."""
     for k in range(lo, hi):
-        u[k - lo] = np.int64(mix64(mix64(prefix ^ (node[k] + _G)) ^ _G) >> shift)  # draw's last two rounds (node, 0)
+        u[k - lo] = np.int64(mix64(mix64(prefix ^ (np.uint64(node[k]) + _G)) ^ _G) >> shift)  # draw(..., node, 0)
     for k in range(lo, hi):
-        field = bias[k]
+        field = np.int64(bias[k])
         e = e0 + (k - lo) * D
         for d in range(D):
             x = np.uint64(e + d)
