@@ -284,9 +284,11 @@ def dense_tile(x, w, bias, binary, kind, table, table_bits, shift, out_bits, rng
     R, n = x.shape
     g = w.shape[0]
     ops = R * n * g
-    if ops >= NARROW_MIN_OPS:
+    small = ops < NARROW_MIN_OPS
+    if not small:
         xmin, xmax, data, acc = _scan(x, w, bias)
-    if ops < NARROW_MIN_OPS or (binary and (xmin < 0 or xmax > 1)):
+        small = binary and (xmin < 0 or xmax > 1)
+    if small:
         _tile_small(x, w, bias, binary, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P, rows,
                     col0, y, acc_min, acc_max)
         return
