@@ -18,7 +18,8 @@ How it runs at integer-GEMM rate, with the same bits:
   same vector loop as the MAC path; inputs flagged binary that are not 0/1 keep the literal select (the
   plain int64 loop that also serves tiles under NARROW_MIN_OPS).
 - One thread below jit.PARALLEL_MIN_OPS multiply-accumulates; above it, one coarse piece per thread (rows,
-  or outputs when there are few rows), each with its own extremes, merged at the end.
+  or outputs when there are few rows), each with its own extremes, merged at the end: one parallel region
+  per tile, copies included.
 - The RNG chain of a row (seed, tag, layer, item, sample) is absorbed once per row; each neuron absorbs
   only its own index (rng.absorb), which is the same draw as rng.draw.
 """
@@ -200,18 +201,16 @@ def _narrowed(x, w, data_like):
 
 
 @njit
-def _narrow(x, w, xs, wT, part, parts):
-    """Part `part` of `parts` of the copies: its share of the rows of x, and of the outputs of w (transposed by
-    square blocks, so that both sides stay in cache)."""
-    R, n = x.shape
-    g = w.shape[0]
-    for r in range(part * R // parts, (part + 1) * R // parts):
+def _narrow(x, w, xs, wT, r0, r1, i0, i1):
+    """Copy rows [r0, r1) of x and outputs [i0, i1) of w (transposed by square blocks, so that both sides stay in
+    cache)."""
+    n = x.shape[1]
+    for r in range(r0, r1):
         for j in range(n):
             xs[r, j] = x[r, j]
-    i_end = (part + 1) * g // parts
-    for i0 in range(part * g // parts, i_end, 32):
+    for ib in range(i0, i1, 32):
         for j0 in range(0, n, 32):
-            for i in range(i0, min(i0 + 32, i_end)):
+            for i in range(ib, min(ib + 32, i1)):
                 for j in range(j0, min(j0 + 32, n)):
                     wT[j, i] = w[i, j]
 
@@ -220,7 +219,7 @@ def _narrow(x, w, xs, wT, part, parts):
 def _tile_serial(x, w, bias, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P, rows,
                  col0, y, acc_min, acc_max, data_like, acc_like):
     xs, wT = _narrowed(x, w, data_like)
-    _narrow(x, w, xs, wT, 0, 1)
+    _narrow(x, w, xs, wT, 0, x.shape[0], 0, w.shape[0])
     scratch = aligned((1, ROW_BLOCK + 2, STRIDE), acc_like)
     lo, hi = _extremes(bias, 1, scratch)
     half, out_max = _limits(table_bits, out_bits)
@@ -231,24 +230,29 @@ def _tile_serial(x, w, bias, kind, table, table_bits, shift, out_bits, rng_bits,
 
 @njit(parallel=True)
 def _tile_parallel(x, w, bias, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P,
-                   rows, col0, y, acc_min, acc_max, data_like, acc_like, row_pieces, out_pieces):
-    """One coarse piece per thread: a grid of row_pieces x out_pieces, each with its own scratch; extremes kept
-    per row piece (the output ranges of one row piece are disjoint). Two parallel regions: the copies, then the
-    tile (each worth a millisecond or more: n_chunks)."""
-    pieces = row_pieces * out_pieces
+                   rows, col0, y, acc_min, acc_max, data_like, acc_like, pieces, split_rows):
+    """One coarse piece per thread, in one parallel region: a share of the rows (split_rows) or of the outputs,
+    each piece with its own scratch and extremes (merged at the end). The copy that every piece reads (w's when
+    rows are split, x's when outputs are) is made before the region; each piece copies its own share."""
+    R, g = x.shape[0], w.shape[0]
     xs, wT = _narrowed(x, w, data_like)
-    for c in prange(pieces):
-        _narrow(x, w, xs, wT, c, pieces)
-    R, g = xs.shape[0], wT.shape[1]
+    if split_rows:
+        _narrow(x, w, xs, wT, 0, 0, 0, g)
+    else:
+        _narrow(x, w, xs, wT, 0, R, 0, 0)
     scratch = aligned((pieces, ROW_BLOCK + 2, STRIDE), acc_like)
-    lo, hi = _extremes(bias, row_pieces, scratch)
+    lo, hi = _extremes(bias, pieces, scratch)
     half, out_max = _limits(table_bits, out_bits)
     h_layer = absorb(stream(seed, TAG_PDNN), layer)
     for c in prange(pieces):
-        pr, po = c // out_pieces, c % out_pieces
-        _block(xs, wT, bias, kind, table, shift, half, out_max, rng_bits, h_layer, T, P, rows, col0,
-               pr * R // row_pieces, (pr + 1) * R // row_pieces, po * g // out_pieces, (po + 1) * g // out_pieces,
-               y, lo[pr], hi[pr], scratch[c])
+        r0, r1 = (c * R // pieces, (c + 1) * R // pieces) if split_rows else (0, R)
+        i0, i1 = (0, g) if split_rows else (c * g // pieces, (c + 1) * g // pieces)
+        if split_rows:
+            _narrow(x, w, xs, wT, r0, r1, 0, 0)
+        else:
+            _narrow(x, w, xs, wT, 0, 0, i0, i1)
+        _block(xs, wT, bias, kind, table, shift, half, out_max, rng_bits, h_layer, T, P, rows, col0, r0, r1, i0, i1,
+               y, lo[c], hi[c], scratch[c])
     _merge(lo, hi, acc_min, acc_max)
 
 
@@ -297,7 +301,5 @@ def dense_tile(x, w, bias, binary, kind, table, table_bits, shift, out_bits, rng
     pieces = n_chunks(ops)
     if pieces == 1:
         _tile_serial(*args)
-    elif R >= 4 * ROW_BLOCK * pieces:
-        _tile_parallel(*args, pieces, 1)
     else:
-        _tile_parallel(*args, 1, pieces)
+        _tile_parallel(*args, pieces, R >= 4 * ROW_BLOCK * pieces)
