@@ -113,6 +113,7 @@ def main():
     with busy(args.busy):
         t = alternate({**big, "small": small, "small_par": small_par}, args.repeats)
         with threads(1):
+            alternate(big, 1)  # untimed: the idle worker threads of the last parallel region spin a while (on CPU)
             cpu = alternate(big, args.repeats, clock=time.process_time)
     report(t, "")
     print("small tile 8 x 64 x 64 (us per call; ratio: forced parallel region / as shipped)")
