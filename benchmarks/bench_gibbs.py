@@ -1,11 +1,14 @@
 """Gibbs sampling speed (not a test): p-bit updates per second on a 64x64 periodic grid, 4 neighbours, couplings
 +1, no bias, 16-bit draws, 1 chain and 16 chains, compilation excluded. Measured in the same run, in
-alternating repeats (median and min..max): archsim's kernel, the limit script (the simplest Numba loop with
-the same counter RNG, checked bit-exact against archsim here) and thrml (JAX) when it is installed
+alternating repeats (median and min..max): archsim's kernel, the limit script (a plain Numba loop over the
+lattice, neighbours computed, no couplings or biases to load, the same counter RNG with each colour's draws made
+in a loop of their own; checked bit-exact against archsim here) and thrml (JAX) when it is installed
 (pip install 'archsim[bench]'). Then the whole process for 50k sweeps of one chain (`archsim run` against a
 thrml script doing the same), and the memory of a 1024x1024 grid's couplings.
-`--busy` runs one competing Numba-parallel process (benchlib.busy, as the other benchmarks) during the measurements.
-Run: python benchmarks/bench_gibbs.py [--busy] [--repeats N]"""
+`--busy` runs one competing Numba-parallel process (benchlib.busy, as the other benchmarks) during the measurements;
+`--slowdown ROUNDS` measures instead how much slower each contender runs with it than without, in alternating
+rounds, beside a two-thread loop with no data (the bound that fair scheduling sets).
+Run: python benchmarks/bench_gibbs.py [--busy | --slowdown ROUNDS] [--repeats N]"""
 import argparse
 import statistics
 import subprocess
@@ -121,7 +124,7 @@ def thrml_setup(chains):
 
 
 # --- measurements -------------------------------------------------------------------------------------------
-def rates(chains, sweeps, repeats):
+def rates(chains, sweeps, repeats, thrml=True):
     """({name: [updates per wall second, per repeat]}, {name: [updates per CPU second of the process]}), the
     contenders alternating within each repeat. CPU seconds (all threads) are what other processes' load
     changes least."""
@@ -133,7 +136,7 @@ def rates(chains, sweeps, repeats):
     assert np.array_equal(a, b), "the limit script and archsim disagree: not the same RNG or update order"
     runs = {"archsim": lambda: archsim_run(start.copy(), sweeps, lay, thr),
             "limit": lambda: limit_run(start.copy(), sweeps, thr)}
-    make = thrml_setup(chains)
+    make = thrml_setup(chains) if thrml else None
     if make is not None:
         runs["thrml"] = make(sweeps)
     for f in runs.values():
@@ -181,6 +184,41 @@ def coupling_memory(side=1024):
     return peak, held
 
 
+@numba.njit(cache=True, nogil=True)
+def _spin(n):
+    s = 0
+    for i in range(n):
+        s = (s * 6364136223846793005 + i) & 0xFFFFFFFF
+    return s
+
+
+def _two_loops(n=100_000_000):
+    """Seconds for a loop with no data run on two threads at once: perfectly parallel work."""
+    with ThreadPoolExecutor(2) as pool:
+        t0 = time.perf_counter()
+        list(pool.map(_spin, (n, n)))
+        return time.perf_counter() - t0
+
+
+def slowdown(rounds, repeats):
+    """{case: [quiet / busy wall rate, per round]}: each round measures without, then with the competitor, so a
+    drift of other processes' load falls on both. The two-thread loop with no data is the bound that fair
+    scheduling sets (the competitor's two threads take half of two cores)."""
+    _spin(10)
+    out = {}
+    for _ in range(rounds):
+        phases = []
+        for on in (False, True):
+            with busy(on):
+                r = {f"{c} chain(s), {k}": statistics.median(v) for c, sw in ((1, 400), (16, 100))
+                     for k, v in rates(c, sw, repeats, thrml=False)[0].items()}
+                r["two-thread loop, no data (the bound)"] = 1 / statistics.median(_two_loops() for _ in range(repeats))
+            phases.append(r)
+        for k in phases[0]:
+            out.setdefault(k, []).append(phases[0][k] / phases[1][k])
+    return out
+
+
 def spread(xs):
     return f"{statistics.median(xs):.3g} ({min(xs):.3g}..{max(xs):.3g})"
 
@@ -190,7 +228,15 @@ def main():
     ap.add_argument("--busy", action="store_true", help="run one competing Numba-parallel process meanwhile")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--whole-sweeps", type=int, default=50_000)
+    ap.add_argument("--slowdown", type=int, metavar="ROUNDS", default=0,
+                    help="instead: how much slower with the competitor than without, in ROUNDS alternating rounds")
     args = ap.parse_args()
+    if args.slowdown:
+        print(f"wall-time slowdown with one competing process (quiet / busy within each round), median (min..max) "
+              f"of {args.slowdown} rounds\n  {machine()}")
+        for k, v in slowdown(args.slowdown, args.repeats).items():
+            print(f"  {k:40s} {spread(v)}x")
+        return
     with busy(args.busy):
         print(f"{L}x{L} periodic grid, 4 neighbours, 2 colours, {numba.get_num_threads()} Numba threads"
               f"{', one competing process' if args.busy else ''}; updates/s and ratios within each repeat, median (min..max) of {args.repeats}")
