@@ -239,7 +239,8 @@ def main():
         return
     with busy(args.busy):
         print(f"{L}x{L} periodic grid, 4 neighbours, 2 colours, {numba.get_num_threads()} Numba threads"
-              f"{', one competing process' if args.busy else ''}; updates/s and ratios within each repeat, median (min..max) of {args.repeats}")
+              f"{', one competing process' if args.busy else ''}; updates/s and ratios within each repeat, "
+              f"median (min..max) of {args.repeats}")
         print(f"  {machine()}")
         for chains, sweeps in ((1, 400), (16, 100)):
             for clock, r in zip(("wall", "CPU"), rates(chains, sweeps, args.repeats)):

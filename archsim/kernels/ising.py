@@ -57,8 +57,8 @@ def layout(indptr, indices, weights, h, colour_ptr, colour_nodes, wide=False):
     np.cumsum(deg, out=rowptr[1:])
     take = np.repeat(indptr[nodes] - rowptr[:-1], deg) + np.arange(rowptr[-1])
     w, bias = np.asarray(weights)[take], np.asarray(h, np.int64)[nodes]
-    fits = lambda a, t: a.size == 0 or (np.iinfo(t).min <= a.min() and a.max() <= np.iinfo(t).max)
-    narrow = next(t for t in ((np.int64,) if wide else (np.int8, np.int16, np.int64)) if fits(w, t) and fits(bias, t))
+    narrow = next(t for t in ((np.int64,) if wide else (np.int8, np.int16, np.int64)) if all(
+        a.size == 0 or (np.iinfo(t).min <= a.min() and a.max() <= np.iinfo(t).max) for a in (w, bias)))
     index = np.uint16 if len(indptr) - 1 <= 1 << 16 and not wide else np.uint32
     colour_group = np.searchsorted(colour[starts], np.arange(len(colour_ptr)), side="left").astype(np.int64)
     return Layout(nodes.astype(index), bias.astype(narrow), group_row, group_deg, rowptr[starts].astype(np.int64),
@@ -154,14 +154,16 @@ def run(states, lay, thr, I_min, seed, rng_bits, sweep0, n_sweeps, burn_in, reco
     slowed down; the kernel releases the GIL)."""
     chains = states.shape[0]
     workers = min(chains, n_chunks(chains * n_sweeps * len(lay.node) * UPDATE_OPS))
-    args = lambda c: (states[c], c, *lay, thr, I_min, seed, rng_bits, sweep0, n_sweeps, burn_in, record_every,
-                      out[:, c])
+
+    def one(c):
+        _chain(states[c], c, *lay, thr, I_min, seed, rng_bits, sweep0, n_sweeps, burn_in, record_every, out[:, c])
+
     if workers == 1:
         for c in range(chains):
-            _chain(*args(c))
+            one(c)
         return
     with ThreadPoolExecutor(workers) as pool:
-        for done in [pool.submit(_chain, *args(c)) for c in range(chains)]:
+        for done in [pool.submit(one, c) for c in range(chains)]:
             done.result()
 
 

@@ -56,7 +56,6 @@ def threads(n):
         numba.set_num_threads(before)
 
 
-
 prange = numba.prange
 
 CACHE_LINE_BYTES = 64
