@@ -1,11 +1,14 @@
 """Gibbs sampling speed (not a test): p-bit updates per second on a 64x64 periodic grid, 4 neighbours, couplings
 +1, no bias, 16-bit draws, 1 chain and 16 chains, compilation excluded. Measured in the same run, in
-alternating repeats (median and min..max): archsim's kernel, the limit script (the simplest Numba loop with
-the same counter RNG, checked bit-exact against archsim here) and thrml (JAX) when it is installed
+alternating repeats (median and min..max): archsim's kernel, the limit script (a plain Numba loop over the
+lattice, neighbours computed, no couplings or biases to load, the same counter RNG with each colour's draws made
+in a loop of their own; checked bit-exact against archsim here) and thrml (JAX) when it is installed
 (pip install 'archsim[bench]'). Then the whole process for 50k sweeps of one chain (`archsim run` against a
 thrml script doing the same), and the memory of a 1024x1024 grid's couplings.
-`--busy` runs one competing process (the limit script on 16 chains, all threads) during the measurements.
-Run: python benchmarks/bench_gibbs.py [--busy] [--repeats N]"""
+`--busy` runs one competing Numba-parallel process (benchlib.busy, as the other benchmarks) during the measurements;
+`--slowdown ROUNDS` measures instead how much slower each contender runs with it than without, in alternating
+rounds, beside a two-thread loop with no data (the bound that fair scheduling sets).
+Run: python benchmarks/bench_gibbs.py [--busy | --slowdown ROUNDS] [--repeats N]"""
 import argparse
 import statistics
 import subprocess
@@ -13,11 +16,13 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numba
 import numpy as np
 import yaml
+from benchlib import busy, machine
 
 from archsim.kernels import ising
 from archsim.workload import graph
@@ -36,33 +41,41 @@ def _mix(z):
     return z ^ (z >> np.uint64(31))
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def limit_chain(s, chain, sweeps, thr):
+    """Per colour: the draws of its L*L/2 nodes in a loop of their own (they do not depend on the state, and the
+    compiler vectorises that loop), then the updates in row order. Drawing inside the update loop instead (the
+    obvious loop) is 1.25x slower, so it would not be a limit."""
     shift = np.uint64(64 - RNG_BITS)
+    half = L // 2
+    u = np.empty(L * half, np.int64)
     for sweep in range(sweeps):
         p = _mix(_mix(_mix(_mix(np.uint64(SEED) ^ G) ^ (np.uint64(2) + G)) ^ (np.uint64(chain) + G))
                  ^ (np.uint64(sweep) + G))
         for colour in range(2):
+            for t in range(L * half):  # the t-th node of the colour, in row order
+                r = t // half
+                u[t] = np.int64(_mix(_mix(p ^ (np.uint64(r * L + 2 * (t % half) + (r + colour) % 2) + G)) ^ G)
+                                >> shift)
+            t = 0
             for r in range(L):
                 up, down = (r - 1 if r > 0 else L - 1) * L, (r + 1 if r < L - 1 else 0) * L
                 for c in range((r + colour) % 2, L, 2):
                     left, right = c - 1 if c > 0 else L - 1, c + 1 if c < L - 1 else 0
                     f = s[up + c] + s[down + c] + s[r * L + left] + s[r * L + right]
-                    g = _mix(_mix(p ^ (np.uint64(r * L + c) + G)) ^ G)
-                    s[r * L + c] = 1 if np.int64(g >> shift) < thr[f + 4] else -1
-
-
-@numba.njit(cache=True, parallel=True)
-def limit_chains(states, sweeps, thr):
-    for c in numba.prange(states.shape[0]):
-        limit_chain(states[c], c, sweeps, thr)
+                    s[r * L + c] = 1 if u[t] < thr[f + 4] else -1
+                    t += 1
 
 
 def limit_run(states, sweeps, thr):
+    """Chains handed out one at a time to one worker thread per Numba thread, as archsim does (a fixed split of
+    the chains, Numba's prange, waits for the worker that another process slowed down)."""
     if states.shape[0] == 1:
         limit_chain(states[0], 0, sweeps, thr)
-    else:
-        limit_chains(states, sweeps, thr)
+        return
+    with ThreadPoolExecutor(numba.get_num_threads()) as pool:
+        for done in [pool.submit(limit_chain, states[c], c, sweeps, thr) for c in range(states.shape[0])]:
+            done.result()
 
 
 # --- archsim ------------------------------------------------------------------------------------------------
@@ -111,8 +124,10 @@ def thrml_setup(chains):
 
 
 # --- measurements -------------------------------------------------------------------------------------------
-def rates(chains, sweeps, repeats):
-    """{name: [updates/s per repeat]}, the contenders alternating within each repeat."""
+def rates(chains, sweeps, repeats, thrml=True):
+    """({name: [updates per wall second, per repeat]}, {name: [updates per CPU second of the process]}), the
+    contenders alternating within each repeat. CPU seconds (all threads) are what other processes' load
+    changes least."""
     lay, thr = archsim_setup()
     start = np.where(np.arange(chains * L * L).reshape(chains, L * L) % 3 == 0, 1, -1).astype(np.int8)
     a, b = start.copy(), start.copy()
@@ -121,18 +136,19 @@ def rates(chains, sweeps, repeats):
     assert np.array_equal(a, b), "the limit script and archsim disagree: not the same RNG or update order"
     runs = {"archsim": lambda: archsim_run(start.copy(), sweeps, lay, thr),
             "limit": lambda: limit_run(start.copy(), sweeps, thr)}
-    make = thrml_setup(chains)
+    make = thrml_setup(chains) if thrml else None
     if make is not None:
         runs["thrml"] = make(sweeps)
     for f in runs.values():
         f()  # compile / warm up
-    times = {k: [] for k in runs}
+    wall, cpu = {k: [] for k in runs}, {k: [] for k in runs}
     for _ in range(repeats):
         for k, f in runs.items():
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             f()
-            times[k].append(chains * L * L * sweeps / (time.perf_counter() - t0))
-    return times
+            wall[k].append(chains * L * L * sweeps / (time.perf_counter() - t0))
+            cpu[k].append(chains * L * L * sweeps / (time.process_time() - c0))
+    return wall, cpu
 
 
 def whole_process(sweeps, tmp):
@@ -168,6 +184,41 @@ def coupling_memory(side=1024):
     return peak, held
 
 
+@numba.njit(cache=True, nogil=True)
+def _spin(n):
+    s = 0
+    for i in range(n):
+        s = (s * 6364136223846793005 + i) & 0xFFFFFFFF
+    return s
+
+
+def _two_loops(n=100_000_000):
+    """Seconds for a loop with no data run on two threads at once: perfectly parallel work."""
+    with ThreadPoolExecutor(2) as pool:
+        t0 = time.perf_counter()
+        list(pool.map(_spin, (n, n)))
+        return time.perf_counter() - t0
+
+
+def slowdown(rounds, repeats):
+    """{case: [quiet / busy wall rate, per round]}: each round measures without, then with the competitor, so a
+    drift of other processes' load falls on both. The two-thread loop with no data is the bound that fair
+    scheduling sets (the competitor's two threads take half of two cores)."""
+    _spin(10)
+    out = {}
+    for _ in range(rounds):
+        phases = []
+        for on in (False, True):
+            with busy(on):
+                r = {f"{c} chain(s), {k}": statistics.median(v) for c, sw in ((1, 400), (16, 100))
+                     for k, v in rates(c, sw, repeats, thrml=False)[0].items()}
+                r["two-thread loop, no data (the bound)"] = 1 / statistics.median(_two_loops() for _ in range(repeats))
+            phases.append(r)
+        for k in phases[0]:
+            out.setdefault(k, []).append(phases[0][k] / phases[1][k])
+    return out
+
+
 def spread(xs):
     return f"{statistics.median(xs):.3g} ({min(xs):.3g}..{max(xs):.3g})"
 
@@ -177,23 +228,26 @@ def main():
     ap.add_argument("--busy", action="store_true", help="run one competing Numba-parallel process meanwhile")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--whole-sweeps", type=int, default=50_000)
+    ap.add_argument("--slowdown", type=int, metavar="ROUNDS", default=0,
+                    help="instead: how much slower with the competitor than without, in ROUNDS alternating rounds")
     args = ap.parse_args()
-    competitor = None
-    if args.busy:
-        script = f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r})\n" \
-                 f"import bench_gibbs as b, numpy as np\n" \
-                 f"s = np.ones((16, {L * L}), np.int8); t = b.archsim_setup()[1]\nwhile True: b.limit_run(s, 200, t)"
-        competitor = subprocess.Popen([sys.executable, "-c", script])
-        time.sleep(3)
-    try:
+    if args.slowdown:
+        print(f"wall-time slowdown with one competing process (quiet / busy within each round), median (min..max) "
+              f"of {args.slowdown} rounds\n  {machine()}")
+        for k, v in slowdown(args.slowdown, args.repeats).items():
+            print(f"  {k:40s} {spread(v)}x")
+        return
+    with busy(args.busy):
         print(f"{L}x{L} periodic grid, 4 neighbours, 2 colours, {numba.get_num_threads()} Numba threads"
-              f"{', one competing process' if args.busy else ''}; updates/s, median (min..max) of {args.repeats}")
+              f"{', one competing process' if args.busy else ''}; updates/s and ratios within each repeat, "
+              f"median (min..max) of {args.repeats}")
+        print(f"  {machine()}")
         for chains, sweeps in ((1, 400), (16, 100)):
-            r = rates(chains, sweeps, args.repeats)
-            med = {k: statistics.median(v) for k, v in r.items()}
-            line = "  ".join(f"{k} {spread(v)}" for k, v in r.items())
-            ratios = "  ".join(f"archsim/{k} {med['archsim'] / med[k]:.2f}x" for k in med if k != "archsim")
-            print(f"  {chains:2d} chain(s): {line}\n              {ratios}")
+            for clock, r in zip(("wall", "CPU"), rates(chains, sweeps, args.repeats)):
+                line = "  ".join(f"{k} {spread(v)}" for k, v in r.items())
+                ratios = "  ".join(f"archsim/{k} {spread([a / b for a, b in zip(r['archsim'], r[k])])}x" for k in r
+                                   if k != "archsim")
+                print(f"  {chains:2d} chain(s), per {clock} second: {line}\n              {ratios}")
         with tempfile.TemporaryDirectory() as d:
             w = whole_process(args.whole_sweeps, Path(d))
         print(f"whole process, {args.whole_sweeps} sweeps, 1 chain: "
@@ -201,10 +255,6 @@ def main():
         peak, held = coupling_memory()
         print(f"1024x1024 grid couplings: {held / 2**20:.0f} MiB held (edges, weights, biases, kernel layout), "
               f"{peak / 2**20:.0f} MiB peak while loading")
-    finally:
-        if competitor is not None:
-            competitor.kill()
-            competitor.wait()
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import numba
 import numpy as np
@@ -19,7 +20,8 @@ from archsim.engine.stepped import stepped_gibbs_cycles
 from archsim.errors import ArchsimError, ConfigError, OverflowError_
 from archsim.hw.accelerator import Accelerator
 from archsim.hw.timing import flow_shop
-from archsim.kernels import ising, reference
+from archsim.kernels import ising, jit, reference
+from archsim.kernels.jit import threads
 from archsim.ledger import Ledger
 from archsim.report.run import summarize
 from archsim.workload import graph
@@ -123,12 +125,14 @@ def test_colouring_is_proper(bm):
 @settings(max_examples=10)
 @given(machine())
 def test_independent_of_thread_count_and_chain_path(bm):
-    numba.set_num_threads(1)
-    one = kernel_run(bm)[:2]
-    numba.set_num_threads(2)
-    two = kernel_run(bm)[:2]
-    for a, b in zip(one, two):
-        np.testing.assert_array_equal(a, b)
+    """One thread; two threads as shipped (small work: the calling thread); two worker threads however small."""
+    runs = []
+    for n, min_ops in ((1, jit.PARALLEL_MIN_OPS), (2, jit.PARALLEL_MIN_OPS), (2, 0)):
+        with threads(n), mock.patch.object(jit, "PARALLEL_MIN_OPS", min_ops):
+            runs.append(kernel_run(bm)[:2])
+    for other in runs[1:]:
+        for a, b in zip(runs[0], other):
+            np.testing.assert_array_equal(a, b)
 
 
 @settings(max_examples=15)

@@ -10,24 +10,28 @@ How it runs at integer-GEMM rate, with the same bits:
   kept in int32 when a static bound proves that no running sum of the tile can leave int32:
   |running sum of output i| <= |bias_i| + max|x| * sum_j |w_ij|. Otherwise int64, as before.
 - The running extremes the engine checks against the accumulator width stay exact: they are taken across
-  a block of ROW_BLOCK rows and OUT_BLOCK outputs at once (vector min/max over outputs, one store per block
-  of rows), not with a branch per term.
+  a block of ROW_BLOCK rows, two inputs and OUT_BLOCK outputs at once (vector min/max over outputs, one
+  store of the sums per two inputs), not with a branch per term.
+- The narrowed copies and the block's sums start on cache lines, and the sums' rows are not 4 KiB apart:
+  misaligned or aliasing rows made the same loop run at half speed, depending on where NumPy put them.
 - 1-bit inputs (the accumulate path) select weights: w & -x = w * x for x in {0, 1}, so they run through the
   same vector loop as the MAC path; inputs flagged binary that are not 0/1 keep the literal select (the
   plain int64 loop that also serves tiles under NARROW_MIN_OPS).
 - One thread below jit.PARALLEL_MIN_OPS multiply-accumulates; above it, one coarse piece per thread (rows,
-  or outputs when there are few rows), each with its own extremes, merged at the end.
+  or outputs when there are few rows), each with its own extremes, merged at the end: one parallel region
+  per tile, copies included.
 - The RNG chain of a row (seed, tag, layer, item, sample) is absorbed once per row; each neuron absorbs
   only its own index (rng.absorb), which is the same draw as rng.draw.
 """
 import numpy as np
 
-from .jit import n_chunks, njit, prange
+from .jit import aligned, n_chunks, njit, prange
 from .rng import TAG_PDNN, absorb, finish, stream
 from .tables import LINEAR, PBIT, QUANTIZED
 
-ROW_BLOCK = 8      # rows sharing each weight load, written out in _block (8 x OUT_BLOCK int32 sums: 16 KiB, L1)
-OUT_BLOCK = 512    # outputs per block: its weights (n x 512 narrow ints) stay in L2 while the rows pass
+ROW_BLOCK = 4      # rows sharing each weight load, written out in _block (4 x OUT_BLOCK int32 sums: 16 KiB, L1)
+OUT_BLOCK = 1024   # outputs per block: its weights (n x 1024 narrow ints) stay in L2 while the rows pass
+STRIDE = OUT_BLOCK + 16  # scratch row length: rows 4 KiB apart would alias in the store-to-load forwarding
 NARROW_MIN_OPS = 1 << 14  # below this, the plain int64 loop: narrowing (copies, a scan) would cost more
 _INT8 = (-(1 << 7), (1 << 7) - 1)
 _INT16 = (-(1 << 15), (1 << 15) - 1)
@@ -60,18 +64,29 @@ def _bound(w, bias, x_abs):
     return bound
 
 
-def _types(x, w, bias):
-    """(data dtype, accumulator dtype) for one tile: the narrowest exact choice."""
+@njit
+def _scan(x, w, bias):
+    """(x's min, x's max, data type code, accumulator type code) in one call: codes index _DATA and _ACC."""
     xmin, xmax = _extent(x)
     wmin, wmax = _extent(w)
     lo, hi = min(xmin, wmin), max(xmax, wmax)
     if _INT8[0] <= lo and hi <= _INT8[1]:
-        data = np.int8
+        data = 0
     elif _INT16[0] <= lo and hi <= _INT16[1]:
-        data = np.int16
+        data = 1
     else:
-        return np.int64, np.int64
-    return data, (np.int32 if _bound(w, bias, max(-xmin, xmax)) <= _INT32_MAX else np.int64)
+        return xmin, xmax, 2, 1
+    return xmin, xmax, data, 0 if _bound(w, bias, max(-xmin, xmax)) <= _INT32_MAX else 1
+
+
+_DATA = (np.int8, np.int16, np.int64)
+_ACC = (np.int32, np.int64)
+
+
+def _types(x, w, bias):
+    """(data dtype, accumulator dtype) for one tile: the narrowest exact choice."""
+    _, _, data, acc = _scan(x, w, bias)
+    return _DATA[data], _ACC[acc]
 
 
 @njit
@@ -114,44 +129,45 @@ def _limits(table_bits, out_bits):
 
 @njit
 def _block(xs, wT, bias, kind, table, shift, half, out_max, rng_bits, h_layer, T, P, rows, col0,
-           r0, r1, i0, i1, y, lo, hi):
-    """Rows [r0, r1) x outputs [i0, i1) of the tile: sums in lo's type, extremes into lo/hi, activations into y.
-    A short last row block repeats its last row: the same sums, so the same extremes. The sums live in one
-    array of constant shape so that the compiler sees its rows apart and vectorises over outputs."""
+           r0, r1, i0, i1, y, lo, hi, scratch):
+    """Rows [r0, r1) x outputs [i0, i1) of the tile: sums in scratch's type, extremes into lo/hi, activations
+    into y. Two inputs per step (xs and wT have an even number of inputs; a padding input adds 0, which moves
+    no running sum). A short last row block repeats its last row: the same sums, so the same extremes.
+    scratch (ROW_BLOCK + 2, STRIDE), 64-byte aligned: the sums of ROW_BLOCK rows, then the block's extremes;
+    its rows are separate arrays of constant shape, so that the compiler sees them apart and vectorises over
+    outputs. Each intermediate sum is cast to the accumulator type, or the compiler would widen to int64."""
     n = xs.shape[1]
-    acc = np.empty((ROW_BLOCK, OUT_BLOCK), lo.dtype)
-    a0, a1, a2, a3, a4, a5, a6, a7 = acc[0], acc[1], acc[2], acc[3], acc[4], acc[5], acc[6], acc[7]
+    cast = scratch.dtype.type
+    a0, a1, a2, a3 = scratch[0], scratch[1], scratch[2], scratch[3]
+    lb, hb = scratch[ROW_BLOCK], scratch[ROW_BLOCK + 1]
     for ib in range(i0, i1, OUT_BLOCK):
         ie = min(ib + OUT_BLOCK, i1)
         gb = ie - ib
-        lb, hb, bb = lo[ib:ie], hi[ib:ie], bias[ib:ie]
+        lb[:gb] = lo[ib:ie]
+        hb[:gb] = hi[ib:ie]
+        bb = bias[ib:ie]
         for rb in range(r0, r1, ROW_BLOCK):
-            last = r1 - 1
-            q1, q2, q3, q4 = min(rb + 1, last), min(rb + 2, last), min(rb + 3, last), min(rb + 4, last)
-            q5, q6, q7 = min(rb + 5, last), min(rb + 6, last), min(rb + 7, last)
+            q1, q2, q3 = min(rb + 1, r1 - 1), min(rb + 2, r1 - 1), min(rb + 3, r1 - 1)
             for k in range(ROW_BLOCK):
-                acc[k, :gb] = bb
-            for j in range(n):
+                scratch[k, :gb] = bb
+            for j in range(0, n, 2):
                 x0, x1, x2, x3 = xs[rb, j], xs[q1, j], xs[q2, j], xs[q3, j]
-                x4, x5, x6, x7 = xs[q4, j], xs[q5, j], xs[q6, j], xs[q7, j]
-                wj = wT[j, ib:ie]
+                z0, z1, z2, z3 = xs[rb, j + 1], xs[q1, j + 1], xs[q2, j + 1], xs[q3, j + 1]
+                wj, wk = wT[j, ib:ie], wT[j + 1, ib:ie]
                 for i in range(gb):
-                    v = wj[i]
-                    a0[i] += v * x0
-                    a1[i] += v * x1
-                    a2[i] += v * x2
-                    a3[i] += v * x3
-                    a4[i] += v * x4
-                    a5[i] += v * x5
-                    a6[i] += v * x6
-                    a7[i] += v * x7
-                    s0, s1, s2, s3, s4, s5, s6, s7 = a0[i], a1[i], a2[i], a3[i], a4[i], a5[i], a6[i], a7[i]
-                    lb[i] = min(lb[i], min(min(min(s0, s1), min(s2, s3)), min(min(s4, s5), min(s6, s7))))
-                    hb[i] = max(hb[i], max(max(max(s0, s1), max(s2, s3)), max(max(s4, s5), max(s6, s7))))
+                    v, u = wj[i], wk[i]
+                    s0, s1, s2, s3 = cast(a0[i] + v * x0), cast(a1[i] + v * x1), cast(a2[i] + v * x2), \
+                        cast(a3[i] + v * x3)
+                    t0, t1, t2, t3 = cast(s0 + u * z0), cast(s1 + u * z1), cast(s2 + u * z2), cast(s3 + u * z3)
+                    a0[i], a1[i], a2[i], a3[i] = t0, t1, t2, t3
+                    lb[i] = min(lb[i], min(min(min(s0, s1), min(s2, s3)), min(min(t0, t1), min(t2, t3))))
+                    hb[i] = max(hb[i], max(max(max(s0, s1), max(s2, s3)), max(max(t0, t1), max(t2, t3))))
             for k in range(min(ROW_BLOCK, r1 - rb)):
                 row = rows[rb + k]
-                _activate_row(acc[k, :gb], y, rb + k, ib, kind, table, shift, half, out_max, rng_bits,
+                _activate_row(scratch[k, :gb], y, rb + k, ib, kind, table, shift, half, out_max, rng_bits,
                               _row_stream(h_layer, row, T, P), (col0 + ib) * P + row % P, P)
+        lo[ib:ie] = lb[:gb]
+        hi[ib:ie] = hb[:gb]
 
 
 @njit
@@ -174,29 +190,69 @@ def _merge(lo, hi, acc_min, acc_max):
 
 
 @njit
-def _tile_serial(xs, wT, bias, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P, rows,
-                 col0, y, acc_min, acc_max, acc_like):
-    lo, hi = _extremes(bias, 1, acc_like)
+def _narrowed(x, w, data_like):
+    """Room for (x, w transposed) as data_like's type, each starting on a cache line, with a zero input appended
+    when n is odd (_block takes inputs two at a time); _narrow fills them."""
+    R, n = x.shape
+    xs, wT = aligned((R, n + n % 2), data_like), aligned((n + n % 2, w.shape[0]), data_like)
+    xs[:, n:] = 0
+    wT[n:] = 0
+    return xs, wT
+
+
+@njit
+def _narrow(x, w, xs, wT, r0, r1, i0, i1):
+    """Copy rows [r0, r1) of x and outputs [i0, i1) of w (transposed by square blocks, so that both sides stay in
+    cache)."""
+    n = x.shape[1]
+    for r in range(r0, r1):
+        for j in range(n):
+            xs[r, j] = x[r, j]
+    for ib in range(i0, i1, 32):
+        for j0 in range(0, n, 32):
+            for i in range(ib, min(ib + 32, i1)):
+                for j in range(j0, min(j0 + 32, n)):
+                    wT[j, i] = w[i, j]
+
+
+@njit
+def _tile_serial(x, w, bias, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P, rows,
+                 col0, y, acc_min, acc_max, data_like, acc_like):
+    xs, wT = _narrowed(x, w, data_like)
+    _narrow(x, w, xs, wT, 0, x.shape[0], 0, w.shape[0])
+    scratch = aligned((1, ROW_BLOCK + 2, STRIDE), acc_like)
+    lo, hi = _extremes(bias, 1, scratch)
     half, out_max = _limits(table_bits, out_bits)
     _block(xs, wT, bias, kind, table, shift, half, out_max, rng_bits, absorb(stream(seed, TAG_PDNN), layer),
-           T, P, rows, col0, 0, xs.shape[0], 0, wT.shape[1], y, lo[0], hi[0])
+           T, P, rows, col0, 0, xs.shape[0], 0, wT.shape[1], y, lo[0], hi[0], scratch[0])
     _merge(lo, hi, acc_min, acc_max)
 
 
 @njit(parallel=True)
-def _tile_parallel(xs, wT, bias, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P,
-                   rows, col0, y, acc_min, acc_max, acc_like, row_pieces, out_pieces):
-    """One coarse piece per thread: a grid of row_pieces x out_pieces; extremes kept per row piece (the output
-    ranges of one row piece are disjoint)."""
-    R, g = xs.shape[0], wT.shape[1]
-    lo, hi = _extremes(bias, row_pieces, acc_like)
+def _tile_parallel(x, w, bias, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P,
+                   rows, col0, y, acc_min, acc_max, data_like, acc_like, pieces, split_rows):
+    """One coarse piece per thread, in one parallel region: a share of the rows (split_rows) or of the outputs,
+    each piece with its own scratch and extremes (merged at the end). The copy that every piece reads (w's when
+    rows are split, x's when outputs are) is made before the region; each piece copies its own share."""
+    R, g = x.shape[0], w.shape[0]
+    xs, wT = _narrowed(x, w, data_like)
+    if split_rows:
+        _narrow(x, w, xs, wT, 0, 0, 0, g)
+    else:
+        _narrow(x, w, xs, wT, 0, R, 0, 0)
+    scratch = aligned((pieces, ROW_BLOCK + 2, STRIDE), acc_like)
+    lo, hi = _extremes(bias, pieces, scratch)
     half, out_max = _limits(table_bits, out_bits)
     h_layer = absorb(stream(seed, TAG_PDNN), layer)
-    for c in prange(row_pieces * out_pieces):
-        pr, po = c // out_pieces, c % out_pieces
-        _block(xs, wT, bias, kind, table, shift, half, out_max, rng_bits, h_layer, T, P, rows, col0,
-               pr * R // row_pieces, (pr + 1) * R // row_pieces, po * g // out_pieces, (po + 1) * g // out_pieces,
-               y, lo[pr], hi[pr])
+    for c in prange(pieces):
+        r0, r1 = (c * R // pieces, (c + 1) * R // pieces) if split_rows else (0, R)
+        i0, i1 = (0, g) if split_rows else (c * g // pieces, (c + 1) * g // pieces)
+        if split_rows:
+            _narrow(x, w, xs, wT, r0, r1, 0, 0)
+        else:
+            _narrow(x, w, xs, wT, 0, 0, i0, i1)
+        _block(xs, wT, bias, kind, table, shift, half, out_max, rng_bits, h_layer, T, P, rows, col0, r0, r1, i0, i1,
+               y, lo[c], hi[c], scratch[c])
     _merge(lo, hi, acc_min, acc_max)
 
 
@@ -224,11 +280,6 @@ def _tile_small(x, w, bias, select, kind, table, table_bits, shift, out_bits, rn
                       col0 * P + rows[r] % P, P)
 
 
-def _not_0_or_1(x):
-    xmin, xmax = _extent(x)
-    return xmin < 0 or xmax > 1
-
-
 def dense_tile(x, w, bias, binary, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P, rows,
                col0, y, acc_min, acc_max):
     """y[r, i] = act(bias[i] + sum_j w[i, j] * x[r, j]) for x's rows (global indices `rows`) and outputs
@@ -237,19 +288,18 @@ def dense_tile(x, w, bias, binary, kind, table, table_bits, shift, out_bits, rng
     R, n = x.shape
     g = w.shape[0]
     ops = R * n * g
-    if ops < NARROW_MIN_OPS or (binary and _not_0_or_1(x)):
+    small = ops < NARROW_MIN_OPS
+    if not small:
+        xmin, xmax, data, acc = _scan(x, w, bias)
+        small = binary and (xmin < 0 or xmax > 1)
+    if small:
         _tile_small(x, w, bias, binary, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P, rows,
                     col0, y, acc_min, acc_max)
         return
-    data, acc_t = _types(x, w, bias)
-    xs = np.ascontiguousarray(x, dtype=data)
-    wT = np.ascontiguousarray(w.astype(data, copy=False).T)  # narrow first: the strided transpose moves fewer bytes
-    args = (xs, wT, bias, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P, rows, col0,
-            y, acc_min, acc_max, np.empty(0, acc_t))
+    args = (x, w, bias, kind, table, table_bits, shift, out_bits, rng_bits, seed, layer, T, P, rows, col0,
+            y, acc_min, acc_max, np.empty(0, _DATA[data]), np.empty(0, _ACC[acc]))
     pieces = n_chunks(ops)
     if pieces == 1:
         _tile_serial(*args)
-    elif R >= 4 * ROW_BLOCK * pieces:
-        _tile_parallel(*args, pieces, 1)
     else:
-        _tile_parallel(*args, 1, pieces)
+        _tile_parallel(*args, pieces, R >= 4 * ROW_BLOCK * pieces)
