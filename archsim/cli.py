@@ -73,25 +73,16 @@ def _run_topology(args, argv):
 
 
 def _run_gibbs(args, argv, kind):
-    from . import load_arch
-    from .config.loader import read_yaml
+    from . import load_arch, load_workload
     from . import simulate
     from .report.run import write_run
-    from .workload.boltzmann import boltzmann_from_data, dtm_from_data
-    from .workload.loader import check_gibbs_budget
-    if args.samples is not None:
-        raise ConfigError(args.workload, [f"--samples sets T of a p-DNN; a {kind} workload sets sweeps instead"])
     if args.trace is not None:
         raise ConfigError(args.workload, [f"--trace: traces are recorded for p-DNN workloads only, this is a "
                                           f"{kind} workload; drop --trace"])
     arch = load_arch(args.arch)
-    data = read_yaml(args.workload)
     _note_first_compile("ising")
-    if args.seed is not None:
-        data["seed"] = args.seed
-    check_gibbs_budget(data, args.workload)
+    work = load_workload(args.workload, samples=args.samples, seed=args.seed)
     from tqdm import tqdm
-    work = boltzmann_from_data(data, args.workload) if kind == "boltzmann" else dtm_from_data(data, args.workload)
     stages = [work] if kind == "boltzmann" else work.stages
     total = sum(bm.spec.sweeps * bm.spec.chains * int((~bm.clamped).sum()) for bm in stages)
     with tqdm(total=total, desc="p-bit updates", unit="upd", unit_scale=True,
@@ -110,13 +101,12 @@ def _run_gibbs(args, argv, kind):
 
 def _run(args, argv):
     from . import load_arch, load_workload
-    from .config.loader import read_yaml
     from .report.outdir import output_folder
+    from .workload.loader import workload_kind
     args.out = output_folder(args.out, args.force, "run", args.workload)
     if args.trace and Path(args.trace).exists() and not args.force:
         raise ArchsimError(f"--trace {args.trace}: exists already; give a new file or pass --force to overwrite it")
-    kind = "topology" if str(args.workload).lower().endswith(".csv") else \
-        read_yaml(args.workload).get("kind") if args.workload != "default" else "pdnn"
+    kind = workload_kind(args.workload)
     if args.mapping and kind in ("topology", "boltzmann", "dtm"):
         raise ArchsimError(f"--mapping {args.mapping}: mapping files map p-DNN workloads; {args.workload} is a "
                            f"{kind} workload")
@@ -188,7 +178,7 @@ def _export_scalesim(args, argv):
         (fmt, rows), skipped = read_topology(args.workload), []
     else:
         from . import load_workload
-        fmt, rows, skipped = rows_from_workload(load_workload(args.workload).spec)
+        fmt, rows, skipped = rows_from_workload(load_workload(args.workload, kinds=("pdnn",)).spec)
     n = write_topology(fmt, rows, args.out)
     print(f"archsim export scalesim: {n} {fmt} rows of {args.workload} -> {args.out} (run SCALE-Sim with -i {fmt})")
     if skipped:

@@ -26,7 +26,7 @@ def _cli(args, argv):
         raise ArchsimError(f"--budget {args.budget}: allowed: an integer >= 1")
     args.out = output_folder(args.out, args.force, "map", args.workload)
     arch = load_arch(args.arch)
-    workload = load_workload(args.workload)
+    workload = load_workload(args.workload, kinds=("pdnn",))
     names, results = map_workload(arch, workload, args.objective, args.budget, args.seed)
     if not results:
         raise ArchsimError(f"{args.workload}: no dense or conv2d layer to map")

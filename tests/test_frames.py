@@ -7,11 +7,14 @@ import time
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 import pytest
+import yaml
 
-from archsim import load_arch, load_workload, simulate
+from archsim import ArchsimError, load_arch, load_workload, simulate
 from archsim.energy.analytic import compare
 from archsim.report.frames import busy, utilisation
+from archsim.workload.loader import workload_from_data
 
 matplotlib.use("Agg")
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,3 +63,31 @@ def test_design_comparison_example_runs(tmp_path):
     assert p.returncode == 0, p.stderr
     assert "design comparison:" in p.stdout and time.perf_counter() - t0 < 60
     assert (tmp_path / "breakdown.png").stat().st_size > 0 and (tmp_path / "timeline.png").stat().st_size > 0
+
+
+def test_gibbs_layers_are_stages_against_the_graph():
+    """A DTM run's layers(): one row per stage; its states traffic and updates from the graph alone (each
+    updated node reads its neighbours' spins and writes its own once per sweep and chain), its energy the
+    energy table's."""
+    data = dict(yaml.safe_load((ROOT / "workloads/dtm-chain.yaml").read_text()), sweeps=3, chains=2)
+    r = simulate(load_arch(), workload_from_data(data, "dtm-chain, 3 sweeps x 2 chains"), "timing")
+    layers = r.layers()
+    assert list(layers.layer) == [0, 1, 2, 3] and set(layers.type) == {"gibbs"}
+    n = 16 * 16
+    edges = r.workload.stages[0].edges
+    degree = np.bincount(edges.ravel(), minlength=n)
+    free = np.ones(n, bool)
+    for k, row in layers.iterrows():
+        if k > 0:
+            free[data["condition_nodes"]] = False
+        reps = data["sweeps"] * data["chains"]
+        assert row.nodes == n and row.updated_nodes == free.sum()
+        assert row.act_mem_read_bits == reps * degree[free].sum()      # 1-bit spins
+        assert row.act_mem_write_bits == row.updates == reps * free.sum()
+        assert row.fan_in_max == degree[free].max() and row.colour_blocks >= 2
+    assert layers.energy_pj.sum() == pytest.approx(r.energy().energy_pj.sum())
+    assert layers.cycles.sum() <= r.cycles
+    ax = r.plot_breakdown()
+    assert len(ax.patches) > 0 and ax.get_xlabel() == "stage"
+    with pytest.raises(ArchsimError, match="records no trace"):
+        r.plot_timeline(None)

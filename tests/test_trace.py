@@ -16,7 +16,9 @@ from archsim.trace.dram import ddr4, jedec_cycles
 from archsim.trace.export import export
 from archsim.trace.reader import read_chunks
 from archsim.trace.replay import replay
-from archsim.trace.writer import TraceWriter
+from archsim.trace.writer import TraceWriter, meta_path
+from archsim.mapping.loopnest import Mapping
+from archsim.mapping.mapfile import LayerMap
 from helpers import arch, pdnn
 
 
@@ -54,7 +56,7 @@ def test_trace_is_written_in_chunks(tmp_path):
     """The writer holds at most chunk_rows records: the file grows while records are added."""
     writer = TraceWriter(tmp_path / "t.csv", chunk_rows=7)
     for i in range(20):
-        writer.add(0, i, "load", i, i + 1, 0, 0, "weight_mem", "read", 0, i, 64, 1, 1, 1)
+        writer.add(0, i, "load", i, i + 1, 0, 0, "weight_mem", "read", 0, i, 64, 1, 1, 1, 1)
         assert len(writer.rows) < 7
     assert len((tmp_path / "t.csv").read_text().splitlines()) == 1 + 14
     writer.close({"arch": {}, "cycles": 0})
@@ -191,19 +193,23 @@ def check_ddr4_schedule(cmds, d):
 
 
 def word_bursts(path, component, burst_bytes):
-    """The oracle for the burst stream: every word of every repeat, its byte address cut to a burst, runs of
-    the same (op, burst) collapsed."""
+    """The oracle for the burst stream: every word of every repeat (repeat k from address + k x stride) and, for a
+    compute phase's read, of each of its `rows` units' copies (words / rows words each), its byte address cut
+    to a burst, runs of the same (op, burst) collapsed."""
     from archsim.trace.reader import read_meta
     level = next(lv for lv in read_meta(path)["arch"]["levels"] if lv["name"] == component)
     word_bytes = level["word_bits"] // 8
     out = []
     for chunk in read_chunks(path):
         for r in chunk[chunk.component == component].itertuples(index=False):
+            n = r.rows if (r.phase, r.action) == ("compute", "read") else 1
             for k in range(r.repeat):
-                for w in range(r.words):
-                    item = (r.action == "write", (r.address + k * r.words + w) * word_bytes // burst_bytes * burst_bytes)
-                    if not out or out[-1] != item:
-                        out.append(item)
+                for _ in range(n):
+                    for w in range(r.words // n):
+                        byte = (r.address + k * r.stride + w) * word_bytes
+                        item = (r.action == "write", byte // burst_bytes * burst_bytes)
+                        if not out or out[-1] != item:
+                            out.append(item)
     return out
 
 
@@ -281,7 +287,8 @@ def test_bad_traces_name_file_and_line(tmp_path):
     (tmp_path / "t.csv").write_text("\n".join(bad) + "\n")
     with pytest.raises(ConfigError, match=r"line 2, column 'component': 'l3_cache'"):
         replay(tmp_path / "t.csv", load_arch())
-    bad = lines[:2] + [lines[2].rsplit(",", 1)[0] + ",x"] + lines[3:]
+    head, _, stride = lines[2].rsplit(",", 2)  # the repeat column, then stride
+    bad = lines[:2] + [f"{head},x,{stride}"] + lines[3:]
     (tmp_path / "t.csv").write_text("\n".join(bad) + "\n")
     with pytest.raises(ConfigError, match=r"line 3, column 'repeat'"):
         replay(tmp_path / "t.csv", load_arch())
@@ -317,9 +324,96 @@ def test_export_of_a_huge_record_is_refused_before_writing(tmp_path):
     simulate(load_arch(), load_workload(), "timing", trace=str(tmp_path / "t.csv"))
     meta = json.loads(meta_path(tmp_path / "t.csv").read_text())
     writer = TraceWriter(tmp_path / "huge.csv")
-    writer.add(0, 0, "load", 0, 10, 0, 0, "weight_mem", "read", 0, 0, 64, 1 << 40, 1, 1)
+    writer.add(0, 0, "load", 0, 10, 0, 0, "weight_mem", "read", 0, 0, 64, 1 << 40, 1, 1, 1 << 40)
     writer.close({k: v for k, v in meta.items() if k != "records"})
     t0 = time.perf_counter()
     with pytest.raises(ArchsimError, match="export limit"):
         export(tmp_path / "huge.csv", tmp_path / "out.trace", "ramulator2")
     assert time.perf_counter() - t0 < 5 and not (tmp_path / "out.trace").exists() and MAX_BURSTS < 1 << 40
+
+
+# --- The activation address stream against the tiles and the activation layout ------------------------------
+def _chunked_run(path):
+    """A dense layer whose fan-in (4096 1-bit inputs: 64-word rows) runs in 4 chunks of 1024 inputs (two 64-byte
+    bursts) on 16 units (two tiles of 16 of the 32 16-bit outputs: 4 of the 8-word output rows), T = 3 samples
+    (consecutive rows), 2 items; partial sums (accumulator-wide) between the chunks."""
+    a = arch(**{"levels[weight_buf].capacity": "256Kib", "levels[weight_mem].capacity": "128KiB"})
+    w = pdnn([{"type": "dense", "outputs": 32, "weight_bits": 4, "activation": "linear", "output_bits": 16}],
+             n_in=4096, T=3, batch=2)
+    keep = simulate(a, w, "functional").plan.layers[0].layer_map.keep
+    m = Mapping(((), (("M", 2), ("C", 4)), (), (("T", 3), ("C", 1024))), {"M": 16})
+    return a, simulate(a, w, "timing", mapping={0: LayerMap(0, keep, m, "chunks")}, trace=str(path))
+
+
+def layout_bursts(a, result, burst_bytes):
+    """The act_mem burst stream from each tile's box (samples s0..s1, fan-in chunk c0..c1, outputs o0..o1) and
+    the activation layout alone: the level split in two halves (layer l reads half l % 2, writes the other), one
+    row per sample at a pitch of whole words (inputs n x 1 bit, outputs m x 16 bits, partial sums m x the
+    accumulator width), each value at its index's bit offset in its row. Per tile: every sample's chunk read by
+    each of its units (each its own copy), then (after the first chunk) the partial sums read back, then the
+    outputs (last chunk) or partial sums written; bit ranges cut to bursts, runs collapsed."""
+    act = a.level("act_mem")
+    wb, acc = act.word_bits, max(16, a.synapse.accumulator_bits)
+    half_bits = act.capacity // wb // 2 * wb
+    pitch = lambda values, bits: -(-values * bits // wb) * wb  # noqa: E731  a row's bits, whole words
+    out = []
+
+    def touch(write, lo_bit, hi_bit):
+        for b in range(lo_bit // 8 // burst_bytes, (hi_bit - 1) // 8 // burst_bytes + 1):
+            if not out or out[-1] != (write, b * burst_bytes):
+                out.append((write, b * burst_bytes))
+
+    for _, lp, tiles in result.plan.passes():
+        n, m = lp.n, lp.m
+        rin, rout = (lp.index % 2) * half_bits, ((lp.index + 1) % 2) * half_bits
+        for t in tiles:
+            assert t.p0 == 0 and t.positions == 1 and len(t.reps) == 1  # the case: dense, one residency kind
+            final = t.c1 == n
+            for s in range(t.s0, t.s1):
+                row = rin + s * pitch(n, 1)
+                for _ in range(t.units):
+                    touch(False, row + t.c0, row + t.c1)
+            if t.c0 > 0:
+                for s in range(t.s0, t.s1):
+                    row = rout + s * pitch(m, acc)
+                    touch(False, row + t.o0 * acc, row + t.o1 * acc)
+            bits = 16 if final else acc
+            for s in range(t.s0, t.s1):
+                row = rout + s * pitch(m, bits)
+                touch(True, row + t.o0 * bits, row + t.o1 * bits)
+    return out
+
+
+def test_activation_bursts_follow_the_tiles_and_the_layout(tmp_path):
+    a, result = _chunked_run(tmp_path / "t.csv")
+    tiles = [t for _, _, ts in result.plan.passes() for t in ts]
+    assert {(t.c1 - t.c0, t.units) for t in tiles} == {(1024, 16)} and len(tiles) == 2 * 2 * 4
+    d = ddr4()
+    expected = layout_bursts(a, result, d.burst_bytes)
+    n = export(tmp_path / "t.csv", tmp_path / "r.trace", "ramulator2", component="act_mem")
+    assert ramulator2_parse(tmp_path / "r.trace") == expected and n == len(expected)
+    assert word_bursts(tmp_path / "t.csv", "act_mem", d.burst_bytes) == expected
+    export(tmp_path / "t.csv", tmp_path / "d.cmds", "drampower", component="act_mem")
+    cmds = drampower_parse(tmp_path / "d.cmds", d.ranks, d.bank_groups * d.banks_per_group, d.burst_bytes)
+    assert check_ddr4_schedule(cmds, d) == []
+
+
+def test_a_format_1_trace_reads_with_repeats_back_to_back(tmp_path):
+    """A trace written before `stride` (format 1: no column, no format in its metadata) still reads, replays
+    and exports, each repeat after the last."""
+    import json
+    a, result = _chunked_run(tmp_path / "t.csv")
+    frame = pd.read_csv(tmp_path / "t.csv")
+    frame.drop(columns="stride").to_csv(tmp_path / "old.csv", index=False)
+    meta = json.loads(meta_path(tmp_path / "t.csv").read_text())
+    meta_path(tmp_path / "old.csv").write_text(json.dumps({k: v for k, v in meta.items() if k != "format"}))
+    old = pd.concat(read_chunks(tmp_path / "old.csv"), ignore_index=True)
+    assert (old.stride == frame.words).all()
+    summary, counts, _ = replay(tmp_path / "old.csv", a)
+    assert summary["cycles"] == result.cycles
+    pd.testing.assert_frame_equal(counts, replay(tmp_path / "t.csv", a)[1])
+    export(tmp_path / "old.csv", tmp_path / "r.trace", "ramulator2", component="act_mem")
+    assert ramulator2_parse(tmp_path / "r.trace") == word_bursts(tmp_path / "old.csv", "act_mem", 64)
+    meta_path(tmp_path / "old.csv").write_text(json.dumps(dict(meta, format=3)))
+    with pytest.raises(ConfigError, match="format: 3; allowed: 1, 2"):
+        replay(tmp_path / "old.csv", a)

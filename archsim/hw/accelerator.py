@@ -116,15 +116,17 @@ class Accelerator:
             tile.c0 * lp.ba_in // act.spec.word_bits  # the word holding the chunk's first input bit
         out_address = self._act_region(act, (layer + 1) % 2) + first * act.words(lp.m * lp.ba_out) + \
             tile.o0 * lp.ba_out // act.spec.word_bits  # the word holding the tile's first output bit
+        part_address = self._act_region(act, (layer + 1) % 2) + first * act.words(lp.m * pbits) + \
+            tile.o0 * pbits // act.spec.word_bits  # partial sums: rows of m accumulator-wide values
         for rep in tile.reps:
             n = rep.count
             # the input stream: each reader's copy of the chunk (every copy occupies the banks), then the partial
             # sums read back, a second stream after the first
             stream = act.read(layer, INPUTS, readers * chunk * lp.ba_in, in_words, repeat=n, rows=readers,
-                              copies=readers, address=in_address) - latency
+                              copies=readers, address=in_address, stride=act.words(lp.n * lp.ba_in)) - latency
             if rep.readback:
                 stream += act.read(layer, OUTPUTS, g * pbits, act.words(g * pbits), repeat=n,
-                                   address=out_address) - latency
+                                   address=part_address, stride=act.words(lp.m * pbits)) - latency
             if registers is not None:
                 row = chunk * lp.bw + (lp.bias_bits if rep.row_start else 0)
                 registers.read(layer, WEIGHTS, g * row, registers.words(row, g), repeat=n, rows=g)
@@ -133,9 +135,10 @@ class Accelerator:
                 rng = self.rng.draw(layer, g, repeat=n) if lp.stochastic else 0
                 neuron = self.neuron.fire(layer, n * g)
                 write = act.write(layer, OUTPUTS, g * lp.ba_out, act.words(g * lp.ba_out), repeat=n,
-                                  address=out_address)
+                                  address=out_address, stride=act.words(lp.m * lp.ba_out))
             elif rep.drain == PARTIAL:
-                write = act.write(layer, OUTPUTS, g * pbits, act.words(g * pbits), repeat=n, address=out_address)
+                write = act.write(layer, OUTPUTS, g * pbits, act.words(g * pbits), repeat=n, address=part_address,
+                                  stride=act.words(lp.m * pbits))
             cycles += n * sample_cycles(latency, stream, acc, rng, neuron, write)
         return cycles
 
@@ -147,7 +150,8 @@ class Accelerator:
         outputs = lp.P * lp.m
         in_bits, out_bits = outputs * window * lp.ba_in, outputs * lp.ba_out
         read = act.read(lp.index, INPUTS, in_bits, act.words(in_bits), repeat=tile.samples,
-                        address=self._act_region(act, lp.index % 2))
+                        address=self._act_region(act, lp.index % 2),
+                        stride=act.words(lp.in_shape[0] * lp.in_shape[1] * lp.in_shape[2] * lp.ba_in))
         self.pool_unit.reduce(lp.index, tile.samples * outputs * (window - 1))
         write = act.write(lp.index, OUTPUTS, out_bits, act.words(out_bits), repeat=tile.samples,
                           address=self._act_region(act, (lp.index + 1) % 2))

@@ -23,12 +23,13 @@ class Memory:
         """The bank holding word `address` (word-interleaved)."""
         return address % self.spec.banks
 
-    def _access(self, layer, operand, action, bits, words, repeat, address, rows, copies):
+    def _access(self, layer, operand, action, bits, words, repeat, address, rows, copies, stride):
         bits_action, words_action = self._actions[action]
         self.ledger.add(layer, self.name, bits_action, repeat * bits, operand)
         self.ledger.add(layer, self.name, words_action, repeat * words, operand)
         if self.pending is not None:
-            self.pending.append((self.name, action, self.bank(address), address, bits, words, rows, repeat))
+            self.pending.append((self.name, action, self.bank(address), address, bits, words, rows, repeat,
+                                 words if stride is None else stride))
         return self.cycles(action, words, address, copies)
 
     def cycles(self, action, words, address=0, copies=1):
@@ -42,16 +43,17 @@ class Memory:
                                                 s.occupancy_cycles)
         return self._cycles[key]
 
-    def read(self, layer, operand, bits, words, repeat=1, address=0, rows=1, copies=1):
-        """Count `repeat` read transactions of `bits` bits of `operand` in `words` words from word `address` on;
-        return the cycles of one. copies: units each reading the same words // copies words (their own copy of
-        one row; every copy occupies the banks)."""
-        return self._access(layer, operand, READ, bits, words, repeat, address, rows, copies)
+    def read(self, layer, operand, bits, words, repeat=1, address=0, rows=1, copies=1, stride=None):
+        """Count `repeat` read transactions of `bits` bits of `operand` in `words` words from word `address` on
+        (repeat k from address + k x stride; stride default: words, back to back); return the cycles of one.
+        copies: units each reading the same words // copies words (their own copy of one row; every copy
+        occupies the banks)."""
+        return self._access(layer, operand, READ, bits, words, repeat, address, rows, copies, stride)
 
-    def write(self, layer, operand, bits, words, repeat=1, address=0, rows=1):
+    def write(self, layer, operand, bits, words, repeat=1, address=0, rows=1, stride=None):
         """Count `repeat` write transactions of `bits` bits of `operand` in `words` words from word `address`
-        on; return the cycles of one."""
-        return self._access(layer, operand, WRITE, bits, words, repeat, address, rows, 1)
+        on (repeat k from address + k x stride; default: words); return the cycles of one."""
+        return self._access(layer, operand, WRITE, bits, words, repeat, address, rows, 1, stride)
 
 
 def assign_ports(levels, needs):

@@ -8,6 +8,7 @@ the intervals the weight-memory port is held and the compute phases those the da
 SimPy resources of the timing model)."""
 import pandas as pd
 
+from ..errors import ArchsimError
 from ..energy.table import energy_frame
 from .run import plan_frame
 
@@ -27,8 +28,9 @@ def energy(result):
 
 def layers(result):
     """One row per layer: the plan (shapes, fan-in, loop order, why) with energy_pj and the memory traffic
-    bits of every memory level (e.g. weight_mem_read_bits, act_mem_write_bits) of the layer."""
-    plan = plan_frame(result.plan)
+    bits of every memory level (e.g. weight_mem_read_bits, act_mem_write_bits) of the layer. A Boltzmann or
+    DTM run has one row per stage (its ledger layer): see gibbs_stages."""
+    plan = gibbs_stages(result) if result.kind != "pdnn" else plan_frame(result.plan)
     e = energy(result).groupby("layer").energy_pj.sum().rename("energy_pj")
     c = counts(result)
     c = c[c.component.isin([lv.name for lv in result.arch.levels]) & c.action.str.endswith("_bits")]
@@ -38,6 +40,24 @@ def layers(result):
                                                                             right_index=True, how="left")
     return out.fillna({col: 0 for col in ["energy_pj", *traffic.columns]}).astype(
         {col: "int64" for col in traffic.columns})
+
+
+def gibbs_stages(result):
+    """One row per stage of a Boltzmann (one stage) or DTM run: its nodes, the updated (unclamped) ones, its
+    colour blocks and the rounds of synapse units they take per sweep, the updated nodes' fan-in, coupling
+    bits, sweeps x chains, whether the couplings stay in the innermost coupling level (and why), its cycles and
+    p-bit updates."""
+    rows = []
+    for k, (bm, sp, info) in enumerate(zip(result.plan.machines, result.plan.stages, result.stages)):
+        deg = info["degrees"]
+        rows.append({"layer": k, "stage": bm.spec.name, "type": sp.lp.type, "nodes": bm.n,
+                     "updated_nodes": len(deg), "colour_blocks": info["colouring"].n_colours,
+                     "rounds_per_sweep": sum(len(r) for r in sp.rounds),
+                     "fan_in_max": int(deg.max(initial=0)), "fan_in_mean": float(deg.mean()) if len(deg) else 0.0,
+                     "coupling_bits": info["coupling_bits"], "sweeps": info["sweeps"], "chains": info["chains"],
+                     "couplings_stationary": info["stationary"], "reason": info["reason"],
+                     "cycles": info["cycles"], "updates": info["updates"]})
+    return pd.DataFrame(rows)
 
 
 def levels(result):
@@ -71,21 +91,25 @@ def utilisation(trace, cycles):
 
 
 def plot_breakdown(result, ax=None):
-    """Energy per layer, stacked by component (pJ). Returns the matplotlib Axes."""
+    """Energy per layer (per stage for a Gibbs run), stacked by component (pJ). Returns the matplotlib Axes."""
     import matplotlib.pyplot as plt
     table = energy(result).pivot_table(index="layer", columns="component", values="energy_pj", aggfunc="sum")
     table = table.loc[:, table.sum() > 0]
     ax = ax or plt.subplots(figsize=(7, 4))[1]
     table.plot.bar(stacked=True, ax=ax)
-    ax.set_xlabel("layer")
+    ax.set_xlabel("layer" if result.kind == "pdnn" else "stage")
     ax.set_ylabel("energy (pJ)")
     ax.set_title(f"{result.workload.spec.name} on {result.arch.name}")
     return ax
 
 
 def plot_timeline(result, trace, ax=None):
-    """Busy intervals of the weight port and the datapath over the run's cycles. Returns the Axes."""
+    """Busy intervals of the weight port and the datapath over the run's cycles, from the run's trace (p-DNN
+    timing runs; a Boltzmann or DTM run records none: its cycles per stage are in layers()). Returns the Axes."""
     import matplotlib.pyplot as plt
+    if result.kind != "pdnn":
+        raise ArchsimError(f"plot_timeline: a {result.kind} run records no trace (simulate() takes trace= for "
+                           f"p-DNN workloads only); its cycles per stage are in layers()")
     frame = busy(trace)
     ax = ax or plt.subplots(figsize=(9, 3))[1]
     names = list(RESOURCES.values())

@@ -7,7 +7,7 @@ from pyarrow import ArrowException
 from ..config.loader import arch_from_data
 from ..errors import ConfigError
 from ..inputs import read_json, regular_file
-from .records import ACTIONS, COLUMNS, COMPONENTS, INT_COLUMNS, PHASES
+from .records import ACTIONS, ADDED, COLUMNS, COMPONENTS, FORMAT, INT_COLUMNS, PHASES
 from .writer import meta_path
 
 
@@ -27,11 +27,19 @@ def read_meta(path):
     cycles = meta.get("cycles")
     if isinstance(cycles, bool) or not isinstance(cycles, int) or not 0 <= cycles <= MAX_COUNT:
         raise ConfigError(file, [f"cycles: {cycles!r}; allowed: an integer in [0, 2**53]"])
+    fmt = meta.get("format", 1)
+    if isinstance(fmt, bool) or fmt not in range(1, FORMAT + 1):
+        raise ConfigError(file, [f"format: {fmt!r}; allowed: " + ", ".join(map(str, range(1, FORMAT + 1)))
+                                 + " (a newer archsim wrote this trace?)"])
     arch = arch_from_data(meta["arch"], f"{file} (recorded architecture)")
     return {**meta, "arch": arch.model_dump(mode="json")}
 
 
 def _validate(path, frame, first_line):
+    """A chunk checked, its integer columns as int64; a column a format-1 trace lacks takes its ADDED value."""
+    for col, like in ADDED.items():
+        if col not in frame.columns and like in frame.columns:
+            frame[col] = frame[like]
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
         raise ConfigError(path, [f"missing column(s) {missing}; a trace has {COLUMNS}"])

@@ -18,12 +18,13 @@ from ..config.schema import INPUTS, OUTPUTS, WEIGHTS
 from ..ledger import COLUMNS
 from ..hw.timing import Pipeline, ceil_div, transfer_cycles
 from .reader import read_chunks, read_meta
+from .records import copies
 
 
 def _duration(spec, phase, action, address, words, rows):
     latency = spec.read_latency_cycles if action == "read" else spec.write_latency_cycles
-    copies = rows if (phase, action) == ("compute", "read") else 1
-    return transfer_cycles(((address, words // copies, copies),), latency, spec.banks, spec.occupancy_cycles)
+    n = copies(phase, action, rows)
+    return transfer_cycles(((address, words // n, n),), latency, spec.banks, spec.occupancy_cycles)
 
 
 def _operand(phase, action):

@@ -1,10 +1,10 @@
 """A chunked trace writer: records are buffered and flushed every `chunk_rows` rows as a Parquet row group
 (pyarrow) or appended to a CSV, so a long run never holds its trace in memory. A sidecar FILE.meta.json holds
-the resolved architecture and the run's cycles (what replay needs)."""
+the resolved architecture, the run's cycles (what replay needs) and the trace format (records.FORMAT)."""
 import json
 from pathlib import Path
 
-from .records import COLUMNS
+from .records import COLUMNS, FORMAT
 
 
 def meta_path(path):
@@ -46,4 +46,4 @@ class TraceWriter:
         self.flush()
         if self._parquet is not None:
             self._parquet.close()
-        meta_path(self.path).write_text(json.dumps({**meta, "records": self.n_rows}, indent=2) + "\n")
+        meta_path(self.path).write_text(json.dumps({**meta, "records": self.n_rows, "format": FORMAT}, indent=2) + "\n")

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config.loader import read_yaml, validate
-from ..errors import ConfigError
+from ..errors import ArchsimError, ConfigError
 from ..inputs import check_integers, check_memory, load_npz
 from ..kernels.reference import draw
 from .schema import Conv2d, Dense, Pdnn, layer_shapes, weight_shape
@@ -144,30 +144,72 @@ def workload_from_spec(spec, path, base=None, before_arrays=None):
     return Workload(spec=spec, weights=weights, biases=biases, inputs=inputs, path=str(path), labels=labels)
 
 
+KINDS = ("pdnn", "boltzmann", "dtm")  # the `kind` of a workload file; a SCALE-Sim topology (.csv) has none
+TOPOLOGY = "topology"
+
+
+def _unknown_kind(path, kind):
+    return ConfigError(path, [f"kind: unknown workload kind {kind!r}; allowed: "
+                              + ", ".join(repr(k) for k in KINDS)])
+
+
 def pdnn_spec(data, path="<workload>") -> Pdnn:
     """Validate a p-DNN workload given as a dict (as read from YAML)."""
     kind = data.get("kind")
     if kind != "pdnn":
-        raise ConfigError(path, [f"kind: unknown workload kind {kind!r}; allowed: 'pdnn', 'boltzmann', 'dtm'"])
+        raise _unknown_kind(path, kind)
     return validate(Pdnn, data, path)
 
 
-def workload_from_data(data, path="<workload>", base=None, before_arrays=None) -> Workload:
-    """Validate a workload given as a dict (as read from YAML) and load its arrays; files named in it are
-    relative to `base` (default: the folder of `path`)."""
-    return workload_from_spec(pdnn_spec(data, path), path, base, before_arrays)
+def workload_from_data(data, path="<workload>", base=None, before_arrays=None):
+    """Validate a workload given as a dict (as read from YAML) and load its arrays, whatever its `kind`: a p-DNN
+    Workload, a BoltzmannWorkload or a DtmWorkload (after check_gibbs_budget). Files named in it are relative to
+    `base` (default: the folder of `path`). `before_arrays(spec, items)`: see workload_from_spec (p-DNN only)."""
+    kind = data.get("kind")
+    if kind == "pdnn":
+        return workload_from_spec(pdnn_spec(data, path), path, base, before_arrays)
+    if kind not in KINDS:
+        raise _unknown_kind(path, kind)
+    if before_arrays is not None:
+        raise ArchsimError(f"{path}: before_arrays checks a p-DNN's arrays; this is a {kind} workload")
+    from .boltzmann import boltzmann_from_data, dtm_from_data
+    check_gibbs_budget(data, path, base)
+    return (boltzmann_from_data if kind == "boltzmann" else dtm_from_data)(data, path, base)
 
 
 def resolve_workload_path(path):
     return default_workload_path() if str(path) == DEFAULT_WORKLOAD else path
 
 
-def load_workload(path=DEFAULT_WORKLOAD, samples=None, seed=None, before_arrays=None) -> Workload:
-    """Load and validate a workload file ('default' for the packaged one); samples/seed override the file;
-    `before_arrays(spec, items)` runs before any weight or input is made (workload_from_spec)."""
+def workload_kind(path):
+    """The kind of the workload at `path` ('default' is the packaged p-DNN): one of KINDS from the file's `kind`
+    field (an unknown one refused, named), or 'topology' for a SCALE-Sim topology (.csv)."""
+    if str(path).lower().endswith(".csv"):
+        return TOPOLOGY
+    path = resolve_workload_path(path)
+    kind = read_yaml(path).get("kind")
+    if kind not in KINDS:
+        raise _unknown_kind(path, kind)
+    return kind
+
+
+def load_workload(path=DEFAULT_WORKLOAD, samples=None, seed=None, before_arrays=None, kinds=KINDS):
+    """Load and validate a workload file ('default' for the packaged one) of any kind (see workload_from_data);
+    `seed` overrides the file's; `samples` (T) overrides a p-DNN's, a Boltzmann/DTM workload sets sweeps
+    instead; `before_arrays(spec, items)` (p-DNN only) runs before any weight or input is made; `kinds`: the
+    kinds the caller takes (another is refused, named)."""
+    if str(path).lower().endswith(".csv"):
+        raise ConfigError(path, ["a SCALE-Sim topology runs one network per row: load it with "
+                                 "archsim.workload.topology.topology_workloads"])
     path = resolve_workload_path(path)
     data = read_yaml(path)
+    kind = data.get("kind")
+    if kind in KINDS and kind not in kinds:
+        raise ConfigError(path, [f"kind: {kind!r} workloads are not taken here; allowed: "
+                                 + ", ".join(repr(k) for k in kinds)])
     if samples is not None:
+        if kind in KINDS and kind != "pdnn":
+            raise ConfigError(path, [f"samples: sets T of a p-DNN; a {kind} workload sets sweeps instead"])
         data["samples"] = samples
     if seed is not None:
         data["seed"] = seed
