@@ -228,3 +228,23 @@ def test_readme_memory_hierarchy_commands_run(tmp_path):
     sweep = pd.read_csv(tmp_path / "3" / "results.csv").sort_values("point")
     assert sweep["cycles"].is_monotonic_increasing and sweep["energy_pj.dram"].iloc[-1] > sweep["energy_pj.dram"].iloc[0]
     assert json.loads((tmp_path / "2" / "summary.json").read_text())["departures_explained"]
+
+
+def test_a_single_weight_level_is_the_weights_home_read_every_sample():
+    """With one level holding weights (the innermost, weights only), there is nothing to fill it from: it is the
+    weights' home and the synapses read it for every sample (n x bw bits per output and sample), not a register
+    file filled by a transfer."""
+    T, n, m, bw = 3, 16, 8, 4
+    w = pdnn([{"type": "dense", "outputs": m, "weight_bits": bw, "activation": "pbit"}], n_in=n, T=T)
+    data = copy.deepcopy(DEFAULT_ARCH)
+    data["levels"] = [lv for lv in data["levels"] if lv["name"] in ("act_mem", "weight_buf")]
+    for lv in data["levels"]:
+        if lv["name"] == "weight_buf":
+            lv["holds"] = ["weights"]
+    a = arch_from_data(data)
+    result = simulate(a, w, "timing")
+    reads = dict(((c, act, op), v) for (lay, c, act, op), v in result.ledger.items())
+    assert reads[("weight_buf", "read_bits", "weights")] == T * m * n * bw
+    assert not any(c == "weight_buf" and act.startswith("write") for c, act, _ in reads)
+    assert result.cycles == simulate(a, w, "functional").cycles == stepped_cycles(a, result.plan)
+    summarize(result)  # the eps_EO comparison names the single weight level as eps_wM's memory

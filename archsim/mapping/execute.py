@@ -91,10 +91,12 @@ def tile_count(mapping, op=None):
 
 def weight_path(levels):
     """(the weights' hops as (parent, child) level indices, child None for the feed; True when the innermost
-    level is the synapses' weight registers, read during compute without a transfer)."""
+    level is the synapses' weight registers, read during compute without a transfer: a weights-only innermost
+    level with another weight level to fill it. A single weight level is the weights' home, which the synapses
+    read directly.)"""
     holders = [i for i, lv in enumerate(levels) if WEIGHTS in lv.holds]
     last = len(levels) - 1
-    registers = holders[-1] == last and not (levels[last].holds & ACTIVATIONS)
+    registers = len(holders) > 1 and holders[-1] == last and not (levels[last].holds & ACTIVATIONS)
     hops = list(zip(holders, holders[1:])) + ([] if registers else [(holders[-1], None)])
     return hops, registers
 
