@@ -17,6 +17,7 @@ import numpy as np
 from .. import ops
 from ..hw.memory import READ, WRITE, assign_ports
 from ..ops.base import words as _words
+from . import colour_block
 
 
 class _Transfer:
@@ -263,19 +264,17 @@ def _coupling_memory(arch):
 
 def _round_work(arch, bm, memory, nodes, stationary):
     """(load, compute) makers of one round: the coupling rows read from the coupling memory when they are not
-    stationary; one sample: the neighbours' states (one word each) read, +-J of the longest row accumulated and
-    one draw per node side by side, the neuron latency, one state word written per node."""
+    stationary; the colour block's compute (engine/colour_block.stepped_samples)."""
     degrees = np.bincount(bm.edges.reshape(-1), minlength=bm.n)[nodes]
     row_bits = degrees * bm.spec.coupling_bits + bm.spec.bias_bits
     act = arch.holders("states")[-1]
-    g = len(nodes)
 
     def load():
         return _Done() if stationary else _mem_transfer(memory, READ, _coupling_words(memory, row_bits))
 
     def compute():
-        return _Sample(arch, act, int(degrees.sum()), 1, int(degrees.max()), 1, g * arch.rng.bits_per_draw, g,
-                       arch.neuron.latency_cycles)
+        return _Compute([((lambda a=args: _Sample(arch, act, *a)), count)
+                         for args, count in colour_block.stepped_samples(arch, degrees)])
     return load, compute
 
 
