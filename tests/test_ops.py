@@ -13,6 +13,8 @@ from archsim import ops, simulate
 from archsim.engine.stepped import stepped_cycles
 from archsim.hw.timing import sample_cycles
 from archsim.ops.base import Operation, words
+from archsim.ops.dense import Dense
+from archsim.workload.loader import workload_from_data
 from helpers import arch
 
 PKG = Path(__file__).resolve().parents[1] / "archsim"
@@ -92,6 +94,58 @@ def test_a_layer_type_registered_outside_the_engine_runs_end_to_end(monkeypatch,
         assert r.ledger.get(act.name, "write_words", operand="outputs") == items * T * per_sample[1]
         assert {c for (_, c, _, _), _ in r.ledger.items()} == {act.name}  # nothing else moved or computed
         assert r.cycles == stepped_cycles(a, r.plan)  # the independent, cycle-stepped reference
+
+
+@dataclass(frozen=True)
+class Pointwise:
+    """The workload layer: a 1x1 convolution with its own name, fields as conv2d's."""
+    channels: int
+    weight_bits: int
+    activation: str
+    output_bits: int = 1
+    gain: float = None
+    bias: bool = True
+    bias_bits: int = 8
+    type: str = "pointwise"
+
+    def out_shape(self, shape, i):
+        return shape[:2] + (self.channels,)
+
+
+class PointwiseOp(Dense):
+    """Neurons with weights over every position's channels: the kernel reads the input map itself (no im2col)."""
+    positions = True
+
+    def shape(self, layer, in_shape, out_shape):
+        return in_shape[2], layer.channels, in_shape[0] * in_shape[1], {}
+
+    def no_reuse(self, arch, lp):
+        return "N" if not arch.mapping.weight_stationary and lp.P > 1 else ""
+
+    def kernel_rows(self, layers, lp):
+        return layers.maps[lp.index].reshape(-1, lp.n)
+
+
+@pytest.mark.parametrize("stationary", [False, True])
+def test_a_layer_type_with_weights_registered_outside_the_engine_runs_as_its_conv2d_twin(monkeypatch, stationary):
+    """A 1x1 pointwise layer defined here is mapped, tiled, counted and timed as the built-in conv2d with kernel 1
+    (the same arithmetic through another operation): same outputs, ledger and cycles, and the cycle-stepped
+    reference agrees."""
+    monkeypatch.setitem(ops.REGISTRY, "pointwise", PointwiseOp())
+    a = arch(**{"mapping.weight_stationary": stationary, "synapse.count": 4})
+    twin = workload_from_data({"schema_version": 1, "kind": "pdnn", "name": "twin", "samples": 3, "seed": 5,
+                               "batch": 2, "input": {"shape": [5, 4, 6], "bits": 1},
+                               "layers": [{"type": "conv2d", "channels": 7, "kernel": 1, "weight_bits": 4,
+                                           "activation": "pbit", "bias": True, "bias_bits": 8}]})
+    spec = SimpleNamespace(name="toy", samples=3, seed=5, layers=[Pointwise(7, 4, "pbit")], input=twin.spec.input)
+    toy = SimpleNamespace(spec=spec, inputs=twin.inputs, weights={0: twin.weights[0].reshape(7, 6)},
+                          biases=twin.biases, labels=None)
+    for mode in ("functional", "timing"):
+        want, got = simulate(a, twin, mode), simulate(a, toy, mode)
+        np.testing.assert_array_equal(got.outputs, want.outputs)
+        assert got.ledger.items() == want.ledger.items()
+        assert got.cycles == want.cycles == stepped_cycles(a, got.plan)
+        assert got.plan.layers[0].stationary == stationary
 
 
 def _compares_type(node):
