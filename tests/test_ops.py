@@ -19,9 +19,8 @@ from helpers import arch
 
 PKG = Path(__file__).resolve().parents[1] / "archsim"
 LAYER_TYPES = {"dense", "conv2d", "maxpool", "avgpool", "flatten"}
-# where a layer type may be spelled: the operations, the schema, and the importers that write workloads
-MAY_NAME_TYPES = {"ops", "workload/schema.py", "workload/topology.py", "workload/onnx_import.py",
-                  "train/train.py", "validate_plots.py",
+# where a layer type may be tested: the operations, the schema and a format converter
+MAY_NAME_TYPES = {"ops", "workload/schema.py", "workload/topology.py",  # SCALE-Sim rows: a format's types
                   # not yet moved: the loader's weight arrays and memory estimate, the trainer's MLP reader
                   "workload/loader.py", "train/tradeoff.py"}
 
