@@ -52,7 +52,7 @@ def map_workload(arch, workload, objective="energy", budget=2000, seed=0):
     variants = keep_variants(arch, workload.spec)
     out = []
     for lp in (lp for lp in plan.layers if lp.is_eo):
-        op = ops.of(lp).operation(lp, plan.samples, arch.synapse.accumulator_bits, ops.of(lp).no_reuse(arch, lp))
+        op = ops.loop_nest(arch, lp, plan.samples)
         t0 = time.perf_counter()
         found, methods = [], []
         for keep in variants:

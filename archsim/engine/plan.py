@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from .. import ops
 from ..errors import MappingError
 from ..kernels import tables
 from ..mapping import mapfile
@@ -36,7 +37,6 @@ from ..mapping.execute import labels, tile_count, weight_path
 from ..mapping.hierarchy import levels_of, pdnn_levels
 from ..mapping.loopnest import EXACT, LAST_TILE, Mapping, check
 from ..workload.schema import layer_shapes
-from .. import ops
 
 
 @dataclass(frozen=True)
@@ -219,7 +219,7 @@ def _planner_map(arch, lp, op, place_, act, reserved, T):
         keep[act.name] |= {"inputs", "outputs"}
         levels = levels_of(arch, keep, reserved)
         if not inner:  # samples outer: every sample's evaluation fetches its own weights through the levels
-            op = ops.of(lp).operation(lp, T, arch.synapse.accumulator_bits, ops.of(lp).no_reuse(arch, lp) + "T")
+            op = ops.loop_nest(arch, lp, T, "T")
         for fit in range(units, 0, -1):
             g = _even(lp.m, fit)
             mapping = _loops(lp, T, g, inner, stationary, len(names))
@@ -369,7 +369,7 @@ def make_plan(arch, workload, mapping=None) -> Plan:
     out = []
     for lp in layers:
         if lp.is_eo:
-            op = ops.of(lp).operation(lp, T, arch.synapse.accumulator_bits, ops.of(lp).no_reuse(arch, lp))
+            op = ops.loop_nest(arch, lp, T)
             if lp.index in files:
                 lm = files[lp.index]
                 lp = replace(lp, reason=f"mapping from {lm.where}" + lp.reason)

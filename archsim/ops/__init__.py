@@ -14,3 +14,10 @@ REGISTRY = {"dense": dense.OP, "conv2d": conv2d.OP, "maxpool": pool.MAX, "avgpoo
 def of(layer):
     """The operation of a workload layer or a LayerPlan (anything with the layer's `type`)."""
     return REGISTRY[layer.type]
+
+
+def loop_nest(arch, lp, samples, no_reuse=""):
+    """One pass of a layer with weights on `arch` as a loop nest (its operation's `operation`): its weights
+    never reused over the dimensions its operation names on `arch`, nor over `no_reuse`."""
+    op = of(lp)
+    return op.operation(lp, samples, arch.synapse.accumulator_bits, op.no_reuse(arch, lp) + no_reuse)
