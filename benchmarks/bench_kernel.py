@@ -22,7 +22,7 @@ from unittest import mock
 import numpy as np
 from benchlib import alternate, busy, fmt, gemm_i8, machine, rates, ratios
 
-from archsim.engine.simulate import im2col
+from archsim.ops.conv2d import im2col
 from archsim.kernels import dense, jit, tables
 from archsim.kernels.jit import aligned_empty, threads
 

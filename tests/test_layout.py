@@ -6,7 +6,8 @@ PKG = Path(__file__).resolve().parents[1] / "archsim"
 FORBIDDEN = {"kernels": {"config", "workload", "hw", "engine", "energy", "report", "cli", "ledger"},
              "hw": {"engine", "report", "cli"}, "report": {"engine", "hw", "cli"}, "energy": {"engine", "hw", "cli"},
              "config": {"engine", "hw", "report", "cli"}, "ledger": {"engine", "hw", "report", "cli"},
-             "mapping": {"config", "workload", "engine", "hw", "report", "cli", "kernels"}}
+             "mapping": {"config", "workload", "engine", "hw", "report", "cli", "kernels"},
+             "ops": {"engine", "hw", "report", "cli"}}
 
 
 def archsim_imports(path):

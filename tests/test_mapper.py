@@ -10,7 +10,8 @@ from hypothesis import assume, given, settings, strategies as st
 from archsim import simulate
 from archsim.cli import main
 from archsim.config.loader import arch_from_data
-from archsim.mapping.hierarchy import levels_of, operation_of
+from archsim import ops
+from archsim.mapping.hierarchy import levels_of
 from archsim.mapping.loopnest import Mapping, counts
 from archsim.engine.plan import make_plan
 
@@ -40,7 +41,7 @@ def test_building_block_nest_counts_what_the_simulator_counts(n, m, T, items, bw
     levels = levels_of(arch, keep)
     assert [lv.name for lv in levels] == ["weight_mem", "act_mem", "weight_buf"]
     mapping = Mapping(((("M", m // lp.group),), (), (("T", T), ("C", n))), {"M": lp.group})
-    predicted = counts(operation_of(lp, T, arch.synapse.accumulator_bits), levels, mapping)
+    predicted = counts(ops.of(lp).operation(lp, T, arch.synapse.accumulator_bits), levels, mapping)
     ledger = simulate(arch, workload).ledger
     for level, operand, action in [("weight_mem", "weights", "read_bits"), ("weight_buf", "weights", "write_bits"),
                                    ("weight_buf", "weights", "read_bits"), ("act_mem", "inputs", "read_bits"),

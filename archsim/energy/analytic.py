@@ -101,7 +101,7 @@ def _weight_causes(lp, plan):
     causes = []
     if lp.bias_bits:
         causes.append(f"bias: {lp.bias_bits} bits per output read with its weights")
-    if lp.type == "conv2d" and lp.stationary:
+    if lp.stationary:  # only an operation with positions (conv2d) holds its weights across them
         causes.append(f"weight stationary: each channel's weights read once per item and reused over "
                       f"{lp.P} output positions")
     if lp.loop_order == "samples_outer":

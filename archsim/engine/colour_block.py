@@ -19,6 +19,10 @@ else re-read from the coupling memory for every round. States indexed by (chain,
 neighbour, one write per updated node. Rounds are the pipeline's tiles: a load stage (the couplings' hop into the
 innermost coupling level, 0 cycles when stationary) and a compute stage; colour blocks do not overlap.
 
+The interface of a p-DNN layer's operation (archsim/ops), where it applies: plan (stage_plan), tiles (the rounds
+of a colour, grouped into runs), kernel (run_block, run_sweeps), count (block_runs: hw/accelerator's gibbs_load
+and gibbs_compute), the stepped reference's compute (stepped_samples).
+
 A multi-chip machine (workload `chips:`) runs the stale-read kernel and takes its cycles from its chips' phases
 and links (engine/links.py: SimPy events in timing mode, the same machine's recurrence in functional mode)."""
 from dataclasses import dataclass
@@ -163,6 +167,15 @@ def block_runs(accel, stage, sp, colour, times):
         else:
             out.append([row, count])
     return out
+
+
+def stepped_samples(arch, degrees):
+    """A round's compute in the cycle-stepped reference (engine/stepped._Sample, as ops/base.Operation's): one
+    sample: the neighbours' states (one word each) read, +-J of the longest row accumulated and one draw per node
+    side by side, the neuron latency, one state word written per node. degrees: the round's nodes' degrees."""
+    g = len(degrees)
+    return [((int(degrees.sum()), 1, int(degrees.max()), 1, g * arch.rng.bits_per_draw, g,
+              arch.neuron.latency_cycles), 1)]
 
 
 def block_cycles(stages, runs):

@@ -8,7 +8,8 @@ import time
 from dataclasses import dataclass
 
 from ..mapping.execute import tile_count
-from ..mapping.hierarchy import levels_of, no_reuse_of, operation_of, pdnn_levels
+from .. import ops
+from ..mapping.hierarchy import levels_of, pdnn_levels
 from ..mapping.mapfile import LayerMap
 from ..mapping.search import rank, search
 from .plan import MAX_TILES_PER_PASS, make_plan, place
@@ -51,7 +52,7 @@ def map_workload(arch, workload, objective="energy", budget=2000, seed=0):
     variants = keep_variants(arch, workload.spec)
     out = []
     for lp in (lp for lp in plan.layers if lp.is_eo):
-        op = operation_of(lp, plan.samples, arch.synapse.accumulator_bits, no_reuse_of(arch, lp))
+        op = ops.loop_nest(arch, lp, plan.samples)
         t0 = time.perf_counter()
         found, methods = [], []
         for keep in variants:

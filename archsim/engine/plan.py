@@ -13,7 +13,7 @@ outer (the registers bypassed: the synapses read the weights from the level outs
 convolutions, positions inside the weights' residency when mapping.weight_stationary, else outside it. Without
 weight_stationary a convolution's weights are never reused across positions (the paper's no-reuse building
 block), and the planner's samples-outer mapping never reuses them across samples: those dimensions index the
-weights in the layer's loop nest (mapping/hierarchy.operation_of).
+weights in the layer's loop nest (ops/dense.Dense.operation).
 
 Placement (one rule each, checked before any kernel runs):
 - weights: the levels that hold weights, outermost first, form the weight path; the innermost is the tile
@@ -29,13 +29,14 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from .. import ops
 from ..errors import MappingError
 from ..kernels import tables
 from ..mapping import mapfile
-from ..mapping.execute import Tile, labels, tile_count, tiles as walk, weight_path
-from ..mapping.hierarchy import levels_of, no_reuse_of, operation_of, pdnn_levels
+from ..mapping.execute import labels, tile_count, weight_path
+from ..mapping.hierarchy import levels_of, pdnn_levels
 from ..mapping.loopnest import EXACT, LAST_TILE, Mapping, check
-from ..workload.schema import Conv2d, Dense, Flatten, Pool, layer_shapes
+from ..workload.schema import layer_shapes
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ class LayerPlan:
     @property
     def is_eo(self):
         """Layers of elementary operations (neurons with weights): dense and conv2d."""
-        return self.type in ("dense", "conv2d")
+        return ops.of(self).weighted
 
 
 @dataclass(frozen=True)
@@ -109,19 +110,12 @@ class Plan:
     weight_home: str = ""  # level the workload's weights reside in ("" when layers differ)
     act_level: str = ""
     reserved: dict = field(default_factory=dict, compare=False)  # level -> bits resident whole there (homes)
-    _walked: dict = field(default_factory=dict, repr=False, compare=False)
+    walked: dict = field(default_factory=dict, repr=False, compare=False)  # layer index -> its tiles (ops)
 
     def tiles(self, item, lp):
-        """The tiles of one layer pass (one input item through one layer), in execution order: the executor's
-        walk of the layer's mapping (the same for every item)."""
-        T = self.samples
-        if lp.type == "flatten":
-            return []
-        if not lp.is_eo:
-            return [Tile(item, lp.index, 0, lp.m, 0, T, 0, lp.P)]
-        if lp.index not in self._walked:
-            self._walked[lp.index] = walk(*lp.nest, layer=lp.index)
-        return [replace(t, item=item) for t in self._walked[lp.index]] if item else self._walked[lp.index]
+        """The tiles of one layer pass (one input item through one layer), in execution order (its operation's:
+        for a layer with weights, the executor's walk of the layer's mapping, the same for every item)."""
+        return ops.of(lp).tiles(self, item, lp)
 
     def passes(self):
         for item in range(self.items):
@@ -144,33 +138,15 @@ class Placement:
 
 def weight_bits_of(spec):
     """Bits of all the workload's weights and biases (from the layer shapes alone, before any array exists)."""
-    total = 0
-    for layer, (in_shape, out_shape) in zip(spec.layers, layer_shapes(spec)):
-        if isinstance(layer, Dense):
-            n, m = _flat(in_shape), layer.outputs
-        elif isinstance(layer, Conv2d):
-            n, m = layer.kernel * layer.kernel * in_shape[2], layer.channels
-        else:
-            continue
-        total += m * (n * layer.weight_bits + (layer.bias_bits if layer.bias else 0))
-    return total
-
-
-def _pool_bits(layer, ba_in):
-    """Output bits of a pooling layer: maxpool keeps the width, avgpool sums the window."""
-    return ba_in if layer.type == "maxpool" else ba_in + int(np.ceil(np.log2(layer.kernel ** 2)))
+    return sum(ops.of(layer).weight_bits(layer, in_shape) for layer, (in_shape, _) in
+               zip(spec.layers, layer_shapes(spec)))
 
 
 def _activation_bits(spec):
     """(layer index, T x (inputs + outputs) bits) of the layer with the most activation bits."""
     ba, worst = spec.input.bits, (0, 0)
     for i, (layer, (in_shape, out_shape)) in enumerate(zip(spec.layers, layer_shapes(spec))):
-        if isinstance(layer, Pool):
-            out_bits = _pool_bits(layer, ba)
-        elif isinstance(layer, Flatten):
-            out_bits = ba
-        else:
-            out_bits = layer.output_bits
+        out_bits = ops.of(layer).out_bits(layer, ba)
         need = spec.samples * (_flat(in_shape) * ba + _flat(out_shape) * out_bits)
         worst = max(worst, (need, -i))
         ba = out_bits
@@ -234,7 +210,7 @@ def _planner_map(arch, lp, op, place_, act, reserved, T):
                            f"weights: add an inner weight level (the synapses' weight registers)")
     orders = [inner for inner in (True, False) if (wanted == "auto" or wanted == ("samples_inner" if inner else
               "samples_outer")) and (place_.tile is not None or not inner)]
-    stationary = lp.type == "conv2d" and arch.mapping.weight_stationary
+    stationary = ops.of(lp).positions and arch.mapping.weight_stationary
     problems = []
     for inner in orders:
         keep = {n: set() for n in names}
@@ -243,7 +219,7 @@ def _planner_map(arch, lp, op, place_, act, reserved, T):
         keep[act.name] |= {"inputs", "outputs"}
         levels = levels_of(arch, keep, reserved)
         if not inner:  # samples outer: every sample's evaluation fetches its own weights through the levels
-            op = operation_of(lp, T, arch.synapse.accumulator_bits, no_reuse_of(arch, lp) + "T")
+            op = ops.loop_nest(arch, lp, T, "T")
         for fit in range(units, 0, -1):
             g = _even(lp.m, fit)
             mapping = _loops(lp, T, g, inner, stationary, len(names))
@@ -346,7 +322,7 @@ def _mapped(arch, lp, layer_map, op, T):
                    (mapping.factor("C", range(i, len(levels))) * lp.bw + lp.bias_bits))
                   for k, i in enumerate(holders))
     return replace(lp, reason=f"{lp.reason}; mapping {mapfile.mapping_text(mapping, names, layer_map[0].keep)}",
-                   group=g, loop_order=order, stationary=stationary if lp.type == "conv2d" else False,
+                   group=g, loop_order=order, stationary=stationary and ops.of(lp).positions,
                    hops=tuple((names[p], names[c] if c is not None else None) for p, c in hops),
                    level_tiles=tiles, registers=names[holders[-1]] if registers else "", feed=not registers,
                    broadcast=arch.mapping.input_broadcast,
@@ -375,17 +351,7 @@ def make_plan(arch, workload, mapping=None) -> Plan:
     place_ = place(arch, spec)
     layers, ba_in = [], spec.input.bits
     for i, (layer, (in_shape, out_shape)) in enumerate(zip(spec.layers, layer_shapes(spec))):
-        if isinstance(layer, (Dense, Conv2d)):
-            lp = _neuron_layer(arch, i, layer, in_shape, out_shape, ba_in)
-        elif isinstance(layer, Pool):
-            k = layer.kernel
-            lp = LayerPlan(i, layer.type, in_shape, out_shape, 0, in_shape[2], out_shape[0] * out_shape[1], 0,
-                           ba_in, _pool_bits(layer, ba_in), "none", kernel=k, stride=layer.stride or k,
-                           reason="avgpool sums the window (division folded into the next gain)"
-                           if layer.type == "avgpool" else "")
-        else:
-            assert isinstance(layer, Flatten)
-            lp = LayerPlan(i, "flatten", in_shape, out_shape, 0, _flat(out_shape), 1, 0, ba_in, ba_in, "none")
+        lp = LayerPlan(**ops.of(layer).plan_fields(arch, i, layer, in_shape, out_shape, ba_in))
         layers.append(lp)
         ba_in = lp.ba_out
     files = _file_maps(mapping, arch, layers)
@@ -403,7 +369,7 @@ def make_plan(arch, workload, mapping=None) -> Plan:
     out = []
     for lp in layers:
         if lp.is_eo:
-            op = operation_of(lp, T, arch.synapse.accumulator_bits, no_reuse_of(arch, lp))
+            op = ops.loop_nest(arch, lp, T)
             if lp.index in files:
                 lm = files[lp.index]
                 lp = replace(lp, reason=f"mapping from {lm.where}" + lp.reason)
@@ -415,25 +381,6 @@ def make_plan(arch, workload, mapping=None) -> Plan:
     homes_used = {h for h, _ in homes}
     return Plan(tuple(out), T, workload.inputs.shape[0], spec.seed, arch.neuron.table_bits,
                 arch.rng.bits_per_draw, homes_used.pop() if len(homes_used) == 1 else "", act.name, reserved)
-
-
-def _neuron_layer(arch, i, layer, in_shape, out_shape, ba_in):
-    """A dense or conv2d layer's shape, activation table and synapse operation (its mapping comes after)."""
-    table_bits, rng_bits = arch.neuron.table_bits, arch.rng.bits_per_draw
-    if isinstance(layer, Dense):
-        n, m, P, conv = _flat(in_shape), layer.outputs, 1, {}
-    else:
-        n, m, P = layer.kernel * layer.kernel * in_shape[2], layer.channels, out_shape[0] * out_shape[1]
-        conv = dict(kernel=layer.kernel, stride=layer.stride, padding=layer.padding)
-    gain = layer.gain if layer.gain is not None else tables.default_gain(n, layer.weight_bits)
-    shift = tables.table_shift(gain, table_bits)
-    table = tables.activation_table(layer.activation, gain, shift, table_bits, layer.output_bits, rng_bits)
-    reason = ""
-    if arch.synapse.kind == "accumulate" and ba_in > 1:
-        reason = f"; {ba_in}-bit inputs on accumulate synapses: {ba_in} bit-serial passes of selected adds"
-    return LayerPlan(i, layer.type, in_shape, out_shape, n, m, P, layer.weight_bits, ba_in, layer.output_bits,
-                     layer.activation, gain, shift, table, "adds" if arch.synapse.kind == "accumulate" else "macs",
-                     reason=reason, bias_bits=layer.bias_bits if layer.bias else 0, **conv)
 
 
 def capacity_check(arch, mapping=None):

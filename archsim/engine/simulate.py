@@ -24,12 +24,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
+from .. import ops
 from ..errors import ArchsimError, OverflowError_
 from ..trace.records import COMPONENTS
 from ..hw.accelerator import Accelerator
 from ..hw.timing import Pipeline
-from ..kernels.dense import dense_tile
-from ..kernels.pool import pool2d
 from ..ledger import Ledger
 from ..trace.writer import TraceWriter
 from . import colour_block
@@ -69,18 +68,9 @@ class RunResult:
         return self.outputs.reshape(-1, T, self.outputs.shape[1]).mean(axis=1)
 
 
-def im2col(maps, lp):
-    """(N, H*W*C) NHWC rows -> (N * Ho * Wo, k * k * C) kernel rows in (ky, kx, c) order."""
-    H, W, C = lp.in_shape
-    k, s, pad = lp.kernel, lp.stride, lp.padding
-    a = np.pad(maps.reshape(-1, H, W, C), ((0, 0), (pad, pad), (pad, pad), (0, 0)))
-    win = np.lib.stride_tricks.sliding_window_view(a, (k, k), axis=(1, 2))[:, ::s, ::s]  # N, Ho, Wo, C, k, k
-    Ho, Wo, _ = lp.out_shape
-    return win[:, :Ho, :Wo].transpose(0, 1, 2, 4, 5, 3).reshape(-1, k * k * C)
-
-
 class _Layers:
-    """Activation maps, kernel inputs and accumulator extremes of one run; the kernel calls."""
+    """Activation maps, kernel inputs and accumulator extremes of one run (each layer's operation allocates its
+    map and kernel inputs and runs its kernel on them: ops/)."""
 
     def __init__(self, plan, inputs, biases):
         T = plan.samples
@@ -89,48 +79,11 @@ class _Layers:
         self.maps = [np.repeat(inputs, T, axis=0)]
         self.x, self.lo, self.hi = {}, {}, {}
         for lp in plan.layers:
-            if lp.type == "flatten":
-                self.maps.append(self.maps[-1])
-                continue
-            self.maps.append(np.zeros((self.rows_total, int(np.prod(lp.out_shape))), np.int64))
-            if lp.is_eo:
-                self.lo[lp.index] = np.zeros(lp.m, np.int64)
-                self.hi[lp.index] = np.zeros(lp.m, np.int64)
-                self.x[lp.index] = self.maps[lp.index] if lp.type == "dense" else \
-                    np.zeros((self.rows_total * lp.P, lp.n), np.int64)
+            ops.of(lp).allocate(self, lp)
 
     def item_rows(self, item, items=1):
         T = self.plan.samples
         return slice(item * T, (item + items) * T)
-
-    def prepare(self, lp, rows):
-        """Stage the kernel inputs of `rows` (a slice of item*T rows) once their layer input is final."""
-        if lp.type == "conv2d":
-            self.x[lp.index][rows.start * lp.P:rows.stop * lp.P] = im2col(self.maps[lp.index][rows], lp)
-
-    def run(self, lp, weights, rows, o0, o1):
-        """The kernel for global kernel rows `rows` and output channels [o0, o1)."""
-        p = self.plan
-        x = self.x[lp.index][rows]
-        y = np.zeros((len(rows), o1 - o0), np.int64)
-        lo, hi = np.zeros(o1 - o0, np.int64), np.zeros(o1 - o0, np.int64)
-        w = np.ascontiguousarray(weights.reshape(lp.m, -1)[o0:o1])
-        b = self.biases[lp.index][o0:o1] if lp.index in self.biases else np.zeros(o1 - o0, np.int64)
-        dense_tile(x, w, b, lp.binary, lp.kind_code, lp.table, p.table_bits, lp.shift, lp.ba_out, p.rng_bits,
-                   p.seed, lp.index, p.samples, lp.P, rows, o0, y, lo, hi)
-        self.maps[lp.index + 1].reshape(-1, lp.m)[rows, o0:o1] = y
-        np.minimum(self.lo[lp.index][o0:o1], lo, out=self.lo[lp.index][o0:o1])
-        np.maximum(self.hi[lp.index][o0:o1], hi, out=self.hi[lp.index][o0:o1])
-
-    def pool(self, lp, rows):
-        H, W, C = lp.in_shape
-        src = self.maps[lp.index][rows].reshape(-1, H, W, C)
-        out = np.zeros((src.shape[0],) + tuple(lp.out_shape), np.int64)
-        pool2d(src, lp.kernel, lp.kernel, lp.stride, lp.type == "maxpool", out)
-        self.maps[lp.index + 1][rows] = out.reshape(src.shape[0], -1)
-
-    def tile_inputs(self, lp, tile):
-        return self.x[lp.index][tile.rows(self.plan.samples, lp.P)] if lp.is_eo else None
 
 
 def _stages(accel, lp):
@@ -162,7 +115,7 @@ def _runs(accel, layers, lp, tiles):
     hops = range(len(lp.hops))
     runs = []
     for t in tiles:
-        row = tuple(accel.transfer(t, lp, k) for k in hops) + (accel.compute(t, lp, layers.tile_inputs(lp, t)),)
+        row = tuple(accel.transfer(t, lp, k) for k in hops) + (_compute(accel, layers, lp, t),)
         if runs and runs[-1][0] == row:
             runs[-1][1] += 1
         else:
@@ -170,13 +123,15 @@ def _runs(accel, layers, lp, tiles):
     return runs
 
 
+def _compute(accel, layers, lp, tile):
+    """A tile's compute phase on the accelerator (its operation's count), its cycles."""
+    op = ops.of(lp)
+    return op.count(accel, tile, lp, op.tile_inputs(layers, lp, tile))
+
+
 def _kernel(workload, layers, lp, rows):
     """A layer's kernel over `rows` (a slice of item x T rows) in one piece; its inputs must be final."""
-    if lp.is_eo:
-        layers.prepare(lp, rows)
-        layers.run(lp, workload.weights[lp.index], np.arange(rows.start * lp.P, rows.stop * lp.P), 0, lp.m)
-    elif lp.type != "flatten":
-        layers.pool(lp, rows)
+    ops.of(lp).kernel(layers, workload, lp, rows)
 
 
 def _functional(plan, workload, accel, layers, progress):
@@ -247,7 +202,7 @@ def _timing(plan, workload, accel, layers, progress, tracer=None):
             return cycles
         if where[1] == 0:
             _kernel(workload, layers, lp, layers.item_rows(tile.item))
-        cycles = accel.compute(tile, lp, layers.tile_inputs(lp, tile))
+        cycles = _compute(accel, layers, lp, tile)
         record(where, "compute", tile, lp, cycles)
         return cycles
 

@@ -14,7 +14,10 @@ Gibbs (stepped_gibbs_cycles): each colour block's rounds through a load engine a
 one after another (a block reads the states the previous one wrote), every sweep of every chain stepped."""
 import numpy as np
 
+from .. import ops
 from ..hw.memory import READ, WRITE, assign_ports
+from ..ops.base import words as _words
+from . import colour_block
 
 
 class _Transfer:
@@ -131,13 +134,9 @@ class _Compute:
             self.current = self.queue.pop(0)() if self.queue else None
 
 
-def _words(bits, word_bits, rows=1):
-    return rows * (-(-bits // word_bits))
-
-
 def _hop(arch, lp, tile, k):
     src, dst = lp.hops[k]
-    moves = tile.moves[k] if lp.is_eo else ()
+    moves = tile.moves[k]  # only layers with weights have hops
     source = arch.level(src)
     parts = [_mem_transfer(source, READ, sum(_words(b, source.word_bits, r) for r, b in moves))]
     if dst is not None and not (lp.feed and k == len(lp.hops) - 1):  # else the synapses read the source
@@ -147,25 +146,10 @@ def _hop(arch, lp, tile, k):
 
 
 def _compute(arch, lp, tile):
+    """The tile's compute phase: the samples its operation describes (ops/), one after another."""
     act = arch.level(lp.act_level)
-    W = act.word_bits
-    if not lp.is_eo:  # pooling: read every window element, no weights, no accumulation, no neuron
-        outputs = lp.P * lp.m
-        args = (_words(outputs * lp.kernel ** 2 * lp.ba_in, W), 1, 0, 1, 0, _words(outputs * lp.ba_out, W), 0)
-        return _Compute([(lambda: _Sample(arch, act, *args), tile.samples)])
-    g = tile.units  # fewer units in a partial last tile
-    readers = 1 if arch.mapping.input_broadcast else g
-    passes = lp.ba_in if arch.synapse.kind == "accumulate" else 1
-    kinds = []
-    for rep in tile.reps:  # accumulator residencies: inputs (+ partial sums read back), accumulate, drain
-        final = rep.drain == "final"
-        back_words = _words(g * lp.partial_bits, W) if rep.readback else 0
-        random_bits = g * arch.rng.bits_per_draw if final and lp.activation in ("pbit", "noisy") else 0
-        out_words = _words(g * (lp.ba_out if final else lp.partial_bits), W) if rep.drain != "none" else 0
-        args = (readers * _words(rep.chunk * lp.ba_in, W), readers, rep.chunk, passes, random_bits, out_words,
-                arch.neuron.latency_cycles if final else 0, back_words)
-        kinds.append(((lambda a=args: _Sample(arch, act, *a)), rep.count))
-    return _Compute(kinds)
+    return _Compute([((lambda a=args: _Sample(arch, act, *a)), count)
+                     for args, count in ops.of(lp).stepped_samples(arch, lp, tile)])
 
 
 def _port_needs(lp):
@@ -280,19 +264,17 @@ def _coupling_memory(arch):
 
 def _round_work(arch, bm, memory, nodes, stationary):
     """(load, compute) makers of one round: the coupling rows read from the coupling memory when they are not
-    stationary; one sample: the neighbours' states (one word each) read, +-J of the longest row accumulated and
-    one draw per node side by side, the neuron latency, one state word written per node."""
+    stationary; the colour block's compute (engine/colour_block.stepped_samples)."""
     degrees = np.bincount(bm.edges.reshape(-1), minlength=bm.n)[nodes]
     row_bits = degrees * bm.spec.coupling_bits + bm.spec.bias_bits
     act = arch.holders("states")[-1]
-    g = len(nodes)
 
     def load():
         return _Done() if stationary else _mem_transfer(memory, READ, _coupling_words(memory, row_bits))
 
     def compute():
-        return _Sample(arch, act, int(degrees.sum()), 1, int(degrees.max()), 1, g * arch.rng.bits_per_draw, g,
-                       arch.neuron.latency_cycles)
+        return _Compute([((lambda a=args: _Sample(arch, act, *a)), count)
+                         for args, count in colour_block.stepped_samples(arch, degrees)])
     return load, compute
 
 

@@ -68,8 +68,8 @@ class Accelerator:
     def transfer(self, tile, lp, k):
         """Hop k of a tile's weights (and the biases of the rows it starts): read from the source level, written
         to the destination (or fed to the synapses); nothing when the destination's tile is still resident.
-        Pooling tiles move nothing."""
-        if not lp.is_eo or not tile.moves[k]:
+        Only layers with weights have hops."""
+        if not tile.moves[k]:
             return 0
         src, dst = lp.hops[k]
         source = self.mem[src]
@@ -95,9 +95,7 @@ class Accelerator:
         """The tile's accumulator residencies one after another. Each: its inputs chunk read (and partial sums
         read back when it resumes them), synapse accumulation (with the weights from the registers), then its
         drain: final (RNG draws, neurons, outputs written), partial (partial sums written) or none. x_rows: the
-        tile's kernel input rows (for data-dependent adds)."""
-        if not lp.is_eo:
-            return self._pool(tile, lp)
+        tile's kernel input rows (for data-dependent adds). Layers with weights only (ops/dense.py)."""
         act = self.mem[lp.act_level]
         g, layer, pbits = tile.units, lp.index, lp.partial_bits  # fewer units in a partial last tile
         readers = 1 if lp.broadcast else g
@@ -142,9 +140,9 @@ class Accelerator:
             cycles += n * sample_cycles(latency, stream, acc, rng, neuron, write)
         return cycles
 
-    def _pool(self, tile, lp):
-        """Per sample: read every window element of every output (overlapping windows re-read), reduce,
-        write the pooled map."""
+    def pool(self, tile, lp):
+        """A pooling tile's compute phase (ops/pool.py). Per sample: read every window element of every output
+        (overlapping windows re-read), reduce, write the pooled map."""
         act = self.mem[lp.act_level]
         window = lp.kernel * lp.kernel
         outputs = lp.P * lp.m

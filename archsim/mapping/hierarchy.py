@@ -1,8 +1,8 @@
 """The mapper's and the executor's view of an architecture and a layer: the levels that hold p-DNN operands as
 loopnest.Level (holding what a mapping keeps there, with the capacity left beside the operands that reside whole
-in a level), and one layer pass as a loop nest. Takes the validated Arch and LayerPlan objects by their
+in a level); a layer pass's loop nest is its operation's (ops/). Takes the validated Arch and LayerPlan objects by their
 attributes (no import of config or engine)."""
-from .loopnest import Level, dense_operation
+from .loopnest import Level
 
 PDNN_OPERANDS = frozenset({"weights", "inputs", "outputs"})
 
@@ -27,17 +27,3 @@ def levels_of(arch, keep=None, reserved=None):
                          bits_per_cycle=per_cycle))
     return out
 
-
-def operation_of(lp, samples, accumulator_bits, no_reuse=""):
-    """One layer pass (one input item through a dense or conv2d layer) as a loop nest: N = output positions (the
-    im2col view; 1 for dense), T samples, M outputs, C fan-in; each output's bias rides with its weights.
-    no_reuse: dimensions over which the weights are never reused (each position's or sample's evaluation reads
-    its own copy, as the paper's building block assumes): they index the weights too. A conv layer without
-    mapping.weight_stationary has "N"; the planner's samples-outer mapping adds "T"."""
-    return dense_operation(f"layers[{lp.index}]", lp.P, samples, lp.m, lp.n, lp.bw, lp.ba_in, lp.ba_out,
-                           accumulator_bits, lp.bias_bits, weight_dims="MC" + no_reuse)
-
-
-def no_reuse_of(arch, lp):
-    """The dimensions a layer's weights are never reused over on `arch` (operation_of)."""
-    return "N" if lp.type == "conv2d" and not arch.mapping.weight_stationary and lp.P > 1 else ""

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .. import __version__
+from .. import __version__, ops
 from ..energy.analytic import compare
 from ..energy.table import energy_by_component, energy_frame, unit_energies
 from ..kernels.tables import pbit_error_bound
@@ -57,10 +57,13 @@ def _outside_eps_eo(arch, plan, energy, analytic):
     e.g. the weight buffer / synapse registers, weights streaming from DRAM, bias bits, re-reads."""
     total = float(energy["energy_pj"].sum()) or 1.0
     out = []
-    pools = [lp.index for lp in plan.layers if lp.type in ("maxpool", "avgpool")]
-    if pools:
-        pj = float(energy[energy["layer"].isin(pools)]["energy_pj"].sum())
-        out.append(f"pooling layers {pools} are not elementary operations: {pj:.6g} pJ "
+    outside = {}  # how the operation names its layers -> their indices
+    for lp in plan.layers:
+        if ops.of(lp).outside_eps_eo:
+            outside.setdefault(ops.of(lp).outside_eps_eo, []).append(lp.index)
+    for name, indices in outside.items():
+        pj = float(energy[energy["layer"].isin(indices)]["energy_pj"].sum())
+        out.append(f"{name} {indices} are not elementary operations: {pj:.6g} pJ "
                    f"({100 * pj / total:.3g} % of the energy) outside eps_EO")
     formula = {(r.layer, r.component, r.action, r.operand): r.eps_eo_count for r in analytic.itertuples()}
     priced = {lp.index: unit_energies(arch, lp) for lp in plan.layers if lp.is_eo}

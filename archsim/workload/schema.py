@@ -51,8 +51,29 @@ class Dense(_Neurons):
     type: Literal["dense"]
     outputs: int = Field(gt=0, le=1 << 24, description="output neurons (an image input is flattened, HWC order)")
 
+    def out_shape(self, shape, i):
+        """The layer's output shape for input `shape` ((n,) flat or (H, W, C)); ValueError naming layers[i]."""
+        return (self.outputs,)
 
-class Conv2d(_Neurons):
+
+class _Window(Strict):
+    """A square window slid over an image (conv2d, pooling): its output shape."""
+
+    def out_shape(self, shape, i):
+        if len(shape) != 3:
+            raise ValueError(f"layers[{i}]: {self.type} needs an image input ([height, width, channels]), "
+                             f"but its input is flat ({shape[0]} features)")
+        k = self.kernel
+        stride = self.stride or k
+        pad = getattr(self, "padding", 0)
+        H, W = shape[0] + 2 * pad, shape[1] + 2 * pad
+        if k > H or k > W:
+            raise ValueError(f"layers[{i}]: kernel {k} does not fit the {shape[0]}x{shape[1]} input "
+                             f"(padding {pad})")
+        return ((H - k) // stride + 1, (W - k) // stride + 1, getattr(self, "channels", shape[2]))
+
+
+class Conv2d(_Neurons, _Window):
     type: Literal["conv2d"]
     channels: int = Field(gt=0, le=1 << 16, description="output channels")
     kernel: int = Field(gt=0, le=64, description="square kernel size")
@@ -60,7 +81,7 @@ class Conv2d(_Neurons):
     padding: int = Field(default=0, ge=0, le=64, description="zero padding on each side")
 
 
-class Pool(Strict):
+class Pool(_Window):
     type: Literal["maxpool", "avgpool"]
     kernel: int = Field(gt=0, le=64, description="square window")
     stride: Optional[int] = Field(default=None, gt=0, le=64, description="default: the kernel size")
@@ -68,6 +89,9 @@ class Pool(Strict):
 
 class Flatten(Strict):
     type: Literal["flatten"]
+
+    def out_shape(self, shape, i):
+        return (shape[0] * shape[1] * shape[2],) if len(shape) == 3 else shape
 
 
 Layer = Annotated[Union[Dense, Conv2d, Pool, Flatten], Field(discriminator="type")]
@@ -112,27 +136,11 @@ def weight_shape(layer, in_shape):
 
 
 def layer_shapes(spec):
-    """[(in_shape, out_shape)] per layer; shapes are (n,) flat or (H, W, C) images."""
+    """[(in_shape, out_shape)] per layer; shapes are (n,) flat or (H, W, C) images (each layer's out_shape)."""
     shape = tuple(spec.input.shape) if spec.input.shape else (spec.input.size,)
     out = []
     for i, layer in enumerate(spec.layers):
-        if isinstance(layer, Dense):
-            new = (layer.outputs,)
-        elif isinstance(layer, Flatten):
-            new = (shape[0] * shape[1] * shape[2],) if len(shape) == 3 else shape
-        else:
-            if len(shape) != 3:
-                raise ValueError(f"layers[{i}]: {layer.type} needs an image input ([height, width, channels]), "
-                                 f"but its input is flat ({shape[0]} features)")
-            k = layer.kernel
-            stride = layer.stride or k
-            pad = layer.padding if isinstance(layer, Conv2d) else 0
-            H, W = shape[0] + 2 * pad, shape[1] + 2 * pad
-            if k > H or k > W:
-                raise ValueError(f"layers[{i}]: kernel {k} does not fit the {shape[0]}x{shape[1]} input "
-                                 f"(padding {pad})")
-            C = layer.channels if isinstance(layer, Conv2d) else shape[2]
-            new = ((H - k) // stride + 1, (W - k) // stride + 1, C)
+        new = layer.out_shape(shape, i)
         out.append((shape, new))
         shape = new
     return out

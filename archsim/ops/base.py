@@ -1,0 +1,54 @@
+"""The interface every operation implements (ops/__init__.py), with the defaults of an operation without
+weights that runs as one tile per layer pass (all of its outputs, samples and positions)."""
+import numpy as np
+
+from ..mapping.execute import Tile
+
+
+def words(bits, word_bits, rows=1):
+    """Words of `rows` rows of `bits` bits, each row starting on a word boundary."""
+    return rows * (-(-bits // word_bits))
+
+
+class Operation:
+    weighted = False     # neurons with weights (elementary operations): mapped, weights placed, priced by eps_EO
+    positions = False    # its weights may stay resident across output positions (mapping.weight_stationary)
+    outside_eps_eo = ""  # how the report names its layers when they spend energy outside eps_EO ("" none)
+
+    def out_bits(self, layer, ba_in):
+        """Bits of each output activation, given `ba_in`-bit inputs."""
+        return ba_in
+
+    def weight_bits(self, layer, in_shape):
+        """Bits of the layer's weights and biases (from its shapes alone)."""
+        return 0
+
+    def plan_fields(self, arch, index, layer, in_shape, out_shape, ba_in):
+        """The LayerPlan fields of the layer before any mapping (engine/plan.LayerPlan(**fields))."""
+        raise NotImplementedError
+
+    def tiles(self, plan, item, lp):
+        """The tiles of one layer pass (one input item through the layer), in execution order."""
+        return [Tile(item, lp.index, 0, lp.m, 0, plan.samples, 0, lp.P)]
+
+    def allocate(self, layers, lp):
+        """Append the layer's output map to the run's maps (engine/simulate._Layers) and stage its buffers."""
+        layers.maps.append(np.zeros((layers.rows_total, int(np.prod(lp.out_shape))), np.int64))
+
+    def kernel(self, layers, workload, lp, rows):
+        """The layer's kernel over `rows` (a slice of item x T rows) in one piece; its inputs are final."""
+        raise NotImplementedError
+
+    def tile_inputs(self, layers, lp, tile):
+        """The kernel input rows a tile's compute count reads (None: the count does not depend on data)."""
+        return None
+
+    def count(self, accel, tile, lp, x_rows):
+        """The tile's compute phase on the accelerator (hw/accelerator.py): its components count; its cycles."""
+        raise NotImplementedError
+
+    def stepped_samples(self, arch, lp, tile):
+        """The tile's compute phase in the cycle-stepped reference (engine/stepped._Sample): [(args, count)],
+        args = (input words, readers, inputs accumulated, passes, random bits, output words, neuron cycles,
+        partial-sum words read back), run `count` times one after another."""
+        raise NotImplementedError
