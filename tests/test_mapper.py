@@ -5,7 +5,7 @@ import copy
 import pandas as pd
 import pytest
 import yaml
-from hypothesis import assume, given, settings, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from archsim import simulate
 from archsim.cli import main
