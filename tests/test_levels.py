@@ -36,6 +36,9 @@ def level(draw, name, holds, capacity, dram_ok=True, written=True):
            "read_latency_cycles": draw(st.integers(0, 3)), "write_latency_cycles": draw(st.integers(0, 3)),
            "cycles_per_access": cpa, "double_buffered": draw(st.booleans()),
            "read_pj_per_bit": ENERGY, "write_pj_per_bit": ENERGY}
+    shared = draw(st.sampled_from([None, True, False]))  # None: the kind's default (shared for a DRAM)
+    if shared is not None:
+        out["ports_share_banks"] = shared
     if kind == "dram" and draw(st.booleans()):
         out["bandwidth"] = draw(st.sampled_from([1e9, 4e9, 2e10]))  # bits/s at 200 MHz: 5 to 100 bits/cycle
     return out
@@ -204,6 +207,31 @@ def test_smaller_local_buffer_raises_dram_traffic_and_cycles():
     assert big.plan.weight_home == small.plan.weight_home == "dram"
     assert small.ledger.get("dram", "read_bits") > big.ledger.get("dram", "read_bits")
     assert small.cycles > big.cycles
+
+
+def _dram_only(ports, shared=None):
+    """A DRAM holding weights and activations, in front of the synapses' weight registers."""
+    data = copy.deepcopy(DEFAULT_ARCH)
+    dram = next(lv for lv in data["levels"] if lv["kind"] == "dram")
+    dram.update(holds=["weights", "inputs", "outputs"], ports=ports)
+    if shared is not None:
+        dram["ports_share_banks"] = shared
+    data["levels"] = [dram] + [lv for lv in data["levels"] if lv["kind"] == "regfile"]
+    return arch_from_data(data, "<dram-only>")
+
+
+def test_ports_that_share_the_banks_take_turns():
+    """A DRAM's ports share its channel: with two read ports and a write port, the weight stream and the compute
+    phase's activation traffic take turns on it, exactly as on a single port; as a multi-port memory (ports not
+    sharing the banks) they overlap and the run is shorter."""
+    w = pdnn([{"type": "dense", "outputs": 64, "weight_bits": 4, "activation": "pbit"}], n_in=64, T=4)
+    multi = {"read": 2, "write": 1}
+    shared, one_port, separate = (simulate(_dram_only(p, s), w, "timing") for p, s in
+                                  ((multi, None), ({"read_write": 1}, None), (multi, False)))
+    assert shared.cycles == one_port.cycles == stepped_cycles(shared.arch, shared.plan)
+    assert separate.cycles < shared.cycles
+    assert separate.cycles == stepped_cycles(separate.arch, separate.plan)
+    assert shared.ledger.items() == one_port.ledger.items() == separate.ledger.items()
 
 
 def _readme_commands(section):

@@ -83,6 +83,11 @@ class Level(_Banked):
                                  "states (a level that holds nothing has no path to the datapath)")
     double_buffered: bool = Field(default=False, description="two slots: the next tile loads while the "
                                   "current one is used")
+    ports_share_banks: Optional[bool] = Field(default=None, description="true: the ports reach the banks through "
+                                              "one shared path (a DRAM channel's data bus; single-ported SRAM "
+                                              "banks behind a crossbar), so stages on different ports take turns "
+                                              "on the banks; false: every port reaches every bank in the same "
+                                              "cycle (a multi-port macro). Default: true for dram, false otherwise")
 
     @field_validator("holds")
     @classmethod
@@ -104,6 +109,11 @@ class Level(_Banked):
     @property
     def slots(self):
         return 2 if self.double_buffered else 1
+
+    @property
+    def banks_shared(self):
+        """Do the level's ports take turns on its banks? (ports_share_banks, or its default by kind)."""
+        return self.kind == "dram" if self.ports_share_banks is None else self.ports_share_banks
 
     @property
     def slot_bits(self):

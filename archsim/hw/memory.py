@@ -6,6 +6,7 @@ from ..errors import MappingError
 from .timing import ceil_div, transfer_cycles
 
 READ, WRITE = "read", "write"
+BANKS = "banks"  # the resource of a level whose ports share its banks (Level.banks_shared)
 
 
 class Memory:
@@ -60,7 +61,11 @@ def assign_ports(levels, needs):
     """Ports of each level given to the stages that use it. levels: {name: Level}; needs: [(stage, level name,
     READ or WRITE)] in stage order. A need takes a free port of its own direction, else a free read_write port,
     else a compatible port the same stage already holds, else it shares the compatible port with the fewest
-    stages (shared ports serve their stages in program order). Returns [(level, port kind, index, {stages})]."""
+    stages (shared ports serve their stages in program order). A level whose ports share its banks
+    (Level.banks_shared: a DRAM channel's one data bus) and serves stages on more than one port adds its banks,
+    (level, BANKS, 0, every stage using the level): those stages take turns on the banks, in program order, each
+    for its whole duration (exact for transfers, which stream throughout; for a compute stage it is the bound
+    of a phase that streams throughout). Returns [(level, port kind, index, {stages})]."""
     ports = {name: [[kind, k, set()] for kind in ("read", "write", "read_write")
                     for k in range(getattr(lv.ports, kind))] for name, lv in levels.items()}
 
@@ -77,4 +82,9 @@ def assign_ports(levels, needs):
             raise MappingError(f"levels[{name}].ports: this run must {direction} the level but none of its "
                                f"ports can; give it ports.{direction} or ports.read_write")
         options[0][2].add(stage)
-    return [(name, kind, k, users) for name, mine in ports.items() for kind, k, users in mine if users]
+    out = [(name, kind, k, users) for name, mine in ports.items() for kind, k, users in mine if users]
+    for name, mine in ports.items():  # ports that share the banks: the banks are one more resource, in turn
+        used = [users for _, _, users in mine if users]
+        if len(used) > 1 and levels[name].banks_shared:
+            out.append((name, BANKS, 0, set().union(*used)))
+    return out
