@@ -14,8 +14,8 @@ mapping. Candidates that overflow a level (an uneven one: its full tiles) are dr
 
 Exhaustive when the space (exact and uneven candidates together) has at most `budget` candidates; otherwise a
 documented pruned search: `budget` candidates drawn at random from the space (seeded: a split per dimension, the
-outputs' uneven splits drawn like their exact ones, then a shuffled order per level), then a steepest-descent
-climb from each of the `climbs` best of them (the caller's `starts` among them). A move takes one prime factor
+outputs' uneven splits drawn like their exact ones, then a shuffled order per level; the caller's `starts` are
+candidates too), then a steepest-descent climb from each of the `climbs` best so far. A move takes one prime factor
 of one dimension from one level (or the spatial unrolling) to another (not the outputs of an uneven candidate:
 its tiles are no product of factors), swaps two adjacent loops of a level, or re-unrolls the outputs over one
 unit fewer or more with their ceil(M/g) temporal tiles in one loop at any level (exact when g divides M, else
