@@ -19,6 +19,7 @@ def register(subparsers):
 def _cli(args, argv):
     from . import load_arch, load_workload
     from .engine.mapper import map_workload
+    from .mapping.loopnest import EXACT
     from .mapping.mapfile import mapping_text
     from .report.mappings import write_mappings
     from .report.outdir import output_folder
@@ -36,7 +37,9 @@ def _cli(args, argv):
         if r.best is None:
             print(f"  layers[{r.layer}]: no mapping fits the levels' capacities ({len(r.candidates)} tried)")
             continue
-        print(f"  layers[{r.layer}]: {r.method}, {len(r.candidates):,} candidates in {r.seconds:.2f} s; "
+        uneven = sum(1 for _, c in r.candidates if c.mapping.remainder != EXACT)
+        print(f"  layers[{r.layer}]: {r.method}, {len(r.candidates):,} candidates ({uneven:,} with a partial last "
+              f"output tile) in {r.seconds:.2f} s; "
               f"{r.best.energy_pj * r.passes:,.1f} pJ memory energy, >= {r.best.cycles * r.passes:,} cycles")
         print(f"    {mapping_text(r.best.mapping, names, r.keep)}")
     print(f"  {len(frame):,} candidates -> {args.out}/mappings.csv, mapping.yaml"

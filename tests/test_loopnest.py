@@ -270,18 +270,25 @@ def test_energy_prices_each_level():
 
 
 def _all_mappings(op, n_levels, spatial_dims, units):
-    """The unpruned space: every split of every dimension, factor-1 loops included, every order at every level."""
+    """The unpruned space: every split of every dimension, factor-1 loops included, every order at every level;
+    exact, and (when M may be unrolled) uneven: M over every g up to the units, every split of ceil(M/g) over the
+    levels, remainder last_tile (the count model refuses the splits it cannot run: evaluate() gives None)."""
     dims = sorted(op.dims)
-    splits = {d: [s if d in spatial_dims else s[:-1] + (1,) for s in _factorisations(op.dims[d], n_levels + 1)
-                  if d in spatial_dims or s[-1] == 1] for d in dims}
+    splits = {d: [(s if d in spatial_dims else s[:-1] + (1,), EXACT)
+                  for s in _factorisations(op.dims[d], n_levels + 1) if d in spatial_dims or s[-1] == 1]
+              for d in dims}
+    if "M" in spatial_dims:
+        splits["M"] += [(s + (g,), LAST_TILE) for g in range(1, units + 1)
+                        for s in _factorisations(-(-op.dims["M"] // g), n_levels)]
     for choice in itertools.product(*(splits[d] for d in dims)):
-        split = dict(zip(dims, choice))
+        split = {d: s for d, (s, _) in zip(dims, choice)}
+        remainder = LAST_TILE if LAST_TILE in (r for _, r in choice) else EXACT
         spatial = {d: split[d][-1] for d in dims if split[d][-1] > 1}
         if prod(spatial.values()) > units:
             continue
         levels = [[(d, split[d][i]) for d in dims] for i in range(n_levels)]
         for orders in itertools.product(*(itertools.permutations(lv) for lv in levels)):
-            yield Mapping(tuple(orders), spatial)
+            yield Mapping(tuple(orders), spatial, remainder)
 
 
 @st.composite

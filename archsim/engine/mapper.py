@@ -1,8 +1,10 @@
 """archsim map: for every layer with weights, the mapper's search on the architecture's levels (pure data in,
 typed results out; writing is report/mappings.py). The levels keep what the planner's placement puts there (the
 weights' home and the levels inside it, the activations' level), with and without the synapses' weight
-registers (samples inner or outer); capacities are what the homes leave. The choice is the best candidate the
-executor accepts (at most MAX_TILES_PER_PASS tiles). Counts are per layer pass (one item); `passes` scales them
+registers (samples inner or outer); capacities are what the homes leave. The planner's own mapping of the layer
+starts the search of its variant, so the choice is never worse than the planner's (a prime number of outputs
+too: both unroll them unevenly, the last tile partial). The choice is the best candidate the executor accepts
+(at most MAX_TILES_PER_PASS tiles). Counts are per layer pass (one item); `passes` scales them
 to the run."""
 import time
 from dataclasses import dataclass
@@ -56,11 +58,13 @@ def map_workload(arch, workload, objective="energy", budget=2000, seed=0):
         t0 = time.perf_counter()
         found, methods = [], []
         for keep in variants:
+            starts = [lp.layer_map.mapping] if lp.layer_map.keep == keep else []
             best, candidates, method = search(op, levels_of(arch, keep, plan.reserved), objective,
-                                              spatial_dims=("M",), units=min(units, lp.m), budget=budget, seed=seed)
+                                              spatial_dims=("M",), units=min(units, lp.m), budget=budget, seed=seed,
+                                              starts=starts)
             found += [(keep, c) for c in candidates]
             methods.append(method)
-        fitting = [(k, c) for k, c in found if c is not None and tile_count(c.mapping) <= MAX_TILES_PER_PASS]
+        fitting = [(k, c) for k, c in found if c is not None and tile_count(c.mapping, op) <= MAX_TILES_PER_PASS]
         best = min(fitting, key=lambda kc: rank(kc[1], objective)) if fitting else (variants[0], None)
         method = "exhaustive" if all(m == "exhaustive" for m in methods) else "sampled+climb"
         out.append(LayerMapping(lp.index, op, best[1], found, method, time.perf_counter() - t0, best[0],

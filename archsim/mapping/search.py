@@ -3,24 +3,35 @@ objective (`energy`, `cycles` or `edp`), predicting every candidate's counts wit
 
 The space: every dimension is split into one factor per level (and one spatial factor where the dimension may be
 unrolled over the units, their product at most the unit count); at each level the loops with a factor above 1
-take every order. Loops of factor 1 are left out (they change no count) and orders are enumerated only over the
-loops a level actually has, so no two candidates in the enumeration are the same mapping. Candidates that
-overflow a level are dropped before they are counted.
+take every order. Exact splits multiply to the dimension's size. The outputs M, when they may be unrolled, also
+take uneven splits (loopnest's LAST_TILE): every unrolling g up to the units (and below M) that does not divide
+M, with its ceil(M/g) temporal tiles in one loop at any one level (the shape loopnest requires: full tiles of g
+outputs, then a partial one of M mod g), so a prime M, or 1000 outputs on 16 units, has the planner's mapping
+and its neighbours in the space. The other dimensions split exactly only (loopnest and the executor run a
+partial tile of the outputs alone). Loops of factor 1 are left out (they change no count) and orders are
+enumerated only over the loops a level actually has, so no two candidates in the enumeration are the same
+mapping. Candidates that overflow a level (an uneven one: its full tiles) are dropped before they are counted.
 
-Exhaustive when the space has at most `budget` candidates; otherwise a documented pruned search: `budget`
-candidates drawn at random from the space (seeded: a split per dimension, then a shuffled order per level), then
-a steepest-descent climb from each of the `climbs` best of them: a move takes one prime factor of one dimension
-from one level (or the spatial unrolling) to another, or swaps two adjacent loops of a level; the climb stops when
-no move improves the objective.
+Exhaustive when the space (exact and uneven candidates together) has at most `budget` candidates; otherwise a
+documented pruned search: `budget` candidates drawn at random from the space (seeded: a split per dimension, the
+outputs' uneven splits drawn like their exact ones, then a shuffled order per level; the caller's `starts` are
+candidates too), then a steepest-descent climb from each of the `climbs` best so far. A move takes one prime factor
+of one dimension from one level (or the spatial unrolling) to another (not the outputs of an uneven candidate:
+its tiles are no product of factors), swaps two adjacent loops of a level, or re-unrolls the outputs over one
+unit fewer or more with their ceil(M/g) temporal tiles in one loop at any level (exact when g divides M, else
+uneven: the climb crosses between the two), or moves an uneven candidate's tiles' loop to another level. The
+climb stops when no move improves the objective.
 """
 import itertools
 import random
 from dataclasses import dataclass
 from math import prod
 
-from .loopnest import Mapping, check, counts, energy_pj
+from ..errors import MappingError
+from .loopnest import EXACT, LAST_TILE, Mapping, counts, energy_pj
 
 OBJECTIVES = ("energy", "cycles", "edp")
+UNEVEN_DIM = "M"  # the dimension whose last tile may be partial (loopnest.LAST_TILE)
 
 
 @dataclass(frozen=True)
@@ -46,10 +57,11 @@ def cycles_bound(levels, predicted, units_per_step_cycles=1):
 
 
 def evaluate(op, levels, mapping):
-    """A candidate, or None when the mapping does not fit."""
-    if check(op, levels, mapping):
+    """A candidate, or None when the mapping does not fit (loopnest.counts checks it)."""
+    try:
+        c = counts(op, levels, mapping)
+    except MappingError:
         return None
-    c = counts(op, levels, mapping)
     return Candidate(mapping, c, energy_pj(levels, c), cycles_bound(levels, c))
 
 
@@ -59,15 +71,35 @@ def _factorisations(n, parts):
     return [(d,) + rest for d in range(1, n + 1) if n % d == 0 for rest in _factorisations(n // d, parts - 1)]
 
 
+def _ceil(a, b):
+    return -(-a // b)
+
+
+def _uneven_splits(size, n_levels, units):
+    """The uneven splits of the outputs: an unrolling g below the size that does not divide it, its ceil(size/g)
+    tiles at one level, the other levels' factors 1."""
+    return [tuple(_ceil(size, g) if i == level else 1 for i in range(n_levels)) + (g,)
+            for g in range(2, min(units, size - 1) + 1) if size % g for level in range(n_levels)]
+
+
 def _splits(op, n_levels, spatial_dims, units):
-    """Per dimension, every split into n_levels temporal factors (and a spatial factor where allowed)."""
+    """Per dimension, every split into n_levels temporal factors (and a spatial factor where allowed); the
+    outputs' uneven splits after their exact ones."""
     out = {}
     for d, size in op.dims.items():
         if d in spatial_dims:
             out[d] = [s for s in _factorisations(size, n_levels + 1) if s[-1] <= units]
+            if d == UNEVEN_DIM:
+                out[d] += _uneven_splits(size, n_levels, units)
         else:
             out[d] = [s + (1,) for s in _factorisations(size, n_levels)]
     return out
+
+
+def _remainder(op, split):
+    """LAST_TILE when the outputs' split covers more than their size (an uneven split), else EXACT."""
+    d = UNEVEN_DIM
+    return LAST_TILE if d in split and prod(split[d]) != op.dims[d] else EXACT
 
 
 def _mappings_of(op, split, n_levels, units):
@@ -78,7 +110,7 @@ def _mappings_of(op, split, n_levels, units):
         return
     per_level = [[(d, split[d][i]) for d in dims if split[d][i] > 1] for i in range(n_levels)]
     for orders in itertools.product(*(itertools.permutations(loops) for loops in per_level)):
-        yield Mapping(tuple(tuple(o) for o in orders), spatial)
+        yield Mapping(tuple(tuple(o) for o in orders), spatial, _remainder(op, split))
 
 
 def space_size(op, levels, spatial_dims=(), units=1, stop_above=None):
@@ -119,7 +151,7 @@ def _random_mapping(op, splits, n_levels, units, rng):
         loops = [(d, split[d][i]) for d in dims if split[d][i] > 1]
         rng.shuffle(loops)
         per_level.append(tuple(loops))
-    return Mapping(tuple(per_level), {d: split[d][-1] for d in dims if split[d][-1] > 1})
+    return Mapping(tuple(per_level), {d: split[d][-1] for d in dims if split[d][-1] > 1}, _remainder(op, split))
 
 
 def _smallest_prime(n):
@@ -128,7 +160,8 @@ def _smallest_prime(n):
 
 def _neighbours(op, mapping, spatial_dims, units):
     """Mappings one move away: a prime factor of a dimension moved between two levels (or the spatial
-    unrolling), or two adjacent loops of a level swapped."""
+    unrolling; not the outputs of an uneven mapping), two adjacent loops of a level swapped, or the outputs
+    re-unrolled (_unrollings)."""
     n = len(mapping.temporal)
     dims = sorted(op.dims)
     places = list(range(n)) + (["s"] if spatial_dims else [])
@@ -137,6 +170,8 @@ def _neighbours(op, mapping, spatial_dims, units):
         return mapping.spatial.get(d, 1) if place == "s" else mapping.factor(d, [place], spatial=False)
 
     for d in dims:
+        if d == UNEVEN_DIM and mapping.remainder == LAST_TILE:
+            continue
         for src, dst in itertools.permutations([p for p in places if p != "s" or d in spatial_dims], 2):
             f = factor_at(d, src)
             if f == 1:
@@ -158,27 +193,56 @@ def _neighbours(op, mapping, spatial_dims, units):
                     pos = next((k for k, (dd, _) in enumerate(loops) if dd == d), len(kept))
                     kept.insert(min(pos, len(kept)), (d, split[i]))
                 temporal.append(tuple(kept))
-            yield Mapping(tuple(temporal), spatial)
+            yield Mapping(tuple(temporal), spatial, mapping.remainder)
     for i, loops in enumerate(mapping.temporal):
         for k in range(len(loops) - 1):
             swapped = list(loops)
             swapped[k], swapped[k + 1] = swapped[k + 1], swapped[k]
-            yield Mapping(mapping.temporal[:i] + (tuple(swapped),) + mapping.temporal[i + 1:], mapping.spatial)
+            yield Mapping(mapping.temporal[:i] + (tuple(swapped),) + mapping.temporal[i + 1:], mapping.spatial,
+                          mapping.remainder)
+    if UNEVEN_DIM in spatial_dims:
+        yield from _unrollings(op, mapping, units)
 
 
-def search(op, levels, objective="energy", spatial_dims=("M",), units=1, budget=2_000, seed=0, climbs=8):
-    """(best candidate, every candidate evaluated, 'exhaustive' | 'sampled+climb')."""
+def _unrollings(op, mapping, units):
+    """The outputs unrolled over one unit fewer or more (and, for an uneven mapping, over as many), their
+    ceil(M/g) temporal tiles in one loop at each level in turn (where the level had an outputs' loop, in its
+    place, else outermost): exact when g divides M, else uneven."""
+    d, size = UNEVEN_DIM, op.dims[UNEVEN_DIM]
+    g = mapping.spatial.get(d, 1)
+    free = units // prod(f for dd, f in mapping.spatial.items() if dd != d)
+    for h in [h for h in (g - 1, g + 1) if 1 <= h <= min(size, free)] + ([g] if mapping.remainder == LAST_TILE
+                                                                           else []):
+        tiles = _ceil(size, h)
+        spatial = {dd: f for dd, f in mapping.spatial.items() if dd != d} | ({d: h} if h > 1 else {})
+        for level in range(len(mapping.temporal) if tiles > 1 else 1):
+            temporal = []
+            for i, loops in enumerate(mapping.temporal):
+                kept = [(dd, f) for dd, f in loops if dd != d]
+                if i == level and tiles > 1:
+                    pos = next((k for k, (dd, _) in enumerate(loops) if dd == d), 0)
+                    kept.insert(min(pos, len(kept)), (d, tiles))
+                temporal.append(tuple(kept))
+            yield Mapping(tuple(temporal), spatial, EXACT if size % h == 0 else LAST_TILE)
+
+
+def search(op, levels, objective="energy", spatial_dims=("M",), units=1, budget=2_000, seed=0, climbs=8,
+           starts=()):
+    """(best candidate, every candidate evaluated, 'exhaustive' | 'sampled+climb'). starts: mappings evaluated
+    first (the planner's own, say), candidates like the drawn ones: the choice is never worse than they are."""
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
     spatial_dims = tuple(d for d in spatial_dims if d in op.dims)
     evaluated = {}
 
     def consider(mapping):
-        key = (mapping.temporal, tuple(sorted(mapping.spatial.items())))
+        key = (mapping.temporal, tuple(sorted(mapping.spatial.items())), mapping.remainder)
         if key not in evaluated:
             evaluated[key] = evaluate(op, levels, mapping)
         return evaluated[key]
 
+    for m in starts:
+        consider(m)
     if space_size(op, levels, spatial_dims, units, stop_above=budget) <= budget:
         method = "exhaustive"
         for m in _enumerate(op, levels, spatial_dims, units):
@@ -189,8 +253,8 @@ def search(op, levels, objective="energy", spatial_dims=("M",), units=1, budget=
         splits = _splits(op, len(levels), spatial_dims, units)
         for _ in range(budget):
             consider(_random_mapping(op, splits, len(levels), units, rng))
-        starts = sorted((c for c in evaluated.values() if c is not None), key=lambda c: c.score(objective))
-        for best in starts[:climbs]:
+        ranked = sorted((c for c in evaluated.values() if c is not None), key=lambda c: c.score(objective))
+        for best in ranked[:climbs]:
             while best is not None:
                 better = [c for c in (consider(m) for m in _neighbours(op, best.mapping, spatial_dims, units))
                           if c is not None and c.score(objective) < best.score(objective)]

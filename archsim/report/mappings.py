@@ -1,5 +1,6 @@
 """Tables and a plot of the mapper's candidates: mappings.csv (every candidate with its predicted counts per
-level and operand over the whole run, energy and cycles, the chosen one and the Pareto front marked),
+level and operand over the whole run, energy and cycles, whether its tiles divide the outputs (remainder: exact)
+or the last is partial (last_tile), the chosen one and the Pareto front marked),
 mapping.yaml (the chosen mapping per layer, in the format `archsim run --mapping` executes: mapping/mapfile.py)
 and mappings.png (energy against cycles)."""
 from pathlib import Path
@@ -29,7 +30,8 @@ def candidates_frame(names, results):
         ordered = sorted(r.candidates, key=lambda kc: (kc[1].energy_pj, kc[1].cycles, repr(kc[1].mapping)))
         for k, (keep, c) in enumerate(ordered):
             row = {"layer": r.layer, "candidate": k, "mapping": mapping_text(c.mapping, names, keep),
-                   "energy_pj": c.energy_pj * r.passes, "cycles": c.cycles * r.passes, "chosen": c is r.best}
+                   "remainder": c.mapping.remainder, "energy_pj": c.energy_pj * r.passes,
+                   "cycles": c.cycles * r.passes, "chosen": c is r.best}
             for (level, operand, action), n in sorted(c.counts.items()):
                 if action.endswith("_bits"):
                     row[f"{level}.{operand}.{action}"] = n * r.passes
