@@ -3,25 +3,12 @@ pipeline as a p-DNN's layers (engine/simulate.py). This module plans it (rounds,
 check and table), groups its rounds into runs for hw/timing.Pipeline and runs its kernels; simulate() accounts
 and times it.
 
-As a loop nest (mapping/loopnest terms), outermost first:
-
-    for stage in stages          a DTM's Boltzmann machines in order (one for a Boltzmann workload)
-      for sweep in sweeps        temporal; a record every record_every sweeps after burn_in
-        for chain in chains      temporal; the chains share the couplings, not the states
-          for colour in colours  a pass: a colour block, a barrier (the next block reads its new states)
-            for round in rounds  a tile: up to min(synapses, neurons) updated nodes of the colour
-              for node in round      spatial, over synapse units and neurons
-                for neighbour in the node's row: a +-J add (the row's length is the node's degree: ragged)
-
-Operands: couplings (and biases) indexed by (node, neighbour), by no sweep, chain or stage loop of one machine:
-stationary in the innermost coupling level (loaded once per stage) when every updated node's row fits it,
-else re-read from the coupling memory for every round. States indexed by (chain, node): one 1-bit read per
-neighbour, one write per updated node. Rounds are the pipeline's tiles: a load stage (the couplings' hop into the
-innermost coupling level, 0 cycles when stationary) and a compute stage; colour blocks do not overlap.
-
-The interface of a p-DNN layer's operation (archsim/ops), where it applies: plan (stage_plan), tiles (the rounds
-of a colour, grouped into runs), kernel (run_block, run_sweeps), count (block_runs: hw/accelerator's gibbs_load
-and gibbs_compute), the stepped reference's compute (stepped_samples).
+Its loop nest is declared by the operation (ops/colour_block.py: dimensions sweeps S, chains X, spins V and
+neighbour slots K; operands couplings, biases, neighbour states and states; a ragged block as perfect nests per
+degree class), as are its rounds (the pipeline's tiles: up to min(synapses, neurons) spins of a colour at a time,
+the colour blocks one after another) and their count on the accelerator; this module plans the stages (the field
+range check and table, the kernel's layout), times the rounds (a load stage: the couplings' hop into the
+innermost coupling level, 0 cycles when stationary; a compute stage) and runs the kernels.
 
 A multi-chip machine (workload `chips:`) runs the stale-read kernel and takes its cycles from its chips' phases
 and links (engine/links.py: SimPy events in timing mode, the same machine's recurrence in functional mode)."""
@@ -30,12 +17,14 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from .. import ops
 from ..hw.accelerator import Accelerator
 from ..hw.timing import Pipeline
 from ..kernels import ising, multichip
 from ..errors import OverflowError_
 from ..inputs import check_memory
 from ..ledger import Ledger
+from ..ops.colour_block import GIBBS
 from ..workload import graph
 from ..workload.boltzmann import BoltzmannWorkload, DtmWorkload
 from . import links
@@ -85,37 +74,20 @@ def check_field(arch, bm, nodes, degrees):
 
 
 def stage_plan(arch, bm, stage):
-    """The per-stage quantities: updated nodes by colour, rounds, row bits, stationarity, field table."""
-    spec = bm.spec
+    """The per-stage quantities: the operation's declaration (updated nodes by colour, rounds, row bits,
+    stationarity, loop nests: ops/colour_block.Stage as `st`), the field table and the kernel's layout."""
+    spec, op = bm.spec, ops.REGISTRY[GIBBS]
     degrees = graph.degrees(bm.n, bm.edges)
-    row_bits = degrees * spec.coupling_bits + spec.bias_bits
     ptr, nodes = graph.blocks(bm.colours, bm.clamped)
     lo, hi = check_field(arch, bm, nodes, degrees)
-    units = min(arch.synapse.count, arch.neuron.count)
-    rounds = [[nodes[ptr[c] + k:min(ptr[c] + k + units, ptr[c + 1])] for k in range(0, ptr[c + 1] - ptr[c], units)]
-              for c in range(len(ptr) - 1)]
-    runs = []  # per colour: [[a round, count]]: consecutive rounds with the same row widths and degrees
-    for colour in rounds:
-        runs.append([])
-        last = None
-        for r in colour:
-            key = (row_bits[r].tobytes(), degrees[r].tobytes())
-            if key == last:
-                runs[-1][-1][1] += 1
-            else:
-                runs[-1].append([r, 1])
-            last = key
-    updated = nodes
-    stationary = int(row_bits[updated].sum()) <= arch.holders("couplings")[-1].capacity
+    st = op.declare(arch, stage, degrees, ptr, nodes, spec)
     I_max = max(-lo, hi)
     thr = ising.field_table(spec.beta, -I_max, I_max, arch.rng.bits_per_draw)
-    lp = LayerPlan(stage, "gibbs", (bm.n,), (bm.n,), int(degrees.max()) if bm.n else 0, bm.n, 1,
-                   spec.coupling_bits, 1, 1, "pbit", reason="couplings stationary in the weight buffer"
-                   if stationary else "couplings re-read for every round (they exceed the weight buffer)")
+    lp = LayerPlan(**op.plan_fields(arch, stage, (spec, st), (bm.n,), (bm.n,), 1))
     indptr, indices, weights = bm.adjacency()
-    return SimpleNamespace(degrees=degrees, row_bits=row_bits, ptr=ptr, nodes=nodes, rounds=rounds, runs=runs,
-                           updated=updated, stationary=stationary, I_min=-I_max, thr=thr, lp=lp, chips=None,
-                           layout=ising.layout(indptr, indices, weights, bm.h, ptr, nodes))
+    return SimpleNamespace(st=st, degrees=degrees, row_bits=st.row_bits, ptr=ptr, nodes=nodes, rounds=st.rounds,
+                           runs=st.runs, updated=nodes, stationary=st.stationary, I_min=-I_max, thr=thr, lp=lp,
+                           chips=None, layout=ising.layout(indptr, indices, weights, bm.h, ptr, nodes))
 
 
 @dataclass
@@ -156,26 +128,14 @@ def pipeline_stages(arch):
 
 def block_runs(accel, stage, sp, colour, times):
     """[(row, count)]: the (load, compute) cycles of the colour block's rounds, consecutive rounds with the same
-    cycles grouped; every round is accounted `times` times on the ledger (each run of identical rounds once,
-    times its count: every count is linear)."""
-    out = []
-    for r, count in sp.runs[colour]:
-        row = (accel.gibbs_load(stage, sp.row_bits[r], sp.stationary, times * count),
-               accel.gibbs_compute(stage, sp.row_bits[r], sp.degrees[r], sp.stationary, times * count))
-        if out and out[-1][0] == row:
-            out[-1][1] += count
-        else:
-            out.append([row, count])
-    return out
+    cycles grouped; every round is accounted `times` times on the ledger (the operation's count)."""
+    return ops.of(sp.lp).count(accel, (sp.st, colour), sp.lp, times)
 
 
 def stepped_samples(arch, degrees):
-    """A round's compute in the cycle-stepped reference (engine/stepped._Sample, as ops/base.Operation's): one
-    sample: the neighbours' states (one word each) read, +-J of the longest row accumulated and one draw per node
-    side by side, the neuron latency, one state word written per node. degrees: the round's nodes' degrees."""
-    g = len(degrees)
-    return [((int(degrees.sum()), 1, int(degrees.max()), 1, g * arch.rng.bits_per_draw, g,
-              arch.neuron.latency_cycles), 1)]
+    """A round's compute in the cycle-stepped reference (the operation's stepped_samples; degrees: the round's
+    nodes' degrees)."""
+    return ops.REGISTRY[GIBBS].stepped_samples(arch, None, degrees)
 
 
 def block_cycles(stages, runs):
@@ -188,7 +148,7 @@ def block_cycles(stages, runs):
 
 def couplings_load(accel, stage, sp):
     """Stationary couplings loaded once at the start of the stage: its cycles (0 when not stationary)."""
-    return accel.couplings_load(stage, sp.row_bits[sp.updated]) if sp.stationary else 0
+    return ops.of(sp.lp).load(accel, sp.st, sp.lp)
 
 
 PROGRESS_PIECES = 100  # kernel calls a functional run is cut into when progress is reported
