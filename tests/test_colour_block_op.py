@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from archsim import ops
 from archsim.config.loader import load_arch
+from archsim.energy.analytic import gibbs_counts
 from archsim.engine.simulate import simulate
 from archsim.mapping.loopnest import Operation as Nest
 from archsim.ops.base import Operation
@@ -146,10 +147,10 @@ def declared(result):
     """The counts of the run's declared loop nests (the operation's predict: loopnest.counts summed), bits only
     (loop nests count elements, not words), keyed as the ledger."""
     out = {}
-    for lp, st_ in zip(result.plan.layers, (sp.st for sp in result.plan.stages)):
-        for (component, action, operand), n in ops.of(lp).predict(result.arch, st_).items():
+    for sp in result.plan.stages:
+        for (component, action, operand), n in ops.of(sp.lp).predict(result.arch, sp.declared).items():
             if not action.endswith("_elements"):
-                out[(lp.index, component, action, operand)] = n
+                out[(sp.lp.index, component, action, operand)] = n
     return out
 
 
@@ -158,20 +159,47 @@ def check(a, work, mode):
     ledger = {k: v for k, v in r.ledger.items() if v}
     assert ledger == brute_force(a, work)
     assert {k: v for k, v in ledger.items() if not k[2].endswith("_words")} == declared(r)
-    for lp, sp in zip(r.plan.layers, r.plan.stages):  # the declaration: perfect nests covering every update
-        assert all(isinstance(n, Nest) and all(size >= 1 for size in n.dims.values()) for n in sp.st.nests)
+    for sp in r.plan.stages:  # the declaration: perfect nests covering every update
+        assert all(isinstance(n, Nest) and all(size >= 1 for size in n.dims.values()) for n in sp.declared.nests)
     return r
 
 
-@settings(max_examples=30, deadline=None)
+MODES = st.sampled_from(["functional", "timing"])
+
+
+@settings(max_examples=100, deadline=None)
+@given(workloads(), archs(), MODES)
+def test_ledger_equals_the_declared_nests_and_a_brute_force_walk(work, a, mode):
+    check(a, work, mode)
+
+
+@settings(max_examples=40, deadline=None)
 @given(workloads(), archs())
-def test_ledger_equals_the_declared_nests_and_a_brute_force_walk(work, a):
-    check(a, work, "functional")
+def test_declared_nests_meet_the_closed_form_gibbs_terms(work, a):
+    """The operation's predicted counts against eps_EO's Gibbs form (energy/analytic.gibbs_counts, from the degrees
+    alone): couplings read from the coupling memory (once per stage when stationary), neighbour states read and
+    states written at the states level, adds, neuron compares, draws. (A machine whose only coupling level is also
+    its buffer reads it once more to load it, a departure the closed form does not model: not drawn here.)"""
+    couplings = a.holders("couplings")
+    if len(couplings) < 2:
+        return
+    r = simulate(a, work, "functional")
+    for bm, sp in zip(machines(work), r.plan.stages):
+        s = bm.spec
+        predicted = ops.of(sp.lp).predict(a, sp.declared)
+        closed = gibbs_counts(sp.declared.degrees[sp.declared.nodes], s.coupling_bits, s.bias_bits, s.sweeps, s.chains,
+                              sp.declared.stationary, wM="wM", aM="aM")
+        where = {("wM", "read_bits"): (couplings[-2].name, "couplings"),
+                 ("aM", "read_bits"): (a.holders("states")[-1].name, "states"),
+                 ("aM", "write_bits"): (a.holders("states")[-1].name, "states")}
+        for (component, action), n in closed.items():
+            component, operand = where.get((component, action), (component, ""))
+            assert predicted.get((component, action, operand), 0) == n, (component, action)
 
 
 @pytest.mark.slow
-@settings(max_examples=200, deadline=None)
-@given(workloads(), archs(), st.sampled_from(["functional", "timing"]))
+@settings(max_examples=1000, deadline=None)
+@given(workloads(), archs(), MODES)
 def test_ledger_equals_the_declared_nests_and_a_brute_force_walk_many(work, a, mode):
     check(a, work, mode)
 
@@ -182,7 +210,7 @@ def test_a_ragged_block_is_declared_as_its_degree_classes():
     bm = boltzmann_from_data({"schema_version": 1, "kind": "boltzmann", "name": "g", "beta": 0.5, "sweeps": 3,
                               "chains": 2, "graph": {"type": "grid", "rows": 4, "cols": 5}})
     r = simulate(arch(), bm, "functional")
-    nests = r.plan.stages[0].st.nests
+    nests = r.plan.stages[0].declared.nests
     degree = np.bincount(bm.edges.reshape(-1), minlength=bm.n)
     for colour in range(int(bm.colours.max()) + 1):
         mine = [n for n in nests if f".colour{colour}." in n.name]
@@ -204,8 +232,8 @@ def test_pdnn_and_gibbs_runs_take_their_operations_from_one_registry():
             assert isinstance(ops.of(lp), Operation) and ops.REGISTRY[lp.type] is ops.of(lp)
     assert [lp.type for lp in g.plan.layers] == [GIBBS]
     sp = g.plan.stages[0]
-    assert sp.rounds is sp.st.rounds and sp.runs is sp.st.runs  # the engine's tiles are the operation's
-    assert [ops.of(sp.lp).tiles(sp.st, c, sp.lp) for c in range(len(sp.rounds))] == sp.st.rounds
+    assert sp.rounds is sp.declared.rounds and sp.runs is sp.declared.runs  # the engine's tiles are the operation's
+    assert [ops.of(sp.lp).tiles(sp.declared, c, sp.lp) for c in range(len(sp.rounds))] == sp.declared.rounds
 
 
 def test_shipped_gibbs_workloads_are_declared():

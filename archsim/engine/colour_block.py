@@ -24,7 +24,7 @@ from ..kernels import ising, multichip
 from ..errors import OverflowError_
 from ..inputs import check_memory
 from ..ledger import Ledger
-from ..ops.colour_block import GIBBS
+from ..ops.colour_block import GIBBS, block_rounds, units
 from ..workload import graph
 from ..workload.boltzmann import BoltzmannWorkload, DtmWorkload
 from . import links
@@ -74,20 +74,21 @@ def check_field(arch, bm, nodes, degrees):
 
 
 def stage_plan(arch, bm, stage):
-    """The per-stage quantities: the operation's declaration (updated nodes by colour, rounds, row bits,
-    stationarity, loop nests: ops/colour_block.Stage as `st`), the field table and the kernel's layout."""
+    """The per-stage quantities: the operation's declaration (ops/colour_block.Declaration as `declared`: updated
+    nodes by colour, rounds, row bits, stationarity, loop nests), the field table and the kernel's layout."""
     spec, op = bm.spec, ops.REGISTRY[GIBBS]
     degrees = graph.degrees(bm.n, bm.edges)
     ptr, nodes = graph.blocks(bm.colours, bm.clamped)
     lo, hi = check_field(arch, bm, nodes, degrees)
-    st = op.declare(arch, stage, degrees, ptr, nodes, spec)
+    declared = op.declare(arch, stage, degrees, ptr, nodes, spec)
     I_max = max(-lo, hi)
     thr = ising.field_table(spec.beta, -I_max, I_max, arch.rng.bits_per_draw)
-    lp = LayerPlan(**op.plan_fields(arch, stage, (spec, st), (bm.n,), (bm.n,), 1))
+    lp = LayerPlan(**op.plan_fields(arch, stage, (spec, declared), (bm.n,), (bm.n,), 1))
     indptr, indices, weights = bm.adjacency()
-    return SimpleNamespace(st=st, degrees=degrees, row_bits=st.row_bits, ptr=ptr, nodes=nodes, rounds=st.rounds,
-                           runs=st.runs, updated=nodes, stationary=st.stationary, I_min=-I_max, thr=thr, lp=lp,
-                           chips=None, layout=ising.layout(indptr, indices, weights, bm.h, ptr, nodes))
+    return SimpleNamespace(declared=declared, degrees=degrees, row_bits=declared.row_bits, ptr=ptr, nodes=nodes,
+                           rounds=declared.rounds, runs=declared.runs, updated=nodes, stationary=declared.stationary,
+                           I_min=-I_max, thr=thr, lp=lp, chips=None,
+                           layout=ising.layout(indptr, indices, weights, bm.h, ptr, nodes))
 
 
 @dataclass
@@ -113,7 +114,7 @@ class GibbsPlan:
 def make_plan(arch, workload):
     """Plan every stage (a stage's plan does not depend on the states the previous stage leaves)."""
     kind = kind_of(workload)
-    machines = [workload] if kind == "boltzmann" else list(workload.stages)
+    machines = list(workload.stages) if isinstance(workload, DtmWorkload) else [workload]
     return GibbsPlan(kind, machines, [stage_plan(arch, bm, k) for k, bm in enumerate(machines)])
 
 
@@ -129,7 +130,7 @@ def pipeline_stages(arch):
 def block_runs(accel, stage, sp, colour, times):
     """[(row, count)]: the (load, compute) cycles of the colour block's rounds, consecutive rounds with the same
     cycles grouped; every round is accounted `times` times on the ledger (the operation's count)."""
-    return ops.of(sp.lp).count(accel, (sp.st, colour), sp.lp, times)
+    return ops.of(sp.lp).count(accel, (sp.declared, colour), sp.lp, times)
 
 
 def stepped_samples(arch, degrees):
@@ -148,7 +149,7 @@ def block_cycles(stages, runs):
 
 def couplings_load(accel, stage, sp):
     """Stationary couplings loaded once at the start of the stage: its cycles (0 when not stationary)."""
-    return ops.of(sp.lp).load(accel, sp.st, sp.lp)
+    return ops.of(sp.lp).load(accel, sp.declared, sp.lp)
 
 
 PROGRESS_PIECES = 100  # kernel calls a functional run is cut into when progress is reported
@@ -170,15 +171,14 @@ def sweep_pieces(spec, pieces):
 
 def chips_plan(arch, bm, sp, stage, mode="functional"):
     """The multi-chip machine's timing: each chip's compute cycles per colour (the single-chip flow shop over that
-    chip's rounds of the colour through the pipeline, counted on a scratch ledger: the run's counts are the monolithic machine's, as
-    every chip does its nodes' same updates), each link's burst cycles per colour (the boundary states of the
+    chip's rounds of the colour through the pipeline, counted on a scratch ledger: the run's counts are the
+    monolithic machine's, as every chip does its nodes' same updates), each link's burst cycles per colour (the boundary states of the
     colour it carries), and the phases and links run by links.simulate (timing mode, events) or links.recurrence
     (functional mode): cycles, the stale-read delay d, eta, eta_current (the eta from which every transfer fits
     in the shortest phase, so stale reads are current), link bits per sweep."""
     c, part = bm.spec.chips, bm.partition
     scratch = Accelerator(arch, Ledger())
     stages = pipeline_stages(arch)
-    units = min(arch.synapse.count, arch.neuron.count)
     n_colours = len(sp.ptr) - 1
     pairs = sorted(part.boundary)
     compute = np.zeros((c.count, n_colours), np.int64)
@@ -188,7 +188,7 @@ def chips_plan(arch, bm, sp, stage, mode="functional"):
         nodes = sp.nodes[sp.ptr[colour]:sp.ptr[colour + 1]]
         for k in range(c.count):
             mine = nodes[part.chip[nodes] == k]
-            rounds = [mine[j:j + units] for j in range(0, len(mine), units)]
+            rounds = block_rounds(mine, units(arch))
             compute[k, colour] = block_cycles(stages, [((scratch.gibbs_load(stage, sp.row_bits[r], sp.stationary),
                                                          scratch.gibbs_compute(stage, sp.row_bits[r], sp.degrees[r],
                                                                                sp.stationary)), 1) for r in rounds])

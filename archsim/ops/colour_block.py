@@ -49,7 +49,7 @@ from ..config.schema import COUPLINGS, STATES
 from ..mapping.loopnest import WRITE, Level, Mapping, Operand
 from ..mapping.loopnest import Operation as Nest
 from ..mapping.loopnest import counts
-from .base import Operation
+from .base import SweepOperation
 
 GIBBS = "gibbs"  # the LayerPlan type of a Gibbs stage
 SWEEPS, CHAINS, SPINS, NEIGHBOURS = "S", "X", "V", "K"
@@ -138,16 +138,20 @@ def predict(arch, declared, stationary):
     return out
 
 
-def rounds(ptr, nodes, units):
-    """Per colour block, its rounds: its updated nodes in order, `units` at a time."""
-    return [[nodes[ptr[c] + k:min(ptr[c] + k + units, ptr[c + 1])] for k in range(0, ptr[c + 1] - ptr[c], units)]
-            for c in range(len(ptr) - 1)]
+def units(arch):
+    """Spins a round updates in parallel: each needs a synapse unit and a neuron."""
+    return min(arch.synapse.count, arch.neuron.count)
 
 
-def runs(block_rounds, row_bits, degrees):
+def block_rounds(spins, n_units):
+    """A block's rounds: its spins in order, `n_units` at a time."""
+    return [spins[k:k + n_units] for k in range(0, len(spins), n_units)]
+
+
+def runs(rounds, row_bits, degrees):
     """Per colour block, [[a round, count]]: consecutive rounds with the same row widths and degrees."""
     out = []
-    for colour in block_rounds:
+    for colour in rounds:
         out.append([])
         last = None
         for r in colour:
@@ -161,7 +165,7 @@ def runs(block_rounds, row_bits, degrees):
 
 
 @dataclass(frozen=True)
-class Stage:
+class Declaration:
     """What the operation declares of one stage: updated nodes per colour (ptr, nodes), degrees and row bits per
     node, whether the couplings are stationary, the rounds and runs per colour, the declared nests."""
     ptr: np.ndarray
@@ -174,54 +178,56 @@ class Stage:
     nests: list
 
 
-class ColourBlock(Operation):
-    """The interface of ops/base.Operation where it applies, Gibbs-shaped: `declare` (a stage's loop nests, rounds
-    and stationarity), `plan_fields` (the stage's LayerPlan), `tiles` (a colour's rounds), `count` (a colour's
-    runs of rounds on the accelerator), `predict` (the declared nests' counts), `stepped_samples` (a round's
-    compute in the cycle-stepped reference)."""
+class ColourBlock(SweepOperation):
+    """The colour-block update behind ops/base.SweepOperation: `declare` (a stage's loop nests, rounds and
+    stationarity), `plan_fields` (the stage's LayerPlan), `tiles` (a colour's rounds), `count` (a colour's runs
+    of rounds on the accelerator), `load` (stationary couplings), `predict` (the declared nests' counts),
+    `stepped_samples` (a round's compute in the cycle-stepped reference)."""
+
     def declare(self, arch, stage, degrees, ptr, nodes, spec):
-        """The stage's Stage from its updated nodes per colour (workload/graph.blocks) and its spec (chains,
+        """The stage's Declaration from its updated nodes per colour (workload/graph.blocks) and its spec (chains,
         sweeps, coupling and bias bits)."""
         row_bits = degrees * spec.coupling_bits + spec.bias_bits
-        block_rounds = rounds(ptr, nodes, min(arch.synapse.count, arch.neuron.count))
+        rounds = [block_rounds(nodes[ptr[c]:ptr[c + 1]], units(arch)) for c in range(len(ptr) - 1)]
         stationary = int(row_bits[nodes].sum()) <= arch.holders(COUPLINGS)[-1].capacity
-        return Stage(ptr, nodes, degrees, row_bits, stationary, block_rounds, runs(block_rounds, row_bits, degrees),
+        return Declaration(ptr, nodes, degrees, row_bits, stationary, rounds, runs(rounds, row_bits, degrees),
                      nests(stage, ptr, nodes, degrees, spec.chains, spec.sweeps, spec.coupling_bits, spec.bias_bits))
 
     def plan_fields(self, arch, index, layer, in_shape, out_shape, ba_in):
-        """A stage's LayerPlan fields; layer: (the stage's spec, its Stage from `declare`)."""
-        spec, st = layer
+        """A stage's LayerPlan fields; layer: (the stage's spec, its Declaration from `declare`)."""
+        spec, declared = layer
         return dict(index=index, type=GIBBS, in_shape=in_shape, out_shape=out_shape,
-                    n=int(st.degrees.max()) if len(st.degrees) else 0, m=len(st.degrees), P=1,
+                    n=int(declared.degrees.max()) if len(declared.degrees) else 0, m=len(declared.degrees), P=1,
                     bw=spec.coupling_bits, ba_in=ba_in, ba_out=1, activation="pbit",
-                    reason="couplings stationary in the weight buffer" if st.stationary
+                    reason="couplings stationary in the weight buffer" if declared.stationary
                     else "couplings re-read for every round (they exceed the weight buffer)")
 
     def tiles(self, plan, item, lp):
-        """The rounds of colour `item` of a stage (plan: its Stage)."""
+        """The rounds of colour `item` of a stage (plan: its Declaration)."""
         return plan.rounds[item]
 
     def count(self, accel, tile, lp, times):
-        """A colour's runs of rounds on the accelerator (hw/accelerator.gibbs_load, gibbs_compute): tile = (Stage,
+        """A colour's runs of rounds on the accelerator (hw/accelerator.gibbs_load, gibbs_compute): tile = (Declaration,
         colour); every round is accounted `times` times (sweeps x chains, or 1). Returns [[(load, compute) cycles,
         rounds]], consecutive runs with the same cycles merged."""
-        st, colour = tile
+        declared, colour = tile
         out = []
-        for r, n in st.runs[colour]:
-            row = (accel.gibbs_load(lp.index, st.row_bits[r], st.stationary, times * n),
-                   accel.gibbs_compute(lp.index, st.row_bits[r], st.degrees[r], st.stationary, times * n))
+        for r, n in declared.runs[colour]:
+            row = (accel.gibbs_load(lp.index, declared.row_bits[r], declared.stationary, times * n),
+                   accel.gibbs_compute(lp.index, declared.row_bits[r], declared.degrees[r], declared.stationary,
+                                       times * n))
             if out and out[-1][0] == row:
                 out[-1][1] += n
             else:
                 out.append([row, n])
         return out
 
-    def load(self, accel, st, lp):
+    def load(self, accel, declared, lp):
         """Stationary couplings loaded once at the start of the stage: its cycles (0 when not stationary)."""
-        return accel.couplings_load(lp.index, st.row_bits[st.nodes]) if st.stationary else 0
+        return accel.couplings_load(lp.index, declared.row_bits[declared.nodes]) if declared.stationary else 0
 
-    def predict(self, arch, st):
-        return predict(arch, st.nests, st.stationary)
+    def predict(self, arch, declared):
+        return predict(arch, declared.nests, declared.stationary)
 
     def stepped_samples(self, arch, lp, tile):
         """A round's compute (engine/stepped._Sample): one sample: the neighbours' states (one word each) read,
