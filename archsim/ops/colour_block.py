@@ -59,11 +59,12 @@ LEDGER_OPERAND = {COUPLINGS: COUPLINGS, BIASES: COUPLINGS,  # a row: its couplin
                   NEIGHBOUR_STATES: STATES, STATES: STATES}
 
 
-def field_nest(name, chains, sweeps, spins, degree, coupling_bits):
-    """The field of `spins` spins of one degree: X x S x V x K, one +-J add per point."""
+def field_nest(name, chains, sweeps, spins, degree, coupling_bits, accumulator_bits):
+    """The field of `spins` spins of one degree: X x S x V x K, one +-J add per point into the spin's
+    accumulator (`accumulator_bits` wide: engine/colour_block.check_field checks the field fits it)."""
     return Nest(name, {CHAINS: chains, SWEEPS: sweeps, SPINS: spins, NEIGHBOURS: degree}, {
         COUPLINGS: Operand(frozenset((SPINS, NEIGHBOURS)), coupling_bits),
-        NEIGHBOUR_STATES: Operand(frozenset((CHAINS, SWEEPS, SPINS, NEIGHBOURS)), 1)})
+        NEIGHBOUR_STATES: Operand(frozenset((CHAINS, SWEEPS, SPINS, NEIGHBOURS)), 1)}, accumulator_bits)
 
 
 def update_nest(name, chains, sweeps, spins, bias_bits):
@@ -79,7 +80,7 @@ def degree_classes(spins, degrees):
     return [(int(k), spins[d == k]) for k in np.unique(d)]
 
 
-def nests(stage, ptr, nodes, degrees, chains, sweeps, coupling_bits, bias_bits):
+def nests(stage, ptr, nodes, degrees, chains, sweeps, coupling_bits, bias_bits, accumulator_bits):
     """The declared loop nests of one stage: per colour block, its field nests (one per degree class >= 1) and its
     update nest (module docstring). ptr, nodes: the blocks' updated nodes (workload/graph.blocks)."""
     out = []
@@ -87,8 +88,8 @@ def nests(stage, ptr, nodes, degrees, chains, sweeps, coupling_bits, bias_bits):
         spins = nodes[ptr[c]:ptr[c + 1]]
         if not len(spins):
             continue
-        out += [field_nest(f"stage{stage}.colour{c}.degree{d}", chains, sweeps, len(v), d, coupling_bits)
-                for d, v in degree_classes(spins, degrees) if d]
+        out += [field_nest(f"stage{stage}.colour{c}.degree{d}", chains, sweeps, len(v), d, coupling_bits,
+                           accumulator_bits) for d, v in degree_classes(spins, degrees) if d]
         out.append(update_nest(f"stage{stage}.colour{c}.update", chains, sweeps, len(spins), bias_bits))
     return out
 
@@ -191,7 +192,8 @@ class ColourBlock(SweepOperation):
         rounds = [block_rounds(nodes[ptr[c]:ptr[c + 1]], units(arch)) for c in range(len(ptr) - 1)]
         stationary = int(row_bits[nodes].sum()) <= arch.holders(COUPLINGS)[-1].capacity
         return Declaration(ptr, nodes, degrees, row_bits, stationary, rounds, runs(rounds, row_bits, degrees),
-                     nests(stage, ptr, nodes, degrees, spec.chains, spec.sweeps, spec.coupling_bits, spec.bias_bits))
+                     nests(stage, ptr, nodes, degrees, spec.chains, spec.sweeps, spec.coupling_bits, spec.bias_bits,
+                           arch.synapse.accumulator_bits))
 
     def plan_fields(self, arch, index, layer, in_shape, out_shape, ba_in):
         """A stage's LayerPlan fields; layer: (the stage's spec, its Declaration from `declare`)."""
