@@ -24,14 +24,19 @@ Degree classes (the exact construction of a ragged block): a loop nest is perfec
 over its degree, which varies over irregular graphs. So a block's update is declared as perfect nests that
 partition its iteration points:
 - a field nest per degree class d >= 1: X x S x V_d x K(d) over the block's spins of degree d, reading
-  couplings and neighbour_states: one +-J add per point, the sum staying in the spin's accumulator;
+  couplings and neighbour_states: one +-J add per point, the sum staying in the spin's accumulator (the synapses'
+  accumulator width; engine/colour_block.check_field checks the field's signed range fits it);
 - an update nest X x S x V over all the block's spins: each point reads the spin's bias and writes its new state
   (after its field is complete: one draw and one neuron compare per point; a spin of degree 0 has only this).
 Every count of the colour-block update is a sum over these points (bits moved, adds, draws), so the block's counts
-are the sums of its nests' loopnest.counts; chains and sweeps are ordinary temporal loops of each nest.
+are the sums of its nests' loopnest.counts. Chains and sweeps are ordinary temporal loops of each nest: in the
+program they enclose all the blocks (per sweep, per chain, every colour in turn), and declaring them as each
+nest's outer loops gives the same counts, as no tile stays resident from one block to the next (the states are
+read and written at their home; the couplings are stationary for the whole stage or re-read at every update).
 
 The hierarchy the nests are counted on (`levels`) is the engine's: the couplings reside whole in the coupling
-memory (the level outside the innermost coupling level; the innermost itself when it is the only one); when every
+memory (the level outside the innermost coupling level; the innermost itself when it is the only one, which then
+loads stationary couplings into itself, as the engine counts); when every
 updated spin's row (couplings, then bias) fits the innermost coupling level, they are stationary there (filled once
 per stage: no loop above it indexes them), else the synapses read them from the coupling memory at every update.
 The states reside in the innermost states level. Every loop runs at the innermost level, so a stationary coupling
