@@ -18,7 +18,7 @@ from archsim.workload.loader import workload_from_data
 from helpers import arch
 
 PKG = Path(__file__).resolve().parents[1] / "archsim"
-LAYER_TYPES = {"dense", "conv2d", "maxpool", "avgpool", "flatten"}
+LAYER_TYPES = {"dense", "conv2d", "maxpool", "avgpool", "flatten", "gibbs"}
 # where a layer type may be tested: the operations, the schema and a format converter
 MAY_NAME_TYPES = {"ops", "workload/schema.py", "workload/topology.py",  # SCALE-Sim rows: a format's types
                   # not yet moved: the loader's weight arrays and memory estimate, the trainer's MLP reader
@@ -165,6 +165,6 @@ def test_only_operations_and_the_schema_test_layer_types():
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             if _compares_type(node) or (isinstance(node, ast.Name) and node.id in {"Dense", "Conv2d", "Pool",
-                                                                                  "Flatten"}):
+                                                                                  "Flatten", "ColourBlock"}):
                 bad.append(f"{rel}:{node.lineno}")
     assert not bad, bad

@@ -3,25 +3,12 @@ pipeline as a p-DNN's layers (engine/simulate.py). This module plans it (rounds,
 check and table), groups its rounds into runs for hw/timing.Pipeline and runs its kernels; simulate() accounts
 and times it.
 
-As a loop nest (mapping/loopnest terms), outermost first:
-
-    for stage in stages          a DTM's Boltzmann machines in order (one for a Boltzmann workload)
-      for sweep in sweeps        temporal; a record every record_every sweeps after burn_in
-        for chain in chains      temporal; the chains share the couplings, not the states
-          for colour in colours  a pass: a colour block, a barrier (the next block reads its new states)
-            for round in rounds  a tile: up to min(synapses, neurons) updated nodes of the colour
-              for node in round      spatial, over synapse units and neurons
-                for neighbour in the node's row: a +-J add (the row's length is the node's degree: ragged)
-
-Operands: couplings (and biases) indexed by (node, neighbour), by no sweep, chain or stage loop of one machine:
-stationary in the innermost coupling level (loaded once per stage) when every updated node's row fits it,
-else re-read from the coupling memory for every round. States indexed by (chain, node): one 1-bit read per
-neighbour, one write per updated node. Rounds are the pipeline's tiles: a load stage (the couplings' hop into the
-innermost coupling level, 0 cycles when stationary) and a compute stage; colour blocks do not overlap.
-
-The interface of a p-DNN layer's operation (archsim/ops), where it applies: plan (stage_plan), tiles (the rounds
-of a colour, grouped into runs), kernel (run_block, run_sweeps), count (block_runs: hw/accelerator's gibbs_load
-and gibbs_compute), the stepped reference's compute (stepped_samples).
+Its loop nest is declared by the operation (ops/colour_block.py: dimensions sweeps S, chains X, spins V and
+neighbour slots K; operands couplings, biases, neighbour states and states; a ragged block as perfect nests per
+degree class), as are its rounds (the pipeline's tiles: up to min(synapses, neurons) spins of a colour at a time,
+the colour blocks one after another) and their count on the accelerator; this module plans the stages (the field
+range check and table, the kernel's layout), times the rounds (a load stage: the couplings' hop into the
+innermost coupling level, 0 cycles when stationary; a compute stage) and runs the kernels.
 
 A multi-chip machine (workload `chips:`) runs the stale-read kernel and takes its cycles from its chips' phases
 and links (engine/links.py: SimPy events in timing mode, the same machine's recurrence in functional mode)."""
@@ -30,12 +17,14 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from .. import ops
 from ..hw.accelerator import Accelerator
 from ..hw.timing import Pipeline
 from ..kernels import ising, multichip
 from ..errors import OverflowError_
 from ..inputs import check_memory
 from ..ledger import Ledger
+from ..ops.colour_block import GIBBS, block_rounds, units
 from ..workload import graph
 from ..workload.boltzmann import BoltzmannWorkload, DtmWorkload
 from . import links
@@ -85,36 +74,20 @@ def check_field(arch, bm, nodes, degrees):
 
 
 def stage_plan(arch, bm, stage):
-    """The per-stage quantities: updated nodes by colour, rounds, row bits, stationarity, field table."""
-    spec = bm.spec
+    """The per-stage quantities: the operation's declaration (ops/colour_block.Declaration as `declared`: updated
+    nodes by colour, rounds, row bits, stationarity, loop nests), the field table and the kernel's layout."""
+    spec, op = bm.spec, ops.REGISTRY[GIBBS]
     degrees = graph.degrees(bm.n, bm.edges)
-    row_bits = degrees * spec.coupling_bits + spec.bias_bits
     ptr, nodes = graph.blocks(bm.colours, bm.clamped)
     lo, hi = check_field(arch, bm, nodes, degrees)
-    units = min(arch.synapse.count, arch.neuron.count)
-    rounds = [[nodes[ptr[c] + k:min(ptr[c] + k + units, ptr[c + 1])] for k in range(0, ptr[c + 1] - ptr[c], units)]
-              for c in range(len(ptr) - 1)]
-    runs = []  # per colour: [[a round, count]]: consecutive rounds with the same row widths and degrees
-    for colour in rounds:
-        runs.append([])
-        last = None
-        for r in colour:
-            key = (row_bits[r].tobytes(), degrees[r].tobytes())
-            if key == last:
-                runs[-1][-1][1] += 1
-            else:
-                runs[-1].append([r, 1])
-            last = key
-    updated = nodes
-    stationary = int(row_bits[updated].sum()) <= arch.holders("couplings")[-1].capacity
+    declared = op.declare(arch, stage, degrees, ptr, nodes, spec)
     I_max = max(-lo, hi)
     thr = ising.field_table(spec.beta, -I_max, I_max, arch.rng.bits_per_draw)
-    lp = LayerPlan(stage, "gibbs", (bm.n,), (bm.n,), int(degrees.max()) if bm.n else 0, bm.n, 1,
-                   spec.coupling_bits, 1, 1, "pbit", reason="couplings stationary in the weight buffer"
-                   if stationary else "couplings re-read for every round (they exceed the weight buffer)")
+    lp = LayerPlan(**op.plan_fields(arch, stage, (spec, declared), (bm.n,), (bm.n,), 1))
     indptr, indices, weights = bm.adjacency()
-    return SimpleNamespace(degrees=degrees, row_bits=row_bits, ptr=ptr, nodes=nodes, rounds=rounds, runs=runs,
-                           updated=updated, stationary=stationary, I_min=-I_max, thr=thr, lp=lp, chips=None,
+    return SimpleNamespace(declared=declared, degrees=degrees, row_bits=declared.row_bits, ptr=ptr, nodes=nodes,
+                           rounds=declared.rounds, runs=declared.runs, updated=nodes, stationary=declared.stationary,
+                           I_min=-I_max, thr=thr, lp=lp, chips=None,
                            layout=ising.layout(indptr, indices, weights, bm.h, ptr, nodes))
 
 
@@ -141,7 +114,7 @@ class GibbsPlan:
 def make_plan(arch, workload):
     """Plan every stage (a stage's plan does not depend on the states the previous stage leaves)."""
     kind = kind_of(workload)
-    machines = [workload] if kind == "boltzmann" else list(workload.stages)
+    machines = list(workload.stages) if isinstance(workload, DtmWorkload) else [workload]
     return GibbsPlan(kind, machines, [stage_plan(arch, bm, k) for k, bm in enumerate(machines)])
 
 
@@ -156,26 +129,14 @@ def pipeline_stages(arch):
 
 def block_runs(accel, stage, sp, colour, times):
     """[(row, count)]: the (load, compute) cycles of the colour block's rounds, consecutive rounds with the same
-    cycles grouped; every round is accounted `times` times on the ledger (each run of identical rounds once,
-    times its count: every count is linear)."""
-    out = []
-    for r, count in sp.runs[colour]:
-        row = (accel.gibbs_load(stage, sp.row_bits[r], sp.stationary, times * count),
-               accel.gibbs_compute(stage, sp.row_bits[r], sp.degrees[r], sp.stationary, times * count))
-        if out and out[-1][0] == row:
-            out[-1][1] += count
-        else:
-            out.append([row, count])
-    return out
+    cycles grouped; every round is accounted `times` times on the ledger (the operation's count)."""
+    return ops.of(sp.lp).count(accel, (sp.declared, colour), sp.lp, times)
 
 
 def stepped_samples(arch, degrees):
-    """A round's compute in the cycle-stepped reference (engine/stepped._Sample, as ops/base.Operation's): one
-    sample: the neighbours' states (one word each) read, +-J of the longest row accumulated and one draw per node
-    side by side, the neuron latency, one state word written per node. degrees: the round's nodes' degrees."""
-    g = len(degrees)
-    return [((int(degrees.sum()), 1, int(degrees.max()), 1, g * arch.rng.bits_per_draw, g,
-              arch.neuron.latency_cycles), 1)]
+    """A round's compute in the cycle-stepped reference (the operation's stepped_samples; degrees: the round's
+    nodes' degrees)."""
+    return ops.REGISTRY[GIBBS].stepped_samples(arch, None, degrees)
 
 
 def block_cycles(stages, runs):
@@ -188,7 +149,7 @@ def block_cycles(stages, runs):
 
 def couplings_load(accel, stage, sp):
     """Stationary couplings loaded once at the start of the stage: its cycles (0 when not stationary)."""
-    return accel.couplings_load(stage, sp.row_bits[sp.updated]) if sp.stationary else 0
+    return ops.of(sp.lp).load(accel, sp.declared, sp.lp)
 
 
 PROGRESS_PIECES = 100  # kernel calls a functional run is cut into when progress is reported
@@ -210,15 +171,14 @@ def sweep_pieces(spec, pieces):
 
 def chips_plan(arch, bm, sp, stage, mode="functional"):
     """The multi-chip machine's timing: each chip's compute cycles per colour (the single-chip flow shop over that
-    chip's rounds of the colour through the pipeline, counted on a scratch ledger: the run's counts are the monolithic machine's, as
-    every chip does its nodes' same updates), each link's burst cycles per colour (the boundary states of the
+    chip's rounds of the colour through the pipeline, counted on a scratch ledger: the run's counts are the
+    monolithic machine's, as every chip does its nodes' same updates), each link's burst cycles per colour (the boundary states of the
     colour it carries), and the phases and links run by links.simulate (timing mode, events) or links.recurrence
     (functional mode): cycles, the stale-read delay d, eta, eta_current (the eta from which every transfer fits
     in the shortest phase, so stale reads are current), link bits per sweep."""
     c, part = bm.spec.chips, bm.partition
     scratch = Accelerator(arch, Ledger())
     stages = pipeline_stages(arch)
-    units = min(arch.synapse.count, arch.neuron.count)
     n_colours = len(sp.ptr) - 1
     pairs = sorted(part.boundary)
     compute = np.zeros((c.count, n_colours), np.int64)
@@ -228,7 +188,7 @@ def chips_plan(arch, bm, sp, stage, mode="functional"):
         nodes = sp.nodes[sp.ptr[colour]:sp.ptr[colour + 1]]
         for k in range(c.count):
             mine = nodes[part.chip[nodes] == k]
-            rounds = [mine[j:j + units] for j in range(0, len(mine), units)]
+            rounds = block_rounds(mine, units(arch))
             compute[k, colour] = block_cycles(stages, [((scratch.gibbs_load(stage, sp.row_bits[r], sp.stationary),
                                                          scratch.gibbs_compute(stage, sp.row_bits[r], sp.degrees[r],
                                                                                sp.stationary)), 1) for r in rounds])

@@ -4,11 +4,13 @@ on a layer pass, which accelerator phase counts its compute, and its compute in 
 The engine, the accelerator, the stepped reference and the reports look a layer's operation up here (`of`) and
 never test its type string; adding a layer type touches its module, its kernel and reference, and the schema.
 
-The colour-block update of a Gibbs sweep is engine/colour_block.py (a workload kind, not a layer type)."""
-from . import conv2d, dense, flatten, pool
+The colour-block update of a Gibbs sweep (ops/colour_block.py) is registered the same way: a Boltzmann or DTM
+stage's LayerPlan has its type, and the engine (engine/colour_block.py) takes its loop nests, rounds and counts
+from it; its interface is Gibbs-shaped where a sweep differs from a layer pass (a stage, not an item)."""
+from . import colour_block, conv2d, dense, flatten, pool
 
 REGISTRY = {"dense": dense.OP, "conv2d": conv2d.OP, "maxpool": pool.MAX, "avgpool": pool.AVG,
-            "flatten": flatten.OP}
+            "flatten": flatten.OP, colour_block.GIBBS: colour_block.OP}
 
 
 def of(layer):

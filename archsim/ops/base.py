@@ -52,3 +52,24 @@ class Operation:
         args = (input words, readers, inputs accumulated, passes, random bits, output words, neuron cycles,
         partial-sum words read back), run `count` times one after another."""
         raise NotImplementedError
+
+
+class SweepOperation(Operation):
+    """The Gibbs-shaped variant of the interface (ops/colour_block.py): an operation a sweep runs over the colour
+    blocks of a Boltzmann machine, stage by stage, rather than over a layer's input items. Its methods of the
+    interface above take the stage's declaration where a layer pass takes the plan and an item or a tile
+    (plan_fields: the stage's LayerPlan; tiles: a colour's rounds; count: a colour's rounds on the accelerator;
+    stepped_samples: a round's compute), and it adds the methods below."""
+
+    def declare(self, arch, stage, degrees, ptr, nodes, spec):
+        """A stage's declaration: its loop nests (mapping/loopnest.Operation), rounds, and where its couplings
+        stay, from its updated nodes per colour (ptr, nodes), their degrees and the machine's spec."""
+        raise NotImplementedError
+
+    def load(self, accel, declared, lp):
+        """What the stage loads once before its sweeps (on the accelerator, which counts): its cycles."""
+        raise NotImplementedError
+
+    def predict(self, arch, declared):
+        """The counts of the stage's declared loop nests, keyed as the ledger: {(component, action, operand): n}."""
+        raise NotImplementedError
