@@ -32,14 +32,15 @@ class Accelerator:
         self._moves = {}  # (level, moves) -> (bits, words, rows): tiles repeat few shapes
 
     def map_addresses(self, plan):
-        """Word addresses: each EO layer's weight rows contiguous in the weights' home level, in layer order;
-        the activation level split in two halves used ping-pong (layer l reads half l % 2, writes the other)."""
-        base = 0
-        home = self.mem.get(plan.weight_home)
+        """Word addresses: each EO layer's weight rows contiguous in its weights' home level (its first hop's
+        source), in layer order; the activation level split in two halves used ping-pong (layer l reads half
+        l % 2, writes the other)."""
+        base = {}
         for lp in plan.layers:
             if lp.is_eo:
-                self.weight_base[lp.index] = base
-                base += home.words(lp.row_bits, lp.m)
+                home = lp.hops[0][0]
+                self.weight_base[lp.index] = base.get(home, 0)
+                base[home] = self.weight_base[lp.index] + self.mem[home].words(lp.row_bits, lp.m)
 
     def trace(self, names):
         """Record the transactions of the levels `names` (the weights' home and the activation level)."""
