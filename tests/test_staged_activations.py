@@ -9,6 +9,8 @@ import re
 import numpy as np
 import pytest
 import yaml
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 from archsim import load_arch, load_workload, simulate
 from archsim.cli import main
@@ -188,3 +190,82 @@ def test_readme_staged_activations_command_runs(tmp_path):
     rows = list(csv.DictReader((tmp_path / "o" / "counts.csv").open()))
     dram = {(r["operand"], r["action"]) for r in rows if r["component"] == "dram" and int(r["count"])}
     assert {("inputs", "read_bits"), ("outputs", "write_bits")} <= dram
+
+
+def test_staged_activations_are_not_traced(tmp_path):
+    """Traces cover one weight memory and one activation memory: a staged run is refused, naming why."""
+    from archsim.errors import ArchsimError
+    with pytest.raises(ArchsimError, match="traces cover"):
+        simulate(_arch(640), _work(), "timing", trace=str(tmp_path / "t.csv"))
+
+
+@st.composite
+def staged_networks(draw):
+    """(arch, workload): a small CNN or MLP on configs/dram-activations.yaml with a global buffer too small for
+    its activations, drawn ports, double buffering and T."""
+    from archsim.engine.plan import _activation_bits
+    data = copy.deepcopy(DRAM_ACTS)
+    set_path(data, "levels[global_buf].double_buffered", draw(st.booleans()))
+    set_path(data, "levels[global_buf].ports", draw(st.sampled_from([{"read_write": 1}, {"read": 1, "write": 1},
+                                                                     {"read": 2, "write": 2}])))
+    set_path(data, "levels[dram].ports", draw(st.sampled_from([{"read_write": 1}, {"read": 1, "write": 1}])))
+    set_path(data, "synapse.count", draw(st.sampled_from([2, 4])))
+    set_path(data, "neuron.count", data["synapse"]["count"])
+    work = copy.deepcopy(CNN)
+    work["samples"], work["batch"] = draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    if draw(st.booleans()):  # an MLP
+        work["input"] = {"size": draw(st.sampled_from([24, 40])), "bits": draw(st.sampled_from([1, 2]))}
+        work["layers"] = work["layers"][3:]
+    work = workload_from_data(work, "<network>")
+    need = _activation_bits(work.spec)[1]  # a buffer of a quarter to three quarters of the activations (or
+    #                                        640 bits, room for a double-buffered weight row)
+    set_path(data, "levels[global_buf].capacity", max(640, need * draw(st.integers(1, 3)) // 4))
+    return arch_from_data(data, "<dram-activations>"), work
+
+
+@settings(max_examples=8, deadline=None)
+@given(staged_networks())
+def test_staged_networks_agree_across_timing_models(case):
+    _check_network(*case)
+
+
+@pytest.mark.slow
+@settings(max_examples=150, deadline=None)
+@given(staged_networks())
+def test_many_staged_networks_agree_across_timing_models(case):
+    _check_network(*case)
+
+
+def _check_network(arch, work):
+    """Counts per layer, level and operand are the count model's; the three timing models agree; outputs are the
+    single-level run's."""
+    from archsim.mapping.loopnest import counts
+    result = simulate(arch, work, "functional")
+    items = work.inputs.shape[0]
+    for lp in (lp for lp in result.plan.layers if lp.is_eo):
+        op, levels, mapping = lp.nest
+        predicted = _per_operand(counts(op, levels, mapping))
+        for lv, operand, action in itertools.product(levels, OPERANDS, ("read_bits", "write_bits")):
+            want = items * predicted.get((lv.name, operand, action), 0)
+            assert result.ledger.get(lv.name, action, lp.index, operand) == want, (lp.index, lv.name, operand)
+    event("staged" if any(lp.in_hops for lp in result.plan.layers) else "not staged")
+    per_tile = simulate(arch, work, "timing", batch=False)
+    assert per_tile.ledger.items() == result.ledger.items()
+    assert result.cycles == simulate(arch, work, "timing").cycles == per_tile.cycles == \
+        stepped_cycles(arch, result.plan)
+    np.testing.assert_array_equal(result.outputs, simulate(_arch("32KiB"), work, "functional").outputs)
+
+
+def test_activations_move_out_when_they_leave_the_weights_no_room():
+    """T = 1: the CNN's 432 activation bits fit a 640-bit double-buffered global buffer, but then a weight row
+    (144 bits, twice) does not fit the 208 bits left: the planner homes the activations in DRAM instead and
+    stages them through the buffer."""
+    data = copy.deepcopy(DRAM_ACTS)
+    set_path(data, "levels[global_buf].capacity", 640)
+    set_path(data, "levels[global_buf].double_buffered", True)
+    work = copy.deepcopy(CNN)
+    work["samples"] = 1
+    result = simulate(arch_from_data(data, "<dram-activations>"), workload_from_data(work, "<cnn>"), "timing")
+    assert result.plan.act_level == "dram"
+    assert all(lp.in_hops == (("dram", "global_buf"),) for lp in result.plan.layers if lp.is_eo)
+    assert result.cycles == stepped_cycles(result.arch, result.plan)

@@ -26,7 +26,10 @@ Placement (one rule each, checked before any kernel runs):
   may hold inputs (outputs) stage the layers' tiles of them (mapping/execute.py: input hops and output drains):
   none in the shipped configs, whose activations fit their one activation level; a DRAM that holds activations
   behind a global buffer too small for them homes them and streams tiles through the buffer. When no tile of
-  the staged mapping fits, the planner reads and writes the activations at their home.
+  the staged mapping fits, the planner reads and writes the activations at their home. When a layer's mapping
+  fits nowhere beside the activations' home (their T x (inputs + outputs) leave too little room for the weight
+  tiles), the activations move to the next outer level that may hold them, staged as above; the first refusal
+  is the error when none works.
 A mapping file may home an operand elsewhere (its outermost kept level; inputs and outputs at one home, the same
 for every layer, since a layer's outputs are the next layer's inputs); every home's total (the weights of the
 layers homed there, the largest layer's activations) must fit, and tiles fit what is left."""
@@ -194,9 +197,24 @@ def place(arch, spec) -> Placement:
         caps = ", ".join(f"levels[{lv.name}].capacity = {lv.capacity} bits" for lv in arch.holders("inputs"))
         raise MappingError(f"layers[{index}] needs {act_need} bits of activations (T x (inputs + outputs)), "
                            f"more than any level that holds them: {caps}")
-    inner = arch.levels[arch.levels.index(acts[-1]) + 1:]
-    return Placement(home, stages, tile, acts[-1],
-                     tuple(lv for lv in inner if {"inputs", "outputs"} & set(lv.holds)))
+    return Placement(home, stages, tile, acts[-1], _act_stages(arch, acts[-1]))
+
+
+def _act_stages(arch, home):
+    """The levels inside the activations' home `home` that may hold inputs or outputs."""
+    inner = arch.levels[[lv.name for lv in arch.levels].index(home.name) + 1:]
+    return tuple(lv for lv in inner if {"inputs", "outputs"} & set(lv.holds))
+
+
+def _act_homes(arch, spec, place_):
+    """The placement, then the same with the activations homed in each outer level that may hold them and can,
+    innermost first, their tiles staged through the levels inside it (tried when the planner's mapping of a
+    layer fits none of the levels of the previous one)."""
+    need = _activation_bits(spec)[1]
+    names = [lv.name for lv in arch.holders("inputs")]
+    outer = [lv for lv in arch.holders("inputs")[:names.index(place_.act.name)]
+             if "outputs" in lv.holds and need <= lv.capacity]
+    return [place_] + [replace(place_, act=lv, act_stages=_act_stages(arch, lv)) for lv in reversed(outer)]
 
 
 def _even(m, fit):
@@ -254,7 +272,7 @@ def _planner_map(arch, lp, op, place_, act, reserved, T):
             if not problems:
                 return mapfile.LayerMap(lp.index, {n: frozenset(k) for n, k in keep.items()}, mapping,
                                         f"layers[{lp.index}] (the planner's mapping)"), \
-                    _reason(arch, lp, place_, inner, g, fit, units, wanted, stages), op
+                    _reason(arch, lp, place_, inner, g, fit, units, wanted, stages, bool(staged)), op
     if wanted == "samples_inner":
         raise MappingError(f"layers[{lp.index}]: mapping.loop_order is samples_inner but one neuron's weights "
                            f"({lp.row_bits} bits) do not fit levels[{place_.tile.name}] ({place_.tile.slot_bits} "
@@ -263,7 +281,7 @@ def _planner_map(arch, lp, op, place_, act, reserved, T):
                        + "; ".join(problems))
 
 
-def _reason(arch, lp, place_, inner, g, fit, units, wanted, act_stages=()):
+def _reason(arch, lp, place_, inner, g, fit, units, wanted, act_stages=(), stageable=False):
     if inner:
         tile = place_.tile
         reason = (f"a tile of {fit} outputs ({fit * lp.row_bits} weight bits) fits levels[{tile.name}] "
@@ -287,7 +305,7 @@ def _reason(arch, lp, place_, inner, g, fit, units, wanted, act_stages=()):
     if act_stages:
         reason += f"; activations homed in {place_.act.name} (too large for the levels inside it), their tiles " \
                   f"staged through " + ", ".join(lv.name for lv in act_stages)
-    elif place_.act_stages:
+    elif stageable:
         reason += f"; activations read and written at their home {place_.act.name} (no tile of them fits " + \
             ", ".join(lv.name for lv in place_.act_stages) + ")"
     return reason
@@ -400,6 +418,19 @@ def make_plan(arch, workload, mapping=None) -> Plan:
         ba_in = lp.ba_out
     files = _file_maps(mapping, arch, layers)
     where = next(iter(files.values())).where.split(": layers[")[0] if files else "the planner"
+    candidates = _act_homes(arch, spec, place_) if not files else [place_]
+    refused = []
+    for placement in candidates:
+        try:
+            return _plan_layers(arch, workload, layers, files, placement, where)
+        except MappingError as e:  # the planner's: try the activations one level further out
+            refused.append(e)
+    raise refused[0]
+
+
+def _plan_layers(arch, workload, layers, files, place_, where):
+    """The plan of the layers with the operands placed by `place_` (mapping files override it per layer)."""
+    spec = workload.spec
     act = arch.level(_act_level(files, place_.act.name, where))
     homes = []
     for lp in (lp for lp in layers if lp.is_eo):
