@@ -159,10 +159,12 @@ class Accelerator:
         return self._moves[key]
 
     def compute(self, tile, lp, x_rows):
-        """The tile's accumulator residencies one after another. Each: its inputs chunk read (and partial sums
-        read back when it resumes them), synapse accumulation (with the weights from the registers), then its
-        drain: final (RNG draws, neurons, outputs written), partial (partial sums written) or none. x_rows: the
-        tile's kernel input rows (for data-dependent adds). Layers with weights only (ops/dense.py)."""
+        """The tile's accumulator residencies one after another. Each: its inputs chunk read (at the inputs'
+        innermost level, lp.in_level; and partial sums read back when it resumes them, at the outputs' innermost
+        level, lp.out_level: a second stream, with that level's latency when it is another level), synapse
+        accumulation (with the weights from the registers), then its drain to lp.out_level: final (RNG draws,
+        neurons, outputs written), partial (partial sums written) or none. x_rows: the tile's kernel input rows
+        (for data-dependent adds). Layers with weights only (ops/dense.py)."""
         act, out = self.mem[lp.in_level], self.mem[lp.out_level]
         g, layer, pbits = tile.units, lp.index, lp.partial_bits  # fewer units in a partial last tile
         readers = 1 if lp.broadcast else g
