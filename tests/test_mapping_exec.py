@@ -1,5 +1,6 @@
 """The simulator executes mappings: on generated dense layers (and convolutions), hierarchies of 2 to 4 levels,
-what each level keeps, tilings, loop orders, unrollings and T, the ledger's counts per level and operand equal the
+what each level keeps (weights, and inputs and outputs at one level or staged through the levels inside their
+home), tilings, loop orders, unrollings and T, the ledger's counts per level and operand equal the
 brute-force walk of the loop nest (tests/test_loopnest.py, an independent oracle) and the count model the mapper
 predicts with; outputs are those of the planner's own mapping, bit for bit; the event model, the pipeline
 recurrence and the cycle-stepped reference give the same cycles. Bad mapping files fail through the CLI naming the
@@ -70,11 +71,17 @@ def exec_case(draw, conv=False):
                                "layers": [layer]}, "<generated>")
     depth = draw(st.integers(2, 4))
     names = [f"L{i}" for i in range(depth)]
-    act = draw(st.integers(0, depth - 1))
+    several = draw(st.sampled_from([False, True, True]))  # inputs, outputs also kept at levels inside their home
+    act = draw(st.integers(0, depth - (2 if several else 1)))  # the activations' home
+    staged = range(act + 1, depth) if several else ()
+    kept_acts = {i: {"inputs", "outputs"} for i in [act]}
+    for i in staged:
+        kept_acts[i] = draw(st.sets(st.sampled_from(["inputs", "outputs"]), min_size=1 if i == act + 1 else 0))
     shared = draw(st.booleans())
     levels = []
     for i, name in enumerate(names):
-        holds = (["inputs", "outputs"] + (["weights"] if shared else [])) if i == act else ["weights"]
+        # a level that may hold activations holds both (the schema's rule); the mapping keeps a subset
+        holds = (["inputs", "outputs"] + (["weights"] if shared else [])) if i in kept_acts else ["weights"]
         levels.append(draw(level(name, holds, "1MiB", dram_ok=i == 0)))
     if not any("weights" in lv["holds"] for lv in levels):
         levels[-1 if act else 0]["holds"] = ["weights"]
@@ -90,7 +97,7 @@ def exec_case(draw, conv=False):
     arch = arch_from_data(data, "<generated hierarchy>")
     weight_levels = [lv["name"] for lv in levels if "weights" in lv["holds"]]
     kept = draw(st.sets(st.sampled_from(weight_levels), min_size=1))
-    keep = {name: frozenset((["weights"] if name in kept else []) + (["inputs", "outputs"] if i == act else []))
+    keep = {name: frozenset((["weights"] if name in kept else []) + sorted(kept_acts.get(i, ())))
             for i, name in enumerate(names)}
     sizes = {"N": P, "T": T, "M": m, "C": n}
     per_level, spatial = [[] for _ in names], {}
@@ -144,6 +151,9 @@ def _check(case):
     assert timing.cycles == result.cycles == stepped_cycles(arch, timing.plan)
     lp = timing.plan.layers[0]
     reps = [r for t in timing.plan.tiles(0, lp) for r in t.reps]
+    event(f"activations at {1 + len(lp.in_hops)} (inputs) and {1 + len(lp.out_hops)} (outputs) levels")
+    if any(any(t.readbacks) for t in timing.plan.tiles(0, lp)):
+        event("partial output tiles drained and read back between levels")
     event(f"{len(oracle_levels)} levels, {'feed' if lp.feed else 'registers'}, "
           f"{'partial sums' if any(r.readback for r in reps) else 'whole fan-in'}, "
           f"{'partial last tile' if lm.mapping.remainder == LAST_TILE else 'tiles divide'}")

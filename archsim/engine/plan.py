@@ -21,9 +21,17 @@ Placement (one rule each, checked before any kernel runs):
   before the run, not counted) in the innermost other weight level that can hold all of them; each tile then
   moves through every weight level inside that one, one transfer (hop) per level, down to the synapses. No
   level large enough: a MappingError naming every candidate level's capacity.
-- activations: every layer's inputs and outputs (T samples) live in the innermost level that holds inputs and
-  outputs and can hold the largest layer's T x (inputs + outputs) bits.
-A mapping file may home an operand elsewhere (its outermost kept level); every home's total (the weights of the
+- activations: every layer's inputs and outputs (T samples) live (their home) in the innermost level that holds
+  inputs and outputs and can hold the largest layer's T x (inputs + outputs) bits. Levels inside the home that
+  may hold inputs (outputs) stage the layers' tiles of them (mapping/execute.py: input hops and output drains):
+  none in the shipped configs, whose activations fit their one activation level; a DRAM that holds activations
+  behind a global buffer too small for them homes them and streams tiles through the buffer. When no tile of
+  the staged mapping fits, the planner reads and writes the activations at their home. When a layer's mapping
+  fits nowhere beside the activations' home (their T x (inputs + outputs) leave too little room for the weight
+  tiles), the activations move to the next outer level that may hold them, staged as above; the first refusal
+  is the error when none works.
+A mapping file may home an operand elsewhere (its outermost kept level; inputs and outputs at one home, the same
+for every layer, since a layer's outputs are the next layer's inputs); every home's total (the weights of the
 layers homed there, the largest layer's activations) must fit, and tiles fit what is left."""
 from dataclasses import dataclass, field, replace
 
@@ -33,7 +41,7 @@ from .. import ops
 from ..errors import MappingError
 from ..kernels import tables
 from ..mapping import mapfile
-from ..mapping.execute import labels, tile_count, weight_path
+from ..mapping.execute import activation_path, labels, tile_count, weight_path
 from ..mapping.hierarchy import levels_of, pdnn_levels
 from ..mapping.loopnest import EXACT, LAST_TILE, Mapping, check
 from ..workload.schema import layer_shapes
@@ -66,7 +74,11 @@ class LayerPlan:
     reason: str = ""
     hops: tuple = ()       # weight transfers of a tile, outermost first: (source level, destination level or
     #                        None: the synapses read the weights from the source during compute)
-    act_level: str = ""    # level holding the layer's inputs and outputs
+    act_level: str = ""    # the activations' home: the level holding every layer's inputs and outputs whole
+    in_level: str = ""     # the innermost level keeping the layer's inputs (its compute reads them there)
+    out_level: str = ""    # the innermost level keeping the layer's outputs (its compute writes them there)
+    in_hops: tuple = ()    # input transfers of a tile, outermost first: (parent level, child level)
+    out_hops: tuple = ()   # output transfers (drains, read-backs), innermost first: (child level, parent level)
     level_tiles: tuple = ()  # (level, role, tile bits): role home | stage | tile; the per-level tile description
     registers: str = ""    # the synapses' weight registers (innermost level keeping weights), or ""
     feed: bool = False     # the last hop feeds the synapses (no destination write; its destination, when named,
@@ -75,6 +87,16 @@ class LayerPlan:
     partial_bits: int = 0  # bits of a partial sum written out and read back (accumulator width)
     layer_map: object = field(default=None, repr=False, compare=False)  # mapfile.LayerMap of the layer
     nest: tuple = field(default=(), repr=False, compare=False)  # (loopnest Operation, levels, Mapping)
+
+    @property
+    def compute_stage(self):
+        """Index of the compute phase among a tile's stages: weight hops, input hops, read-backs (outermost
+        first), compute, drains (innermost first)."""
+        return len(self.hops) + len(self.in_hops) + len(self.out_hops)
+
+    @property
+    def n_stages(self):
+        return self.compute_stage + 1 + len(self.out_hops)
 
     @property
     def kind_code(self):
@@ -129,11 +151,13 @@ def _flat(shape):
 
 @dataclass(frozen=True)
 class Placement:
-    """Where the operands live: the weight path from the home level in, and the activation level."""
+    """Where the operands live: the weight path from the home level in, and the activations' home and the levels
+    inside it that stage their tiles."""
     home: object            # Level the weights reside in
     stages: tuple           # Levels between home and the tile level (tiles pass through them)
     tile: object            # innermost weight Level (None: a single weight level, synapses read it directly)
-    act: object             # Level of the activations
+    act: object             # Level the activations reside in
+    act_stages: tuple = ()  # Levels inside `act` that may hold inputs or outputs (their tiles pass through them)
 
 
 def weight_bits_of(spec):
@@ -168,12 +192,29 @@ def place(arch, spec) -> Placement:
     home = homes[-1]
     stages = tuple(backing[backing.index(home) + 1:])
     index, act_need = _activation_bits(spec)
-    acts = [lv for lv in arch.holders("inputs") if act_need <= lv.capacity]
+    acts = [lv for lv in arch.holders("inputs") if "outputs" in lv.holds and act_need <= lv.capacity]
     if not acts:
         caps = ", ".join(f"levels[{lv.name}].capacity = {lv.capacity} bits" for lv in arch.holders("inputs"))
         raise MappingError(f"layers[{index}] needs {act_need} bits of activations (T x (inputs + outputs)), "
                            f"more than any level that holds them: {caps}")
-    return Placement(home, stages, tile, acts[-1])
+    return Placement(home, stages, tile, acts[-1], _act_stages(arch, acts[-1]))
+
+
+def _act_stages(arch, home):
+    """The levels inside the activations' home `home` that may hold inputs or outputs."""
+    inner = arch.levels[[lv.name for lv in arch.levels].index(home.name) + 1:]
+    return tuple(lv for lv in inner if {"inputs", "outputs"} & set(lv.holds))
+
+
+def _act_homes(arch, spec, place_):
+    """The placement, then the same with the activations homed in each outer level that may hold them and can,
+    innermost first, their tiles staged through the levels inside it (tried when the planner's mapping of a
+    layer fits none of the levels of the previous one)."""
+    need = _activation_bits(spec)[1]
+    names = [lv.name for lv in arch.holders("inputs")]
+    outer = [lv for lv in arch.holders("inputs")[:names.index(place_.act.name)]
+             if "outputs" in lv.holds and need <= lv.capacity]
+    return [place_] + [replace(place_, act=lv, act_stages=_act_stages(arch, lv)) for lv in reversed(outer)]
 
 
 def _even(m, fit):
@@ -212,14 +253,18 @@ def _planner_map(arch, lp, op, place_, act, reserved, T):
               "samples_outer")) and (place_.tile is not None or not inner)]
     stationary = ops.of(lp).positions and arch.mapping.weight_stationary
     problems = []
-    for inner in orders:
+    staged = [place_.act_stages] if act.name == place_.act.name and place_.act_stages else []
+    inner_op = op
+    for inner, stages in ((inner, stages) for stages in staged + [()] for inner in orders):
         keep = {n: set() for n in names}
         for lv in [place_.home, *place_.stages] + ([place_.tile] if inner else []):
             keep[lv.name].add("weights")
         keep[act.name] |= {"inputs", "outputs"}
+        for lv in stages:
+            keep[lv.name] |= {"inputs", "outputs"} & set(lv.holds)
         levels = levels_of(arch, keep, reserved)
-        if not inner:  # samples outer: every sample's evaluation fetches its own weights through the levels
-            op = ops.loop_nest(arch, lp, T, "T")
+        # samples outer: every sample's evaluation fetches its own weights through the levels
+        op = inner_op if inner else ops.loop_nest(arch, lp, T, "T")
         for fit in range(units, 0, -1):
             g = _even(lp.m, fit)
             mapping = _loops(lp, T, g, inner, stationary, len(names))
@@ -227,7 +272,7 @@ def _planner_map(arch, lp, op, place_, act, reserved, T):
             if not problems:
                 return mapfile.LayerMap(lp.index, {n: frozenset(k) for n, k in keep.items()}, mapping,
                                         f"layers[{lp.index}] (the planner's mapping)"), \
-                    _reason(arch, lp, place_, inner, g, fit, units, wanted), op
+                    _reason(arch, lp, place_, inner, g, fit, units, wanted, stages, bool(staged)), op
     if wanted == "samples_inner":
         raise MappingError(f"layers[{lp.index}]: mapping.loop_order is samples_inner but one neuron's weights "
                            f"({lp.row_bits} bits) do not fit levels[{place_.tile.name}] ({place_.tile.slot_bits} "
@@ -236,7 +281,7 @@ def _planner_map(arch, lp, op, place_, act, reserved, T):
                        + "; ".join(problems))
 
 
-def _reason(arch, lp, place_, inner, g, fit, units, wanted):
+def _reason(arch, lp, place_, inner, g, fit, units, wanted, act_stages=(), stageable=False):
     if inner:
         tile = place_.tile
         reason = (f"a tile of {fit} outputs ({fit * lp.row_bits} weight bits) fits levels[{tile.name}] "
@@ -257,22 +302,34 @@ def _reason(arch, lp, place_, inner, g, fit, units, wanted):
     if place_.stages:
         reason += f"; weights stream from {place_.home.name} through " + \
             ", ".join(lv.name for lv in place_.stages)
+    if act_stages:
+        reason += f"; activations homed in {place_.act.name} (too large for the levels inside it), their tiles " \
+                  f"staged through " + ", ".join(lv.name for lv in act_stages)
+    elif stageable:
+        reason += f"; activations read and written at their home {place_.act.name} (no tile of them fits " + \
+            ", ".join(lv.name for lv in place_.act_stages) + ")"
     return reason
 
 
 def _act_level(layer_maps, default, where):
-    """The one level keeping every layer's inputs and outputs."""
+    """The activations' home: the outermost level keeping inputs, and outputs, of every mapped layer (a layer's
+    outputs are the next layer's inputs, so one home for all); `default` when no layer is mapped from a file."""
     found = {}
     for lm in layer_maps.values():
         kept = {op: [n for n, k in lm.keep.items() if op in k] for op in ("inputs", "outputs")}
-        if len(kept["inputs"]) != 1 or kept["inputs"] != kept["outputs"]:
-            raise MappingError(f"{lm.where}.levels: inputs are kept at {kept['inputs'] or 'no level'} and outputs "
-                               f"at {kept['outputs'] or 'no level'}; the executor needs both at exactly one level, "
-                               f"the same")
+        for op, at in kept.items():
+            if not at:
+                raise MappingError(f"{lm.where}.levels: inputs are kept at {kept['inputs'] or 'no level'} and "
+                                   f"outputs at {kept['outputs'] or 'no level'}; keep {op} at one level at least")
+        if kept["inputs"][0] != kept["outputs"][0]:
+            raise MappingError(f"{lm.where}.levels: inputs are homed in {kept['inputs'][0]} and outputs in "
+                               f"{kept['outputs'][0]} (each one's outermost kept level); a layer's outputs are the "
+                               f"next layer's inputs: home both at one level")
         found.setdefault(kept["inputs"][0], lm.where)
     if len(found) > 1:
-        raise MappingError(f"{where}: layers keep their activations at different levels ({', '.join(found)}); "
-                           f"a layer's outputs are the next layer's inputs: keep them at one level")
+        raise MappingError(f"{where}: layers home their activations at different levels "
+                           f"({'; '.join(f'{w}: {n}' for n, w in found.items())}); a layer's outputs are the next "
+                           f"layer's inputs: home them at one level (the outermost level keeping inputs and outputs)")
     return next(iter(found), default)
 
 
@@ -312,6 +369,7 @@ def _mapped(arch, lp, layer_map, op, T):
     if problems:
         raise MappingError(f"{layer_map[0].where}: the mapping does not fit:\n  - " + "\n  - ".join(problems))
     hops, registers = weight_path(levels)
+    in_hops, out_hops = activation_path(levels)
     order, stationary = labels(op, levels, mapping)
     last = arch.level(names[-1])
     if not registers and "weights" in last.holds and not {"inputs", "outputs"} & set(last.holds):
@@ -324,6 +382,10 @@ def _mapped(arch, lp, layer_map, op, T):
     return replace(lp, reason=f"{lp.reason}; mapping {mapfile.mapping_text(mapping, names, layer_map[0].keep)}",
                    group=g, loop_order=order, stationary=stationary and ops.of(lp).positions,
                    hops=tuple((names[p], names[c] if c is not None else None) for p, c in hops),
+                   in_hops=tuple((names[p], names[c]) for p, c in in_hops),
+                   out_hops=tuple((names[c], names[p]) for c, p in out_hops),
+                   in_level=names[in_hops[-1][1]] if in_hops else lp.act_level,
+                   out_level=names[out_hops[0][0]] if out_hops else lp.act_level,
                    level_tiles=tiles, registers=names[holders[-1]] if registers else "", feed=not registers,
                    broadcast=arch.mapping.input_broadcast,
                    partial_bits=max(lp.ba_out, arch.synapse.accumulator_bits), layer_map=layer_map[0],
@@ -356,6 +418,19 @@ def make_plan(arch, workload, mapping=None) -> Plan:
         ba_in = lp.ba_out
     files = _file_maps(mapping, arch, layers)
     where = next(iter(files.values())).where.split(": layers[")[0] if files else "the planner"
+    candidates = _act_homes(arch, spec, place_) if not files else [place_]
+    refused = []
+    for placement in candidates:
+        try:
+            return _plan_layers(arch, workload, layers, files, placement, where)
+        except MappingError as e:  # the planner's: try the activations one level further out
+            refused.append(e)
+    raise refused[0]
+
+
+def _plan_layers(arch, workload, layers, files, place_, where):
+    """The plan of the layers with the operands placed by `place_` (mapping files override it per layer)."""
+    spec = workload.spec
     act = arch.level(_act_level(files, place_.act.name, where))
     homes = []
     for lp in (lp for lp in layers if lp.is_eo):
@@ -376,8 +451,10 @@ def make_plan(arch, workload, mapping=None) -> Plan:
             else:
                 lm, reason, op = _planner_map(arch, lp, op, place_, act, reserved, T)
                 lp = replace(lp, reason=reason + lp.reason)
-            lp = _mapped(arch, lp, (lm, levels_of(arch, lm.keep, reserved)), op, T)
-        out.append(replace(lp, act_level=act.name))
+            lp = _mapped(arch, replace(lp, act_level=act.name), (lm, levels_of(arch, lm.keep, reserved)), op, T)
+        else:
+            lp = replace(lp, act_level=act.name, in_level=act.name, out_level=act.name)
+        out.append(lp)
     homes_used = {h for h, _ in homes}
     return Plan(tuple(out), T, workload.inputs.shape[0], spec.seed, arch.neuron.table_bits,
                 arch.rng.bits_per_draw, homes_used.pop() if len(homes_used) == 1 else "", act.name, reserved)

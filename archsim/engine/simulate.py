@@ -6,8 +6,8 @@ functional: each layer's kernel runs once over all rows; every tile's transfers 
             accounted by the components, and cycles come from the pipeline recurrence (hw/timing.py).
 timing:     a SimPy model of the same pipeline (hw/timing.py: passes overlap where the buffers allow). By default
             one event per run of identical tiles, scheduled by the pipeline's closed form; when tracing (or
-            with batch=False) one process per tile, created lazily, that walks its stages (one event per hop
-            between levels, then one per compute phase) and stalls while a slot, a port, the engine or its own
+            with batch=False) one process per tile, created lazily, that walks its stages (one event per
+            transfer between levels, one per compute phase, one per output drain) and stalls while a slot, a port, the engine or its own
             previous stage is late; there the kernel runs per layer pass, when the pass's first tile computes.
             Same counts, same outputs, same cycles.
 
@@ -28,7 +28,7 @@ from .. import ops
 from ..errors import ArchsimError, OverflowError_
 from ..trace.records import COMPONENTS
 from ..hw.accelerator import Accelerator
-from ..hw.timing import Pipeline
+from ..hw.timing import Pipeline, release_stage, waits_pass
 from ..ledger import Ledger
 from ..trace.writer import TraceWriter
 from . import colour_block
@@ -87,14 +87,26 @@ class _Layers:
 
 
 def _stages(accel, lp):
-    """The stages of a layer pass's tiles (hw/timing.Pipeline): one hop per weight level crossed, on the
-    transfer engine between its two levels, filling its destination (its slots; the synapses, when the hop feeds
-    them directly, hold one tile), then compute; each with the ports it uses, named (level, kind, index)."""
-    S = len(lp.hops) + 1
+    """The stages of a layer pass's tiles (hw/timing.Pipeline, which states the rules; order: LayerPlan.
+    compute_stage): each on its own engine, with the ports it uses, named (level, kind, index). A weight hop fills
+    its destination's weight slots (the synapses, when it feeds them directly, hold one tile) until the next
+    stage, the last until compute ends; an input hop fills its child's input slots until the next input hop or
+    compute ends; a read-back takes its child's output slot until that link's drain ends. The pass's first read
+    of the activations' home (its first input hop, else compute) waits for the previous pass to end."""
+    S, c = lp.n_stages, lp.compute_stage
     ports = [tuple((lv, kind, k) for lv, kind, k, users in accel.stage_ports(lp) if s in users) for s in range(S)]
-    hops = [(("hop", src, dst), ("level", dst), accel.arch.level(dst).slots if dst is not None else 1, ports[k])
-            for k, (src, dst) in enumerate(lp.hops)]
-    return tuple(hops + [(("compute",), None, 0, ports[-1])])
+    w, i = len(lp.hops), len(lp.in_hops)
+    stages = [(("hop", src, dst), ("level", dst), accel.arch.level(dst).slots if dst is not None else 1, ports[k],
+               k + 1 if k < w - 1 else c) for k, (src, dst) in enumerate(lp.hops)]
+    stages += [(("inputs", src, dst), ("level", dst, "inputs"), accel.arch.level(dst).slots, ports[w + k],
+                w + k + 1 if k < i - 1 else c, k == 0) for k, (src, dst) in enumerate(lp.in_hops)]
+    links = len(lp.out_hops)
+    stages += [(("readback", parent, child), ("level", child, "outputs"), accel.arch.level(child).slots,
+                ports[w + i + k], c + links - k) for k, (child, parent) in enumerate(reversed(lp.out_hops))]
+    stages.append((("compute",), None, 0, ports[c], None, not lp.in_hops))
+    stages += [(("drain", child, parent), None, 0, ports[c + 1 + k]) for k, (child, parent) in
+               enumerate(lp.out_hops)]
+    return tuple(stages)
 
 
 class _PassStages(dict):
@@ -110,12 +122,13 @@ class _PassStages(dict):
 
 
 def _runs(accel, layers, lp, tiles):
-    """[(row, count)]: each tile's stage cycles (its hops, then its compute; the components count as they are
+    """[(row, count)]: each tile's stage cycles (its transfers and its compute; the components count as they are
     asked), consecutive tiles with the same cycles grouped into one run."""
-    hops = range(len(lp.hops))
+    c = lp.compute_stage
     runs = []
     for t in tiles:
-        row = tuple(accel.transfer(t, lp, k) for k in hops) + (_compute(accel, layers, lp, t),)
+        row = tuple(_compute(accel, layers, lp, t) if k == c else accel.transfer(t, lp, k)
+                    for k in range(lp.n_stages))
         if runs and runs[-1][0] == row:
             runs[-1][1] += 1
         else:
@@ -140,6 +153,7 @@ def _functional(plan, workload, accel, layers, progress):
         progress(plan.items)  # the layer's passes of every item are computed
     pipe, stages = Pipeline(), _PassStages(accel, plan)
     for _, lp, tiles in plan.passes():
+        pipe.next_pass()
         for row, count in _runs(accel, layers, lp, tiles):
             pipe.run(stages[lp.index], row, count)
     return pipe.end
@@ -157,6 +171,7 @@ def _timing_batched(plan, workload, accel, layers, progress):
 
     def run_all():
         for _, lp, tiles in plan.passes():
+            pipe.next_pass()
             for row, count in _runs(accel, layers, lp, tiles):
                 pipe.run(stages[lp.index], row, count)
                 yield env.timeout(pipe.end - env.now)
@@ -171,13 +186,18 @@ def _timing(plan, workload, accel, layers, progress, tracer=None):
     """The event model, one process per tile (created lazily, in program order, a few tiles ahead of the last
     one still running): each stage waits for the tile's previous stage, the engine's previous tile, the previous
     operation of each port it uses and, for a hop, the tile whose slot it takes leaving its level; then it
-    spends its cycles (counted as it starts). The kernel runs per layer pass, when the pass's first tile
-    computes (in-order compute: the previous pass has computed)."""
+    spends its cycles (counted as it starts); the stage marked to wait for the previous pass waits for that
+    pass's last tile's last stage. The kernel runs per layer pass, when the pass's first tile computes (in-order
+    compute: the previous pass has computed)."""
     env = simpy.Environment()
     stages_of = _PassStages(accel, plan)
     last = {}      # engine or port -> done event of its last operation so far
     leaving = {}   # level -> events of its resident tiles leaving it, oldest first
-    window = sum(lv.slots for lv in accel.arch.levels) + 1  # weight tiles that can be in flight at once
+    ends = {}      # "previous": last stage of the pass before the current one; "last": of the last tile registered
+    # tiles that can be in flight at once: each holds a slot (of the weights, or of the staged activations)
+    window = sum(lv.slots for lv in accel.arch.levels) + 1 + sum(
+        accel.arch.level(level).slots for level in {lv for lp in plan.layers for hop in lp.in_hops + lp.out_hops
+                                                    for lv in hop})
     alive = 0      # weight tiles created and not finished
 
     def program():
@@ -196,7 +216,7 @@ def _timing(plan, workload, accel, layers, progress, tracer=None):
                 tracer.add(*where, phase, env.now, env.now + cycles, lp.index, tile.item, *rec)
 
     def stage(where, tile, lp, s):
-        if s < len(lp.hops):
+        if s != lp.compute_stage:
             cycles = accel.transfer(tile, lp, s)
             record(where, "load", tile, lp, cycles)
             return cycles
@@ -223,14 +243,20 @@ def _timing(plan, workload, accel, layers, progress, tracer=None):
         nonlocal alive
         stages = stages_of[lp.index]
         done = [env.event() for _ in stages]
+        if where[1] == 0 and "last" in ends:
+            ends["previous"] = ends["last"]
+        ends["last"] = done[-1]
         waits = []
-        for s, (engine, level, slots, ports) in enumerate(stages):
+        for s, stage in enumerate(stages):
+            engine, level, slots, ports = stage[:4]
             wait = [last[k] for k in (engine,) + ports if k in last]
+            if waits_pass(stage) and "previous" in ends:
+                wait.append(ends["previous"])
             if level is not None:
                 queue = leaving.setdefault(level, [])
                 if len(queue) >= slots:
                     wait.append(queue.pop(0))
-                queue.append(done[s + 1])
+                queue.append(done[release_stage(stage, s)])
             for k in (engine,) + ports:
                 last[k] = done[s]
             waits.append(wait)
@@ -277,7 +303,8 @@ def _check_overflow(arch, plan, layers):
 
 def _check_traceable(plan):
     """Traces name the components weight_mem and act_mem (trace/records.py) and one load per tile."""
-    if (plan.weight_home, plan.act_level) != COMPONENTS or any(len(lp.hops) > 1 for lp in plan.layers):
+    if (plan.weight_home, plan.act_level) != COMPONENTS or \
+            any(len(lp.hops) > 1 or lp.in_hops or lp.out_hops for lp in plan.layers):
         raise ArchsimError(f"traces cover a weight memory and an activation memory named {COMPONENTS} with one "
                            f"transfer per tile; this run keeps its weights in {plan.weight_home!r} and activations "
                            f"in {plan.act_level!r} with {max(len(lp.hops) for lp in plan.layers)} transfer(s) "

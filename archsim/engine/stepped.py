@@ -3,12 +3,14 @@ cycle at a time, moving words, inputs and random bits, with no closed-form timin
 hw/timing.py and the event model (it takes only the port assignment, a structural fact, from hw); tests require
 the same total cycles from all three.
 
-One engine per transfer between two memory levels (a hop) and one compute engine process the tiles of every
-layer pass in program order (pass, then tile); there is no barrier between passes, so the next pass's hops run
-while the current pass computes, and its compute follows the current pass's in the compute engine's order. A
-stage starts when the tile has finished its previous stage, its engine and each of its ports are free and at
-this operation in their program order (tile, then stage), and, for a hop, its destination has a free slot (freed
-when the tile leaves that level).
+One engine per stage of a tile (each weight hop between two memory levels, each input hop, each output read-back,
+the compute phase, each output drain) processes the tiles of every layer pass in program order (pass, then
+tile). A stage starts when the tile has finished its previous stage, its engine and each of its ports are free
+and at this operation in their program order (tile, then stage), for a weight or input hop when its destination
+has a free slot for that operand (freed when the stage that reads the tile there finishes), for a read-back when
+its child has a free output slot (freed when the tile's drain to that parent finishes), and, for the pass's first
+read of the activations' home (its first input hop, else its compute), when every tile of the earlier passes has
+finished. So the next pass's weight hops run while the current pass computes.
 
 Gibbs (stepped_gibbs_cycles): each colour block's rounds through a load engine and a compute engine, the blocks
 one after another (a block reads the states the previous one wrote), every sweep of every chain stepped."""
@@ -77,17 +79,18 @@ class _Sample:
     """One sample of a compute phase: read latency, then the input stream, the accumulation (one pass per input
     bit when bit-serial) and the RNGs' random bits side by side, then the neuron latency, then the output write."""
 
-    def __init__(self, arch, act, in_words, readers, n, passes, random_bits, out_words, neuron_cycles,
+    def __init__(self, arch, src, dst, in_words, readers, n, passes, random_bits, out_words, neuron_cycles,
                  back_words=0):
-        self.wait = act.read_latency_cycles
-        # after the wait above: `readers` units each read their own copy of one input row, then the partial sums
-        # read back (back_words), a second stream
-        self.streams = [_Transfer(((0, in_words // readers, readers),), 0, act.banks, act.occupancy_cycles),
-                        _Transfer(((0, back_words, 1),), 0, act.banks, act.occupancy_cycles)]
+        self.wait = src.read_latency_cycles
+        # after the wait above: `readers` units each read their own copy of one input row (level src), then the
+        # partial sums read back (back_words, level dst), a second stream (with dst's latency when dst is not src)
+        back_wait = 0 if dst.name == src.name else dst.read_latency_cycles
+        self.streams = [_Transfer(((0, in_words // readers, readers),), 0, src.banks, src.occupancy_cycles),
+                        _Transfer(((0, back_words, 1),), back_wait, dst.banks, dst.occupancy_cycles)]
         self.n, self.inputs, self.passes, self.per_cycle = n, n, passes, arch.synapse.inputs_per_cycle
         self.random_bits, self.rng_rate = random_bits, arch.rng.count * arch.rng.bits_per_cycle
         self.neuron = neuron_cycles
-        self.write = _mem_transfer(act, WRITE, out_words)
+        self.write = _mem_transfer(dst, WRITE, out_words)
         self.ticks = 0  # a sample occupies at least one cycle, even when every part of it is combinational
 
     def _accumulating(self):
@@ -134,21 +137,38 @@ class _Compute:
             self.current = self.queue.pop(0)() if self.queue else None
 
 
+def _moves_words(spec, moves):
+    return sum(_words(b, spec.word_bits, r) for r, b in moves)
+
+
 def _hop(arch, lp, tile, k):
-    src, dst = lp.hops[k]
-    moves = tile.moves[k]  # only layers with weights have hops
+    """Stage k (not compute) of a tile: the transactions it runs side by side."""
+    w, i, c = len(lp.hops), len(lp.in_hops), len(lp.hops) + len(lp.in_hops) + len(lp.out_hops)
+    if k < w:
+        src, dst = lp.hops[k]
+        moves = tile.moves[k]  # only layers with weights have hops
+        write = dst is not None and not (lp.feed and k == w - 1)  # else the synapses read the source
+    elif k < w + i:
+        (src, dst), moves, write = lp.in_hops[k - w], tile.in_moves[k - w], True
+    elif k < c:  # read-backs, outermost link first: the parent read
+        link = c - 1 - k
+        src, dst, moves, write = lp.out_hops[link][1], None, tile.readbacks[link], False
+    else:  # drains, innermost link first: the parent written
+        link = k - c - 1
+        parent = arch.level(lp.out_hops[link][1])
+        return _Hop([_mem_transfer(parent, WRITE, _moves_words(parent, tile.drains[link]))])
     source = arch.level(src)
-    parts = [_mem_transfer(source, READ, sum(_words(b, source.word_bits, r) for r, b in moves))]
-    if dst is not None and not (lp.feed and k == len(lp.hops) - 1):  # else the synapses read the source
+    parts = [_mem_transfer(source, READ, _moves_words(source, moves))]
+    if write:
         dest = arch.level(dst)
-        parts.append(_mem_transfer(dest, WRITE, sum(_words(b, dest.word_bits, r) for r, b in moves)))
+        parts.append(_mem_transfer(dest, WRITE, _moves_words(dest, moves)))
     return _Hop(parts)
 
 
 def _compute(arch, lp, tile):
     """The tile's compute phase: the samples its operation describes (ops/), one after another."""
-    act = arch.level(lp.act_level)
-    return _Compute([((lambda a=args: _Sample(arch, act, *a)), count)
+    src, dst = arch.level(lp.in_level), arch.level(lp.out_level)
+    return _Compute([((lambda a=args: _Sample(arch, src, dst, *a)), count)
                      for args, count in ops.of(lp).stepped_samples(arch, lp, tile)])
 
 
@@ -158,51 +178,80 @@ def _port_needs(lp):
         needs.append((k, src, READ))
         if dst is not None and not (k == len(lp.hops) - 1 and lp.feed):
             needs.append((k, dst, WRITE))
-    S = len(lp.hops)
-    return needs + [(S, lp.act_level, READ), (S, lp.act_level, WRITE)]
+    k = len(lp.hops)
+    for src, dst in lp.in_hops:
+        needs += [(k, src, READ), (k, dst, WRITE)]
+        k += 1
+    for _, parent in lp.out_hops[::-1]:
+        needs.append((k, parent, READ))
+        k += 1
+    needs += [(k, lp.in_level, READ), (k, lp.out_level, WRITE)]
+    if lp.in_level != lp.out_level:
+        needs.append((k, lp.out_level, READ))
+    return needs + [(k + 1 + j, parent, WRITE) for j, (_, parent) in enumerate(lp.out_hops)]
+
+
+def _shape(arch, lp):
+    """A pass's stages: [(engine, slot pool it takes or None, the pool's slots, ports, the stage freeing the
+    slot, first read of the activations' home?)] in stage order (engine/stepped module docstring)."""
+    w, i, n = len(lp.hops), len(lp.in_hops), len(lp.out_hops)
+    c = w + i + n
+    ports = assign_ports({lv.name: lv for lv in arch.levels}, _port_needs(lp))
+    uses = [tuple((name, kind, k) for name, kind, k, users in ports if s in users) for s in range(c + 1 + n)]
+    out = [(("hop", src, dst), ("weights", dst), arch.level(dst).slots if dst is not None else 1, uses[k],
+            k + 1 if k + 1 < w else c, False) for k, (src, dst) in enumerate(lp.hops)]
+    out += [(("in", src, dst), ("inputs", dst), arch.level(dst).slots, uses[w + k], w + k + 1 if k + 1 < i else c,
+             k == 0) for k, (src, dst) in enumerate(lp.in_hops)]
+    for j in range(n):  # read-back stages, outermost link first
+        child, parent = lp.out_hops[n - 1 - j]
+        out.append((("back", parent, child), ("outputs", child), arch.level(child).slots, uses[w + i + j],
+                    c + 1 + (n - 1 - j), False))
+    out.append(("compute", None, 0, uses[c], None, i == 0))
+    out += [(("drain", child, parent), None, 0, uses[c + 1 + j], None, False)
+            for j, (child, parent) in enumerate(lp.out_hops)]
+    return out
 
 
 def _program(arch, plan):
-    """Every tile of every pass in program order, each with its stages: [(engine, level it fills or None, that
-    level's capacity in tiles, its ports)], hops first, then compute."""
-    levels = {lv.name: lv for lv in arch.levels}
+    """Every tile of every pass in program order, each with its pass and its stages (_shape)."""
     out, shapes = [], {}
-    for _, lp, tiles in plan.passes():
+    for pass_id, (_, lp, tiles) in enumerate(plan.passes()):
         if lp.index not in shapes:
-            S = len(lp.hops) + 1
-            ports = assign_ports(levels, _port_needs(lp))
-            uses = [tuple((name, kind, k) for name, kind, k, users in ports if s in users) for s in range(S)]
-            shapes[lp.index] = [(("hop", src, dst), dst if dst is not None else "(synapses)",
-                                 arch.level(dst).slots if dst is not None else 1, uses[k])
-                                for k, (src, dst) in enumerate(lp.hops)] + [("compute", None, 0, uses[-1])]
-        out.extend((lp, tile, shapes[lp.index]) for tile in tiles)
+            shapes[lp.index] = _shape(arch, lp)
+        out.extend((lp, tile, shapes[lp.index], pass_id) for tile in tiles)
     return out
 
 
 def stepped_cycles(arch, plan):
     """Total cycles of a planned run, one cycle at a time: every pass's tiles in program order through the
-    transfer engines and the compute engine, passes overlapping where the slots allow (no barrier)."""
+    transfer engines and the compute engine, passes overlapping where the slots allow (only a pass's first read of
+    the activations' home waits for the earlier passes)."""
     program = _program(arch, plan)
     order = {}  # engine or port -> its operations (tile, stage) in program order
     engines = []
-    for i, (_, _, stages) in enumerate(program):
-        for s, (engine, _, _, ports) in enumerate(stages):
+    open_tiles = {}  # pass -> its tiles not finished
+    for _, _, _, pass_id in program:
+        open_tiles[pass_id] = open_tiles.get(pass_id, 0) + 1
+    for i, (_, _, stages, _) in enumerate(program):
+        for s, (engine, _, _, ports, _, _) in enumerate(stages):
             if engine not in order:
                 engines.append(engine)
             for key in (engine,) + ports:
                 order.setdefault(key, []).append((i, s))
     at = dict.fromkeys(order, 0)          # index of each engine's and port's next operation
     resident = {}                         # level -> tiles holding one of its slots
-    finished = [[False] * len(st) for _, _, st in program]
+    finished = [[False] * len(st) for _, _, st, _ in program]
     running = {}                          # engine -> (tile, stage, work)
     left = len(program)
     t = 0
 
     def ready(i, s):
-        engine, level, capacity, ports = program[i][2][s]
+        engine, level, capacity, ports, _, first_read = program[i][2][s]
         if s and not finished[i][s - 1]:
             return False
         if level is not None and resident.get(level, 0) >= capacity:
+            return False
+        if first_read and any(n for p, n in open_tiles.items() if p < program[i][3]):
             return False
         return all(order[k][at[k]] == (i, s) for k in (engine,) + ports)
 
@@ -215,20 +264,23 @@ def stepped_cycles(arch, plan):
                     del running[engine]
                     finished[i][s], progressed = True, True
                     stages = program[i][2]
-                    if s:
-                        resident[stages[s - 1][1]] -= 1  # the tile has left the level hop s-1 filled
+                    for r in range(s):
+                        if stages[r][4] == s:
+                            resident[stages[r][1]] -= 1  # the tile has left the slot stage r took
                     for k in (engine,) + stages[s][3]:
                         at[k] += 1
-                    left -= s == len(stages) - 1
+                    if s == len(stages) - 1:
+                        left -= 1
+                        open_tiles[program[i][3]] -= 1
             for engine in engines:
                 ops = order[engine]
                 if engine not in running and at[engine] < len(ops) and ready(*ops[at[engine]]):
                     i, s = ops[at[engine]]
-                    lp, tile, stages = program[i]
+                    lp, tile, stages, _ = program[i]
                     level = stages[s][1]
                     if level is not None:
                         resident[level] = resident.get(level, 0) + 1
-                    work = _hop(arch, lp, tile, s) if s < len(stages) - 1 else _compute(arch, lp, tile)
+                    work = _compute(arch, lp, tile) if stages[s][0] == "compute" else _hop(arch, lp, tile, s)
                     running[engine], progressed = (i, s, work), True
         if not left:
             break
@@ -273,7 +325,7 @@ def _round_work(arch, bm, memory, nodes, stationary):
         return _Done() if stationary else _mem_transfer(memory, READ, _coupling_words(memory, row_bits))
 
     def compute():
-        return _Compute([((lambda a=args: _Sample(arch, act, *a)), count)
+        return _Compute([((lambda a=args: _Sample(arch, act, act, *a)), count)
                          for args, count in colour_block.stepped_samples(arch, degrees)])
     return load, compute
 

@@ -1,7 +1,13 @@
 """The accelerator: composes the memory levels, synapse units, neurons, RNGs and pooling unit; turns one tile's
-transfers between levels (hops: the moves the executor's walk of the mapping gives the tile) and its compute
-phase (its accumulator residencies) into component calls (which count) and returns each phase's cycles; gives
-the pipeline's stages their ports."""
+transfers between levels (the moves the executor's walk of the mapping gives the tile: weight hops, input hops,
+partial sums read back, output drains) and its compute phase (its accumulator residencies) into component calls
+(which count) and returns each phase's cycles; gives the pipeline's stages their ports.
+
+A tile's stages, in order (LayerPlan.compute_stage): its weight hops (outermost first), its input hops (outermost
+first), its output read-backs (outermost first), its compute phase, its output drains (innermost first).
+Addresses: the weights' rows in their home, layer after layer; each activation home split in two halves used
+ping-pong (layer l reads half l % 2, writes the other); a staged tile at the start of its level (inputs) or of
+the level's upper half (outputs)."""
 from ..config.schema import COUPLINGS, INPUTS, OUTPUTS, STATES, WEIGHTS
 from ..mapping.execute import FINAL, PARTIAL
 from .memory import READ, WRITE, Memory, assign_ports
@@ -26,14 +32,15 @@ class Accelerator:
         self._moves = {}  # (level, moves) -> (bits, words, rows): tiles repeat few shapes
 
     def map_addresses(self, plan):
-        """Word addresses: each EO layer's weight rows contiguous in the weights' home level, in layer order;
-        the activation level split in two halves used ping-pong (layer l reads half l % 2, writes the other)."""
-        base = 0
-        home = self.mem.get(plan.weight_home)
+        """Word addresses: each EO layer's weight rows contiguous in its weights' home level (its first hop's
+        source), in layer order; the activation level split in two halves used ping-pong (layer l reads half
+        l % 2, writes the other)."""
+        base = {}
         for lp in plan.layers:
             if lp.is_eo:
-                self.weight_base[lp.index] = base
-                base += home.words(lp.row_bits, lp.m)
+                home = lp.hops[0][0]
+                self.weight_base[lp.index] = base.get(home, 0)
+                base[home] = self.weight_base[lp.index] + self.mem[home].words(lp.row_bits, lp.m)
 
     def trace(self, names):
         """Record the transactions of the levels `names` (the weights' home and the activation level)."""
@@ -53,19 +60,79 @@ class Accelerator:
         return lp.hops[k][1] is not None and not (lp.feed and k == len(lp.hops) - 1)
 
     def stage_ports(self, lp):
-        """[(level, port kind, index, stages using it)] for a layer pass: hop k = stage k, compute = the last."""
+        """[(level, port kind, index, stages using it)] for a layer pass's stages (module docstring)."""
         needs = []
         for k, (src, dst) in enumerate(lp.hops):
             needs.append((k, src, READ))
             if self._writes_destination(lp, k):
                 needs.append((k, dst, WRITE))
-        needs += [(len(lp.hops), lp.act_level, READ), (len(lp.hops), lp.act_level, WRITE)]
+        k = len(lp.hops)
+        for parent, child in lp.in_hops:
+            needs += [(k, parent, READ), (k, child, WRITE)]
+            k += 1
+        for _, parent in reversed(lp.out_hops):
+            needs.append((k, parent, READ))
+            k += 1
+        c = lp.compute_stage
+        needs += [(c, lp.in_level, READ), (c, lp.out_level, WRITE)]
+        if lp.out_level != lp.in_level:
+            needs.append((c, lp.out_level, READ))  # partial sums read back
+        needs += [(c + 1 + i, parent, WRITE) for i, (_, parent) in enumerate(lp.out_hops)]
         return assign_ports({lv.name: lv for lv in self.arch.levels}, needs)
 
     def _act_region(self, act, half):
         return half * (act.spec.capacity // act.spec.word_bits // 2)
 
     def transfer(self, tile, lp, k):
+        """Stage k (not the compute phase) of a tile: a weight hop, an input hop, a read-back or a drain (module
+        docstring); its cycles, 0 when the tile moves nothing there."""
+        w, i, c = len(lp.hops), len(lp.in_hops), lp.compute_stage
+        if k < w:
+            return self._weight_hop(tile, lp, k)
+        if k < w + i:
+            return self._input_hop(tile, lp, k - w)
+        if k < c:
+            return self._output_link(tile, lp, c - 1 - k, tile.readbacks[c - 1 - k], READ)
+        return self._output_link(tile, lp, k - c - 1, tile.drains[k - c - 1], WRITE)
+
+    def _act_home_address(self, lp, half, row_bits, row, bit):
+        """Word address of bit `bit` of row `row` (rows of `row_bits` bits) in half `half` of the home."""
+        home = self.mem[lp.act_level]
+        return self._act_region(home, half) + row * home.words(row_bits) + bit // home.spec.word_bits
+
+    def _input_hop(self, tile, lp, i):
+        """Input hop i: the child's new input tile read from the parent, written to the child."""
+        if not tile.in_moves[i]:
+            return 0
+        parent, child = lp.in_hops[i]
+        bits, words, rows = self._moved(parent, tile.in_moves[i])
+        address = self._act_home_address(lp, lp.index % 2, lp.n * lp.ba_in, tile.s0 * lp.P + tile.p0,
+                                          tile.c0 * lp.ba_in) if i == 0 else 0
+        read = self.mem[parent].read(lp.index, INPUTS, bits, words, address=address, rows=rows)
+        bits, words, rows = self._moved(child, tile.in_moves[i])
+        return hop_cycles(read, self.mem[child].write(lp.index, INPUTS, bits, words, rows=rows))
+
+    def _out_address(self, lp, tile, link):
+        """Where output link `link` writes (reads back) the tile at its parent: the tile's first output in the
+        home's output half (rows of m outputs), or the parent's upper half when the parent stages them."""
+        parent = lp.out_hops[link][1]
+        if parent != lp.act_level:
+            return self._act_region(self.mem[parent], 1)
+        return self._act_home_address(lp, (lp.index + 1) % 2, lp.m * lp.ba_out, tile.s0 * lp.P + tile.p0,
+                                      tile.o0 * lp.ba_out)
+
+    def _output_link(self, tile, lp, link, moves, action):
+        """Output link `link` at its parent: the child's partial sums read back before its residency resumes
+        (READ), or the child's tile written to the parent at the end of its residency (WRITE: final or partial);
+        `moves` the tile's, () when it moves nothing."""
+        if not moves:
+            return 0
+        parent = self.mem[lp.out_hops[link][1]]
+        bits, words, rows = self._moved(parent.name, moves)
+        access = parent.read if action == READ else parent.write
+        return access(lp.index, OUTPUTS, bits, words, rows=rows, address=self._out_address(lp, tile, link))
+
+    def _weight_hop(self, tile, lp, k):
         """Hop k of a tile's weights (and the biases of the rows it starts): read from the source level, written
         to the destination (or fed to the synapses); nothing when the destination's tile is still resident.
         Only layers with weights have hops."""
@@ -92,11 +159,13 @@ class Accelerator:
         return self._moves[key]
 
     def compute(self, tile, lp, x_rows):
-        """The tile's accumulator residencies one after another. Each: its inputs chunk read (and partial sums
-        read back when it resumes them), synapse accumulation (with the weights from the registers), then its
-        drain: final (RNG draws, neurons, outputs written), partial (partial sums written) or none. x_rows: the
-        tile's kernel input rows (for data-dependent adds). Layers with weights only (ops/dense.py)."""
-        act = self.mem[lp.act_level]
+        """The tile's accumulator residencies one after another. Each: its inputs chunk read (at the inputs'
+        innermost level, lp.in_level; and partial sums read back when it resumes them, at the outputs' innermost
+        level, lp.out_level: a second stream, with that level's latency when it is another level), synapse
+        accumulation (with the weights from the registers), then its drain to lp.out_level: final (RNG draws,
+        neurons, outputs written), partial (partial sums written) or none. x_rows: the tile's kernel input rows
+        (for data-dependent adds). Layers with weights only (ops/dense.py)."""
+        act, out = self.mem[lp.in_level], self.mem[lp.out_level]
         g, layer, pbits = tile.units, lp.index, lp.partial_bits  # fewer units in a partial last tile
         readers = 1 if lp.broadcast else g
         chunk = tile.reps[0].chunk
@@ -110,12 +179,16 @@ class Accelerator:
         in_words = act.words(chunk * lp.ba_in, readers)
         latency = act.spec.read_latency_cycles
         cycles = 0
-        in_address = self._act_region(act, layer % 2) + first * act.words(lp.n * lp.ba_in) + \
-            tile.c0 * lp.ba_in // act.spec.word_bits  # the word holding the chunk's first input bit
-        out_address = self._act_region(act, (layer + 1) % 2) + first * act.words(lp.m * lp.ba_out) + \
-            tile.o0 * lp.ba_out // act.spec.word_bits  # the word holding the tile's first output bit
-        part_address = self._act_region(act, (layer + 1) % 2) + first * act.words(lp.m * pbits) + \
-            tile.o0 * pbits // act.spec.word_bits  # partial sums: rows of m accumulator-wide values
+        # home: the word holding the chunk's first input bit, the tile's first output bit, its first partial sum
+        # (rows of m accumulator-wide values); staged: the tile's place in its level
+        home_in, home_out = lp.in_level == lp.act_level, lp.out_level == lp.act_level
+        in_address = self._act_home_address(lp, layer % 2, lp.n * lp.ba_in, first, tile.c0 * lp.ba_in) \
+            if home_in else 0
+        out_address = self._act_home_address(lp, (layer + 1) % 2, lp.m * lp.ba_out, first, tile.o0 * lp.ba_out) \
+            if home_out else self._act_region(out, 1)
+        part_address = self._act_home_address(lp, (layer + 1) % 2, lp.m * pbits, first, tile.o0 * pbits) \
+            if home_out else self._act_region(out, 1)
+        back_latency = latency if out is act else 0  # a second stream on the same level: no second latency
         for rep in tile.reps:
             n = rep.count
             # the input stream: each reader's copy of the chunk (every copy occupies the banks), then the partial
@@ -123,8 +196,8 @@ class Accelerator:
             stream = act.read(layer, INPUTS, readers * chunk * lp.ba_in, in_words, repeat=n, rows=readers,
                               copies=readers, address=in_address, stride=act.words(lp.n * lp.ba_in)) - latency
             if rep.readback:
-                stream += act.read(layer, OUTPUTS, g * pbits, act.words(g * pbits), repeat=n,
-                                   address=part_address, stride=act.words(lp.m * pbits)) - latency
+                stream += out.read(layer, OUTPUTS, g * pbits, out.words(g * pbits), repeat=n,
+                                   address=part_address, stride=out.words(lp.m * pbits)) - back_latency
             if registers is not None:
                 row = chunk * lp.bw + (lp.bias_bits if rep.row_start else 0)
                 registers.read(layer, WEIGHTS, g * row, registers.words(row, g), repeat=n, rows=g)
@@ -132,11 +205,11 @@ class Accelerator:
             if rep.drain == FINAL:
                 rng = self.rng.draw(layer, g, repeat=n) if lp.stochastic else 0
                 neuron = self.neuron.fire(layer, n * g)
-                write = act.write(layer, OUTPUTS, g * lp.ba_out, act.words(g * lp.ba_out), repeat=n,
-                                  address=out_address, stride=act.words(lp.m * lp.ba_out))
+                write = out.write(layer, OUTPUTS, g * lp.ba_out, out.words(g * lp.ba_out), repeat=n,
+                                  address=out_address, stride=out.words(lp.m * lp.ba_out))
             elif rep.drain == PARTIAL:
-                write = act.write(layer, OUTPUTS, g * pbits, act.words(g * pbits), repeat=n, address=part_address,
-                                  stride=act.words(lp.m * pbits))
+                write = out.write(layer, OUTPUTS, g * pbits, out.words(g * pbits), repeat=n, address=part_address,
+                                  stride=out.words(lp.m * pbits))
             cycles += n * sample_cycles(latency, stream, acc, rng, neuron, write)
         return cycles
 

@@ -20,16 +20,24 @@ The micro-architecture (also stepped cycle by cycle in engine/stepped.py, an ind
   side; the sample's accumulation ends when all three are done. Then the neurons take `latency_cycles`, then the
   outputs are written (a write transaction). A sample takes at least one cycle.
 - Every layer pass (one item through one layer) sends its tiles, in program order (pass, then tile), through one
-  pipeline of engines: one transfer engine per hop between two levels (a tile moves its weights through every
-  weight level inside their home, one hop per level), then the compute engine. Each engine serves its tiles in
-  program order, one at a time. A hop needs a free slot at its destination (2 when double-buffered, else 1; the
-  synapses, when a hop feeds them directly, hold one tile), held until the tile has left that level (the end of
-  its next stage). A stage that shares a port with another stage waits for that port: ports serve their stages
-  in program order (tile, then stage). A pooling tile moves no weights: it uses the compute engine only.
-- Layers overlap where the buffers allow: there is no barrier between passes. The next pass's weight tiles are
-  fetched into free slots while the current pass computes; only its compute waits, for the previous pass's
-  outputs, and the in-order compute engine gives exactly that (a pass's first compute starts after the previous
-  pass's last compute, whose outputs it reads, has written them).
+  pipeline of engines, one engine per stage: the weight hops (a tile moves its weights through every weight
+  level inside their home, one hop per level), the input hops (when inputs are kept at several levels: the
+  child's input tile read from its parent and written to it, outermost first), the output read-backs (partial
+  sums read from the parent before the child's output tile resumes, outermost first), the compute engine, then
+  the output drains (the child's output tile written to its parent, innermost first). Each engine serves its
+  tiles in program order, one at a time; a stage of a tile that moves nothing there takes 0 cycles but keeps its
+  place in that order. A weight or input hop needs a free slot for its operand at its destination (2 when the
+  level is double-buffered, else 1; the synapses, when a hop feeds them directly, hold one tile), held until the
+  tile has left that level: the end of the stage that reads it there (the next hop of that operand, or compute).
+  A read-back takes the tile's output slot at the child, held until the tile's drain to that parent ends (the
+  output tile stays at the inner level until drained). A stage that shares a port with another stage waits for
+  that port: ports serve their stages in program order (tile, then stage). A pooling tile moves no weights: it
+  uses the compute engine only, at the activations' home.
+- Layers overlap where the buffers allow. The next pass's weight tiles are fetched into free slots while the
+  current pass computes; only its first read of the activations' home waits for the previous pass to end (its
+  first input hop, or its compute when it reads the inputs at their home), since it reads what the previous pass
+  wrote there (its last compute, or its last drain). Without input hops and drains this is exactly the in-order
+  compute engine's order (a pass's first compute starts after the previous pass's last compute).
 - A run of consecutive tiles with the same stages and the same cycles is scheduled at once (Pipeline.run): the
   recurrence is max-plus linear in the pipeline's state (the end of each engine's and port's last operation and
   the leave times of the tiles holding a level's slots), so once one tile's state is the previous one's shifted
@@ -92,22 +100,41 @@ def sample_cycles(read_latency, read_stream, accumulate, rng, neuron_latency, wr
     return max(1, read_latency + max(read_stream, accumulate, rng) + neuron_latency + write)
 
 
+def release_stage(stage, s):
+    """The stage whose end frees the slot stage s takes: a stage's fifth field when it has one, else the next."""
+    return stage[4] if len(stage) > 4 else s + 1
+
+
+def waits_pass(stage):
+    """Does the stage wait for the previous pass to end (its sixth field, default no)?"""
+    return len(stage) > 5 and stage[5]
+
+
 class Pipeline:
     """The in-order pipeline every layer pass's tiles go through, one tile after another (the rules above).
-    A stage is (engine, level it fills or None, that level's slots, ports): hops fill a level, compute none.
-    Times are exact integers; `end` is the end of the last stage scheduled."""
+    A stage is (engine, level it fills or None, that level's slots, ports[, stage whose end frees the slot
+    (default: the next)[, waits for the previous pass]]): hops fill a level, compute none. Times are exact
+    integers; `end` is the end of the last stage scheduled; next_pass() marks a pass boundary."""
 
     def __init__(self):
         self.engine_free = {}  # engine -> end of its last stage
         self.port_free = {}    # port -> end of its last operation
         self.resident = {}     # level -> leave times of the tiles holding its slots, oldest first
         self.end = 0
+        self.pass_start = 0    # end of the previous pass: its stages marked to wait start no earlier
+
+    def next_pass(self):
+        """The tiles added from now on belong to a new pass (every earlier stage ends by self.end)."""
+        self.pass_start = self.end
 
     def add(self, stages, row):
         """Schedule one tile whose stage s takes row[s] cycles; returns its stage end times."""
         ends, t = [], 0
-        for (engine, level, slots, ports), d in zip(stages, row):
+        for stage, d in zip(stages, row):
+            engine, level, slots, ports = stage[:4]
             start = max(t, self.engine_free.get(engine, 0))
+            if waits_pass(stage):
+                start = max(start, self.pass_start)
             for p in ports:
                 start = max(start, self.port_free.get(p, 0))
             if level is not None:
@@ -119,31 +146,32 @@ class Pipeline:
             for p in ports:
                 self.port_free[p] = t
             ends.append(t)
-        for s, (_, level, _, _) in enumerate(stages):
-            if level is not None:
-                self.resident[level].append(ends[s + 1])  # the tile leaves the level when its next stage ends
+        for s, stage in enumerate(stages):
+            if stage[1] is not None:
+                self.resident[stage[1]].append(ends[release_stage(stage, s)])  # the tile leaves the level
         self.end = max(self.end, t)
         return ends
 
     def _state(self, stages):
-        engines = [self.engine_free[e] for e, *_ in stages]
-        ports = [self.port_free[p] for *_, ports in stages for p in ports]
-        held = [tuple(self.resident[level]) for _, level, *_ in stages if level is not None]
+        engines = [self.engine_free[st[0]] for st in stages]
+        ports = [self.port_free[p] for st in stages for p in st[3]]
+        held = [tuple(self.resident[st[1]]) for st in stages if st[1] is not None]
         return engines + ports + [t for h in held for t in h], [len(h) for h in held]
 
     def _shift(self, stages, cycles):
-        for engine in {e for e, *_ in stages}:
+        for engine in {st[0] for st in stages}:
             self.engine_free[engine] += cycles
-        for p in {p for *_, ports in stages for p in ports}:
+        for p in {p for st in stages for p in st[3]}:
             self.port_free[p] += cycles
-        for level in {level for _, level, *_ in stages if level is not None}:
+        for level in {st[1] for st in stages if st[1] is not None}:
             self.resident[level] = deque(t + cycles for t in self.resident[level])
         self.end = max(self.end, self.engine_free[stages[-1][0]])
 
     def run(self, stages, row, count):
         """Schedule `count` consecutive tiles with the same stages and cycles: one at a time until one tile
         shifts the state by exactly the previous tile's shift, then every remaining tile at once (max-plus
-        linearity: the same state shifted by c gives the same schedule shifted by c)."""
+        linearity: the same state shifted by c gives the same schedule shifted by c; the pass boundary a stage may
+        wait for binds only the first tile of a pass, whose engine every later tile of the run waits for)."""
         before = None
         for i in range(count):
             self.add(stages, row)

@@ -9,6 +9,18 @@ above the child that index the weights (M, C) differ from the previous tile's. W
 keep the weights (or also keeps activations), the synapses read them from their innermost holder during the
 compute phase: that is a last hop with no destination (a feed), reading what the phase consumes.
 
+Inputs and outputs may be kept at several levels too (the outermost is their home). Each transfer of the inputs
+between two levels that keep them (an input hop, parent to child, outermost first) runs when the child's resident
+input tile changes: when the indices of the loops above the child that index the inputs (N, T, C) differ from the
+previous tile's; it moves the child's tile (N x T rows of C inputs). Outputs move the other way, per pair of
+levels that keep them (an output link, child to parent, innermost first): the child's output tile (N x T rows of M
+outputs) changes with the loops above it that index the outputs (N, T, M); a residency that starts with a fan-in
+(C) loop above the child past its first iteration first reads its partial sums back from the parent (at the
+accumulator width), and the residency's last tile drains it to the parent: final (at the outputs' width) when every
+fan-in loop above the child is at its last iteration, else partial (at the accumulator width). As in loopnest's
+count model, a drain is the parent's write and a read-back the parent's read. The compute phase reads the inputs
+from their innermost holder and writes (and reads back) the outputs at theirs.
+
 The compute phase steps through the innermost level's loops without events, grouped into accumulator
 residencies (`Rep`): the accumulators hold one output per unit; their tile changes with the loops indexing the
 outputs (N, T, M) and stays across the innermost run of fan-in (C) loops. A residency reads its inputs and
@@ -48,7 +60,8 @@ class Rep:
 class Tile:
     """One tile of a layer pass: its box (outputs o, samples s, positions p, fan-in c, half-open), the weight
     moves of each hop ((rows, bits per row) pairs; empty: the hop does not run for this tile), its compute
-    phase's residencies and the units its outputs are unrolled over (fewer in a partial last tile)."""
+    phase's residencies, the units its outputs are unrolled over (fewer in a partial last tile), and the
+    activations' moves between the levels that keep them (same (rows, bits per row) form)."""
     item: int
     layer: int
     o0: int
@@ -62,6 +75,9 @@ class Tile:
     moves: tuple = ()
     reps: tuple = ()
     units: int = 1
+    in_moves: tuple = ()   # per input hop (outermost first): its moves, or () when the child's tile stays
+    readbacks: tuple = ()  # per output link (innermost first): partial sums read back from the parent, or ()
+    drains: tuple = ()     # per output link (innermost first): the child's tile written to the parent, or ()
 
     @property
     def outputs(self):
@@ -87,6 +103,14 @@ def tile_count(mapping, op=None):
     parts of an uneven mapping (whose operation `op` it needs)."""
     last = len(mapping.temporal) - 1
     return sum(prod(f for i, _, f in m.loops() if i < last) for _, m, _ in parts(op, mapping))
+
+
+def activation_path(levels):
+    """(input hops as (parent, child) level indices, outermost first; output links as (child, parent),
+    innermost first): the transfers of the inputs and outputs between the levels that keep them."""
+    ins = [i for i, lv in enumerate(levels) if "inputs" in lv.holds]
+    outs = [i for i, lv in enumerate(levels) if "outputs" in lv.holds]
+    return list(zip(ins, ins[1:])), [(c, p) for p, c in reversed(list(zip(outs, outs[1:])))]
 
 
 def weight_path(levels):
@@ -164,6 +188,20 @@ def _walk(op, levels, mapping, item, layer, m0):
         copies = prod(mapping.factor(d, range(child, K)) for d in w_dims - {"M", "C"})  # never-reused copies
         hop_info.append(([k for k in above if loops[k][1] in w_dims], [k for k in above if loops[k][1] == "C"],
                          mapping.factor("M", range(child, K)), mapping.factor("C", range(child, K)), copies))
+    in_hops, out_links = activation_path(levels)
+    ba_in, ba_out = op.operands["inputs"].bits, op.operands["outputs"].bits
+    acc_bits = max(ba_out, op.accumulator_bits)
+
+    def above(child, dims):
+        return [k for k, (i, d, _) in enumerate(loops) if i < child and d in dims]
+
+    def box(child, dims):
+        """(rows, elements per row) of the child's tile: N x T rows of the last dimension."""
+        *rows, width = (mapping.factor(d, range(child, K)) for d in dims)
+        return prod(rows), width
+
+    in_info = [(above(child, "NTC"), box(child, "NTC")) for _, child in in_hops]
+    out_info = [(above(child, OUT_DIMS), above(child, "C"), box(child, "NTM")) for child, _ in out_links]
     c_loops = [k for k, (_, d, _) in enumerate(loops) if d == "C"]
     out_loops = [k for k, (_, d, _) in enumerate(loops) if d in OUT_DIMS]
     continues = not any(d in OUT_DIMS for d, _ in phase_loops)  # accumulators may stay across tiles
@@ -171,6 +209,8 @@ def _walk(op, levels, mapping, item, layer, m0):
     bw, bias = op.operands[WEIGHTS].bits, op.bias_bits
     indices = list(itertools.product(*(range(f) for _, _, f in loops)))
     out_keys = [tuple(idx[k] for k in out_loops) for idx in indices]
+    in_keys = [[tuple(idx[k] for k in keys) for idx in indices] for keys, _ in in_info]
+    link_keys = [[tuple(idx[k] for k in keys) for idx in indices] for keys, _, _ in out_info]
     out, last_keys = [], [None] * len(hops)
     for j, idx in enumerate(indices):
         start = {d: 0 for d in op.dims}
@@ -201,8 +241,17 @@ def _walk(op, levels, mapping, item, layer, m0):
             last_keys[h] = key
             b = bias if all(idx[k] == 0 for k in cs) else 0  # the rows' biases ride with their first chunk
             moves.append(tuple((r, ct * bw + bb) for r, bb in ((mt * (copies - 1), 0), (mt, b)) if r))
+        in_moves = tuple(((rows, width * ba_in),) if j == 0 or keys[j - 1] != keys[j] else ()
+                         for keys, (_, (rows, width)) in zip(in_keys, in_info))
+        readbacks, drains = [], []
+        for keys, (_, cs, (rows, width)) in zip(link_keys, out_info):
+            first = j == 0 or keys[j - 1] != keys[j]
+            readbacks.append(((rows, width * acc_bits),) if first and any(idx[k] for k in cs) else ())
+            last = j == len(indices) - 1 or keys[j + 1] != keys[j]
+            done = all(idx[k] == loops[k][2] - 1 for k in cs)
+            drains.append(((rows, width * (ba_out if done else acc_bits)),) if last else ())
         o0 = m0 + start["M"]
         out.append(Tile(item, layer, o0, o0 + extent["M"], start["T"], start["T"] + extent["T"],
                         start["N"], start["N"] + extent["N"], start["C"], start["C"] + extent["C"], tuple(moves),
-                        tuple(reps), g))
+                        tuple(reps), g, in_moves, tuple(readbacks), tuple(drains)))
     return out

@@ -23,8 +23,16 @@ M outputs, C fan-in. The factors of each dimension over all levels and the spati
 size exactly, unless the layer says `remainder: last_tile`: then M = 40 on `spatial: {M: 16}` has temporal M
 loops multiplying to ceil(40/16) = 3 (at most one of them above 1) and runs tiles of 16, 16 and 8 outputs
 (loopnest.py: the main part of full tiles, then the remainder part). A level's tile of an operand is what the loops at that level and inside it cover; the loops above
-choose which tile is resident (loopnest.py states the reuse rule). Weights may be kept at several levels (a tile
-moves down through each); inputs and outputs at exactly one, the same for every layer.
+choose which tile is resident (loopnest.py states the reuse rule). Every operand may be kept at several levels:
+weight and input tiles move down through each, output tiles drain back up (mapping/execute.py). The outermost
+level keeping an operand is its home; inputs and outputs share one home, the same for every layer (a layer's
+outputs are the next layer's inputs), for example DRAM with tiles staged through a global buffer:
+
+          - name: dram
+            keep: [weights, inputs, outputs]
+            loops: [[M, 2]]
+          - name: global_buf
+            keep: [inputs, outputs]      # each tile's inputs read into it, its outputs drained back to dram
 """
 from dataclasses import dataclass
 

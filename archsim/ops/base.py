@@ -49,8 +49,9 @@ class Operation:
 
     def stepped_samples(self, arch, lp, tile):
         """The tile's compute phase in the cycle-stepped reference (engine/stepped._Sample): [(args, count)],
-        args = (input words, readers, inputs accumulated, passes, random bits, output words, neuron cycles,
-        partial-sum words read back), run `count` times one after another."""
+        args = (input words (at the layer's in_level), readers, inputs accumulated, passes, random bits, output
+        words, neuron cycles, partial-sum words read back (both at its out_level)), run `count` times one after
+        another."""
         raise NotImplementedError
 
 

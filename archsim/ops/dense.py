@@ -85,16 +85,16 @@ class Dense(Operation):
 
     def stepped_samples(self, arch, lp, tile):
         """Accumulator residencies: inputs (+ partial sums read back), accumulate, drain."""
-        W = arch.level(lp.act_level).word_bits
+        W, Wo = arch.level(lp.in_level).word_bits, arch.level(lp.out_level).word_bits
         g = tile.units  # fewer units in a partial last tile
         readers = 1 if arch.mapping.input_broadcast else g
         passes = lp.ba_in if arch.synapse.kind == "accumulate" else 1
         out = []
         for rep in tile.reps:
             final = rep.drain == "final"
-            back_words = words(g * lp.partial_bits, W) if rep.readback else 0
+            back_words = words(g * lp.partial_bits, Wo) if rep.readback else 0
             random_bits = g * arch.rng.bits_per_draw if final and lp.stochastic else 0
-            out_words = words(g * (lp.ba_out if final else lp.partial_bits), W) if rep.drain != "none" else 0
+            out_words = words(g * (lp.ba_out if final else lp.partial_bits), Wo) if rep.drain != "none" else 0
             out.append(((readers * words(rep.chunk * lp.ba_in, W), readers, rep.chunk, passes, random_bits,
                          out_words, arch.neuron.latency_cycles if final else 0, back_words), rep.count))
         return out

@@ -1,0 +1,271 @@
+"""Activations homed in an outer level with their tiles staged through the inner ones (configs/dram-activations.yaml):
+the planner's default placement, the counts per level against the count model and the brute-force loop-nest walk
+(tests/test_loopnest.py), the three timing models against each other, outputs against the single-level run, the
+pipeline rules of a staged tile worked by hand, and bad mapping files through the CLI."""
+import copy
+import itertools
+import re
+
+import numpy as np
+import pytest
+import yaml
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+
+from archsim import load_arch, load_workload, simulate
+from archsim.cli import main
+from archsim.config.loader import arch_from_data
+from archsim.engine.stepped import stepped_cycles
+from archsim.hw.timing import Pipeline
+from archsim.mapping.loopnest import Level
+from archsim.sweep import set_path
+from archsim.workload.loader import workload_from_data
+from test_loopnest import BIG, brute_force
+from test_mapping_exec import OPERANDS, _per_operand
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+DRAM_ACTS = yaml.safe_load((ROOT / "configs" / "dram-activations.yaml").read_text())
+
+CNN = {"schema_version": 1, "kind": "pdnn", "name": "small-cnn", "samples": 2, "seed": 1, "batch": 2,
+       "input": {"shape": [6, 6, 2], "bits": 4},
+       "layers": [{"type": "conv2d", "channels": 4, "kernel": 3, "padding": 1, "weight_bits": 4, "activation": "pbit"},
+                  {"type": "maxpool", "kernel": 2}, {"type": "flatten"},
+                  {"type": "dense", "outputs": 20, "weight_bits": 4, "activation": "pbit"},
+                  {"type": "dense", "outputs": 3, "weight_bits": 8, "activation": "linear", "output_bits": 24}]}
+
+
+def _arch(global_buf_capacity):
+    data = copy.deepcopy(DRAM_ACTS)
+    set_path(data, "levels[global_buf].capacity", global_buf_capacity)
+    return arch_from_data(data, "<dram-activations>")
+
+
+def _work():
+    return workload_from_data(copy.deepcopy(CNN), "<small cnn>")
+
+
+def test_activations_too_large_for_the_buffer_are_homed_in_dram_and_staged():
+    """A 640-bit global buffer cannot hold the first layer's 864 activation bits: they live in DRAM, every layer
+    with weights stages its tiles through the buffer; counts per level and operand are the count model's and the
+    brute-force walk's; the batched and per-tile event models and the stepped reference give the same cycles;
+    the outputs are those of the run that keeps the activations in the global buffer."""
+    arch, work = _arch(640), _work()
+    result = simulate(arch, work, "functional")
+    assert result.plan.act_level == "dram"
+    items = work.inputs.shape[0]
+    for lp in (lp for lp in result.plan.layers if lp.is_eo):
+        assert (lp.in_hops, lp.out_hops) == ((("dram", "global_buf"),), (("global_buf", "dram"),))
+        assert (lp.in_level, lp.out_level) == ("global_buf", "global_buf")
+        assert "staged through global_buf" in lp.reason
+        op, levels, mapping = lp.nest
+        oracle = _per_operand(brute_force(op, [Level(lv.name, BIG, lv.holds) for lv in levels], mapping))
+        for lv, operand, action in itertools.product(levels, OPERANDS, ("read_bits", "write_bits")):
+            want = items * oracle.get((lv.name, operand, action), 0)
+            assert result.ledger.get(lv.name, action, lp.index, operand) == want, (lp.index, lv.name, operand)
+    timing = simulate(arch, work, "timing")
+    per_tile = simulate(arch, work, "timing", batch=False)
+    assert timing.ledger.items() == per_tile.ledger.items() == result.ledger.items()
+    assert result.cycles == timing.cycles == per_tile.cycles == stepped_cycles(arch, result.plan)
+    single = simulate(_arch("32KiB"), work, "functional")
+    assert single.plan.act_level == "global_buf"
+    assert all(not lp.in_hops and not lp.out_hops for lp in single.plan.layers)
+    np.testing.assert_array_equal(result.outputs, single.outputs)
+
+
+def test_activations_that_fit_the_buffer_keep_the_planner_unchanged():
+    """configs/dram-activations.yaml with a network whose activations fit its 32 KiB buffer: they live there, no
+    tile is staged, and the run counts and takes what configs/three-level.yaml with the same buffer does."""
+    work = load_workload(str(ROOT / "workloads" / "tiny.yaml"))
+    staged_ok = simulate(load_arch(str(ROOT / "configs" / "dram-activations.yaml")), work, "timing")
+    data = yaml.safe_load((ROOT / "configs" / "three-level.yaml").read_text())
+    set_path(data, "levels[global_buf].capacity", "32KiB")
+    for lv in data["levels"]:
+        if lv["name"] == "global_buf":
+            lv["read_pj_per_bit"], lv["write_pj_per_bit"] = DRAM_ACTS["levels"][1]["read_pj_per_bit"], \
+                DRAM_ACTS["levels"][1]["write_pj_per_bit"]
+    plain = simulate(arch_from_data(data, "<three-level 32 KiB>"), work, "timing")
+    assert staged_ok.plan.act_level == "global_buf"
+    assert all(not lp.in_hops and not lp.out_hops for lp in staged_ok.plan.layers)
+    assert staged_ok.ledger.items() == plain.ledger.items() and staged_ok.cycles == plain.cycles
+
+
+def test_a_pass_reads_the_activations_home_after_the_previous_pass_drained_it():
+    """Worked by hand: an input hop (waits for the previous pass), compute, a drain; one tile per pass.
+    Pass 1, stage cycles (3, 5, 4): 0-3, 3-8, 8-12. Pass 2, (2, 5, 4): its input hop waits for 12: 12-14, 14-19,
+    19-23. Without the wait it would start as soon as the buffer's input slot frees (pass 1's compute ends at 8):
+    8-10, 10-15, 15-19."""
+    hop = (("inputs", "dram", "buf"), ("level", "buf", "inputs"), 1, (), 1, True)
+    stages = (hop, (("compute",), None, 0, (), None, False), (("drain", "buf", "dram"), None, 0, ()))
+    p = Pipeline()
+    p.next_pass()
+    assert p.add(stages, (3, 5, 4)) == [3, 8, 12]
+    p.next_pass()
+    assert p.add(stages, (2, 5, 4)) == [14, 19, 23]
+    free = Pipeline()
+    free.add(stages, (3, 5, 4))
+    assert free.add(stages, (2, 5, 4)) == [10, 15, 19]
+
+
+def test_an_output_tile_holds_its_slot_until_drained():
+    """Worked by hand: a read-back stage takes the single output slot of the buffer until the tile's drain ends.
+    Tile 1 (0, 5, 4): 0-0, 0-5, 5-9. Tile 2 waits for the slot: 9-9, 9-14, 14-18 (released at compute end it
+    would compute 5-10 and drain 10-14)."""
+    back = (("readback", "dram", "buf"), ("level", "buf", "outputs"), 1, (), 2)
+    stages = (back, (("compute",), None, 0, ()), (("drain", "buf", "dram"), None, 0, ()))
+    p = Pipeline()
+    assert p.add(stages, (0, 5, 4)) == [0, 5, 9]
+    assert p.add(stages, (0, 5, 4)) == [9, 14, 18]
+    p.run(stages, (0, 5, 4), 5)  # five more, scheduled at once: the same 9-cycle period
+    assert p.end == 18 + 5 * 9
+
+
+# ---- bad mapping files, through the CLI ----
+
+def _levels(dram, buf, local):
+    return [{"name": "dram", "keep": dram, "loops": [["M", 2]]}, {"name": "global_buf", "keep": buf, "loops": []},
+            {"name": "local_buf", "keep": local, "loops": [["T", 4], ["C", 16]]}]
+
+
+def _doc(*layers):
+    return {"schema_version": 1, "kind": "mapping",
+            "layers": [{"layer": i, "levels": levels, "spatial": {"M": m}} for i, levels, m in layers]}
+
+
+STAGED = _levels(["weights", "inputs", "outputs"], ["inputs", "outputs"], ["weights"])
+
+
+def _run(tmp_path, capsys, doc):
+    (tmp_path / "m.yaml").write_text(yaml.safe_dump(doc))
+    out = tmp_path / "out"
+    code = main(["run", "--arch", str(ROOT / "configs" / "dram-activations.yaml"), "--workload",
+                 str(ROOT / "workloads" / "tiny.yaml"), "--mapping", str(tmp_path / "m.yaml"), "--out", str(out),
+                 "--no-progress"])
+    return code, capsys.readouterr().err, out
+
+
+def test_a_staged_mapping_file_runs(tmp_path, capsys):
+    code, err, out = _run(tmp_path, capsys, _doc((0, STAGED, 4)))
+    assert code == 0, err
+    assert (out / "summary.json").exists()
+
+
+@pytest.mark.parametrize("doc, message", [
+    (_doc((0, _levels(["weights", "inputs"], ["inputs", "outputs"], ["weights"]), 4)),
+     r"layers\[0\]\.levels: inputs are homed in dram and outputs in global_buf .*home both at one level"),
+    (_doc((0, _levels(["weights"], ["inputs"], ["weights"]), 4)),
+     r"layers\[0\]\.levels: inputs are kept at \['global_buf'\] and outputs at no level"),
+    (_doc((0, STAGED, 4), (1, _levels(["weights"], ["inputs", "outputs"], ["weights"]), 1)),
+     r"layers home their activations at different levels .*layers\[0\]: dram.*layers\[1\]: global_buf"),
+    (_doc((0, [{"name": "dram", "keep": ["weights", "inputs", "outputs"], "loops": []},
+               {"name": "global_buf", "keep": ["inputs", "outputs"], "loops": [["M", 2]]},
+               {"name": "local_buf", "keep": ["weights"], "loops": [["T", 4], ["C", 16]]}], 4)),
+     None),
+])
+def test_bad_staged_mappings_name_file_field_and_levels(tmp_path, capsys, doc, message):
+    if message is None:  # the global buffer keeps a tile of every sample's inputs and outputs: too large once
+        # the buffer is shrunk below it (64 inputs x T = 4 + 8 outputs x 4, at 32 bits for partial sums)
+        data = copy.deepcopy(DRAM_ACTS)
+        set_path(data, "levels[global_buf].capacity", 64)
+        (tmp_path / "a.yaml").write_text(yaml.safe_dump(data))
+        (tmp_path / "m.yaml").write_text(yaml.safe_dump(doc))
+        code = main(["run", "--arch", str(tmp_path / "a.yaml"), "--workload", str(ROOT / "workloads" / "tiny.yaml"),
+                     "--mapping", str(tmp_path / "m.yaml"), "--out", str(tmp_path / "out"), "--no-progress"])
+        err, out = capsys.readouterr().err, tmp_path / "out"
+        message = r"m\.yaml: layers\[0\].*global_buf: the mapping keeps \d+ bits resident, more than its capacity"
+    else:
+        code, err, out = _run(tmp_path, capsys, doc)
+    assert code == 2
+    assert "m.yaml" in err and re.search(message, err, re.S), err
+    assert "Traceback" not in err
+    assert not out.exists()
+
+
+def test_readme_staged_activations_command_runs(tmp_path):
+    """The README's section runs: the CNN's activations homed in DRAM, DRAM input reads and output writes counted."""
+    text = (ROOT / "README.md").read_text()
+    body = text.split("### Activations staged from DRAM\n", 1)[1].split("\n### ", 1)[0]
+    (cmd,) = [line.split() for line in body.splitlines() if line.startswith("    archsim ")]
+    assert main([*cmd[1:], "--out", str(tmp_path / "o"), "--no-progress"]) == 0
+    import csv
+    rows = list(csv.DictReader((tmp_path / "o" / "counts.csv").open()))
+    dram = {(r["operand"], r["action"]) for r in rows if r["component"] == "dram" and int(r["count"])}
+    assert {("inputs", "read_bits"), ("outputs", "write_bits")} <= dram
+
+
+def test_staged_activations_are_not_traced(tmp_path):
+    """Traces cover one weight memory and one activation memory: a staged run is refused, naming why."""
+    from archsim.errors import ArchsimError
+    with pytest.raises(ArchsimError, match="traces cover"):
+        simulate(_arch(640), _work(), "timing", trace=str(tmp_path / "t.csv"))
+
+
+@st.composite
+def staged_networks(draw):
+    """(arch, workload): a small CNN or MLP on configs/dram-activations.yaml with a global buffer too small for
+    its activations, drawn ports, double buffering and T."""
+    from archsim.engine.plan import _activation_bits
+    data = copy.deepcopy(DRAM_ACTS)
+    set_path(data, "levels[global_buf].double_buffered", draw(st.booleans()))
+    set_path(data, "levels[global_buf].ports", draw(st.sampled_from([{"read_write": 1}, {"read": 1, "write": 1},
+                                                                     {"read": 2, "write": 2}])))
+    set_path(data, "levels[dram].ports", draw(st.sampled_from([{"read_write": 1}, {"read": 1, "write": 1}])))
+    set_path(data, "synapse.count", draw(st.sampled_from([2, 4])))
+    set_path(data, "neuron.count", data["synapse"]["count"])
+    work = copy.deepcopy(CNN)
+    work["samples"], work["batch"] = draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    if draw(st.booleans()):  # an MLP
+        work["input"] = {"size": draw(st.sampled_from([24, 40])), "bits": draw(st.sampled_from([1, 2]))}
+        work["layers"] = work["layers"][3:]
+    work = workload_from_data(work, "<network>")
+    need = _activation_bits(work.spec)[1]  # a buffer of a quarter to three quarters of the activations (or
+    #                                        640 bits, room for a double-buffered weight row)
+    set_path(data, "levels[global_buf].capacity", max(640, need * draw(st.integers(1, 3)) // 4))
+    return arch_from_data(data, "<dram-activations>"), work
+
+
+@settings(max_examples=8, deadline=None)
+@given(staged_networks())
+def test_staged_networks_agree_across_timing_models(case):
+    _check_network(*case)
+
+
+@pytest.mark.slow
+@settings(max_examples=150, deadline=None)
+@given(staged_networks())
+def test_many_staged_networks_agree_across_timing_models(case):
+    _check_network(*case)
+
+
+def _check_network(arch, work):
+    """Counts per layer, level and operand are the count model's; the three timing models agree; outputs are the
+    single-level run's."""
+    from archsim.mapping.loopnest import counts
+    result = simulate(arch, work, "functional")
+    items = work.inputs.shape[0]
+    for lp in (lp for lp in result.plan.layers if lp.is_eo):
+        op, levels, mapping = lp.nest
+        predicted = _per_operand(counts(op, levels, mapping))
+        for lv, operand, action in itertools.product(levels, OPERANDS, ("read_bits", "write_bits")):
+            want = items * predicted.get((lv.name, operand, action), 0)
+            assert result.ledger.get(lv.name, action, lp.index, operand) == want, (lp.index, lv.name, operand)
+    event("staged" if any(lp.in_hops for lp in result.plan.layers) else "not staged")
+    per_tile = simulate(arch, work, "timing", batch=False)
+    assert per_tile.ledger.items() == result.ledger.items()
+    assert result.cycles == simulate(arch, work, "timing").cycles == per_tile.cycles == \
+        stepped_cycles(arch, result.plan)
+    np.testing.assert_array_equal(result.outputs, simulate(_arch("32KiB"), work, "functional").outputs)
+
+
+def test_activations_move_out_when_they_leave_the_weights_no_room():
+    """T = 1: the CNN's 432 activation bits fit a 640-bit double-buffered global buffer, but then a weight row
+    (144 bits, twice) does not fit the 208 bits left: the planner homes the activations in DRAM instead and
+    stages them through the buffer."""
+    data = copy.deepcopy(DRAM_ACTS)
+    set_path(data, "levels[global_buf].capacity", 640)
+    set_path(data, "levels[global_buf].double_buffered", True)
+    work = copy.deepcopy(CNN)
+    work["samples"] = 1
+    result = simulate(arch_from_data(data, "<dram-activations>"), workload_from_data(work, "<cnn>"), "timing")
+    assert result.plan.act_level == "dram"
+    assert all(lp.in_hops == (("dram", "global_buf"),) for lp in result.plan.layers if lp.is_eo)
+    assert result.cycles == stepped_cycles(result.arch, result.plan)
