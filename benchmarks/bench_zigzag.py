@@ -26,19 +26,24 @@ hardware file is written from archsim's levels in the run (nothing typed here):
     every mapping).
 What still differs: ZigZag's cost model takes an operand re-read from its innermost level for the same element in
 consecutive cycles as free (access_same_data_considered_as_no_access, fixed by its API), archsim charges every
-read; ZigZag fixes the spatial unrolling (here K 16, given in its mapping file), archsim searches it too.
+read (no difference on these layers' chosen mappings); where a mapping splits the fan-in, ZigZag writes an
+output's last drain at the partial-sum width and reads it back once more (56 bits per output here, a constant
+offset between the models on such mappings); ZigZag fixes the spatial unrolling (K 16, given in its mapping
+file), archsim searches it too.
 
 ZigZag runs in its own venv (pandas 3, onnx: never a dependency of archsim), one subprocess per layer and repeat,
 `zigzag.api.get_hardware_performance_zigzag` with its defaults (LOMA, lpf_limit 6, uneven temporal mappings) and
-opt='energy'; archsim runs `archsim.mapping.search.search` (the search `archsim map` runs) with objective energy,
-its default budget, seed = the repeat. Times: the search call on both sides (ZigZag's includes the parsing and
+opt='energy'; archsim runs `archsim.mapping.search.search` (the search `archsim map` runs for each of a layer's
+placements, with and without the weight registers) with objective energy, its default budget, seed = the repeat. Times: the search call on both sides (ZigZag's includes the parsing and
 result files its API writes), wall and CPU seconds; ZigZag's whole process beside it. Each repeat runs every
-layer, ZigZag then archsim. Energies: each tool's chosen mapping on its own model, and ZigZag's mapping
-translated and counted by archsim's model (loopnest.counts), the "equal or lower energy" check.
+layer, ZigZag then archsim. Energies (memory, per layer): each tool's chosen mapping on both models: ZigZag's
+translated into archsim's Mapping and counted by loopnest.counts, archsim's (seed 0) given to ZigZag as a fixed
+temporal ordering and costed by its cost model (not timed): the "equal or lower energy" check, both ways.
 
 Run (the venv is created if missing; without network the script says so and exits):
     python benchmarks/bench_zigzag.py [--repeats 3] [--layers conv2_1a,conv3_1a] [--zigzag-venv /tmp/zz-venv]
-Writes benchmarks/results/zigzag.csv and zigzag.md (--out DIR).
+Writes benchmarks/results/zigzag.csv and zigzag.md (--out DIR; zigzag-lpfN.* with --lpf-limit N, a wider LOMA
+search than ZigZag's default).
 """
 import argparse
 import csv
@@ -48,7 +53,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from math import prod
 from pathlib import Path
 
@@ -58,7 +62,7 @@ from benchlib import fmt, machine, spread
 
 from archsim import load_arch
 from archsim.mapping.hierarchy import levels_of
-from archsim.mapping.loopnest import Mapping, check, counts, dense_operation
+from archsim.mapping.loopnest import WEIGHTS, WRITE, Mapping, check, counts, dense_operation
 from archsim.mapping.mapfile import mapping_text
 from archsim.mapping.search import evaluate, search
 
@@ -66,8 +70,8 @@ ROOT = Path(__file__).resolve().parents[1]
 ZIGZAG = "zigzag-dse==3.9.1"
 ZIGZAG_EXTRA = ["six"]  # imported by zigzag 3.9.1's validator, not declared by the package
 BITS = 8                # weights and activations
-OPERAND = {"weights": "I2", "inputs": "I1", "outputs": "O"}  # archsim operand -> ZigZag memory operand
-LAYER_OPERAND = {"I2": "W", "I1": "I", "O": "O"}
+OPERAND = {WEIGHTS: "I2", "inputs": "I1", "outputs": "O"}  # archsim operand -> ZigZag memory operand
+LINKS = {"O": "O", "W": "I2", "I": "I1"}                     # ZigZag layer operand -> its memory operand
 DIM = {"D": "N", "K": "M", "C": "C"}                          # ZigZag layer dimension -> archsim's
 SEARCH = {"opt": "energy", "temporal_mapping_search_engine": "loma (default)", "lpf_limit": "6 (default)",
           "temporal_mapping_type": "uneven (default)"}
@@ -77,6 +81,14 @@ DRIVER = r"""
 import json, logging, resource, sys, time
 logging.basicConfig(level=logging.WARNING)  # first: the API's own basicConfig (INFO) then does nothing
 from zigzag.api import get_hardware_performance_zigzag
+from zigzag.cost_model.cost_model import CostModelEvaluation
+
+evaluated = [0]  # cost-model evaluations (candidates), counted by a wrapper of a few ns per call
+_run = CostModelEvaluation.run
+def counted_run(self, *a, **k):
+    evaluated[0] += 1
+    return _run(self, *a, **k)
+CostModelEvaluation.run = counted_run
 
 def cpu():
     a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -84,13 +96,14 @@ def cpu():
 
 job = json.loads(sys.argv[1])
 t0, c0 = time.perf_counter(), cpu()
+options = {"lpf_limit": job["lpf_limit"]} if job["lpf_limit"] else {}  # else ZigZag's default
 _, _, cmes = get_hardware_performance_zigzag(job["workload"], job["hardware"], job["mapping"], opt="energy",
-                                             dump_folder=job["dump"], loma_show_progress_bar=False)
+                                             dump_folder=job["dump"], loma_show_progress_bar=False, **options)
 wall, cpu_s = time.perf_counter() - t0, cpu() - c0
 cme = cmes[0][1][0][0]
 hierarchy = cme.accelerator.memory_hierarchy
-out = {"wall_s": wall, "cpu_s": cpu_s, "mem_energy_pj": float(cme.mem_energy), "loops": {}, "levels": {},
-       "energy_pj": {}, "spatial": {}}
+out = {"wall_s": wall, "cpu_s": cpu_s, "candidates": evaluated[0], "mem_energy_pj": float(cme.mem_energy),
+       "loops": {}, "levels": {}, "energy_pj": {}, "spatial": {}}
 for op, levels in cme.temporal_mapping.mapping_dic_origin.items():
     mem_op = cme.memory_operand_links.layer_to_mem_op(op)
     out["loops"][str(op)] = [[[str(d), int(f)] for d, f in level] for level in levels]
@@ -136,8 +149,9 @@ def arch_for_comparison(tmp):
 
 
 def _port(kind, index, bw_min, bw_max, allocation):
-    prefix = {"read": "r", "write": "w", "read_write": "rw"}[kind]  # ZigZag's port names: r_port_1, rw_port_1, ...
-    return {"name": f"{prefix}_port_{index}", "type": kind, "bandwidth_min": bw_min, "bandwidth_max": bw_max, "allocation": allocation}
+    prefix = {"read": "r", "write": "w", "read_write": "rw"}[kind]  # ZigZag's port names: r_port_1, rw_port_1
+    return {"name": f"{prefix}_port_{index}", "type": kind, "bandwidth_min": bw_min, "bandwidth_max": bw_max,
+            "allocation": allocation}
 
 
 def zigzag_hardware(op, levels, units, accumulator_bits, kinds):
@@ -152,9 +166,9 @@ def zigzag_hardware(op, levels, units, accumulator_bits, kinds):
     for lv in reversed(levels):  # ZigZag lists memories innermost first
         operands = [OPERAND[o] for o in sorted(lv.holds)]
         home_bits = sum(prod(op.dims[d] for d in op.operands[o].dims) *
-                        (accumulator_bits if op.operands[o].role == "write" else op.operands[o].bits)
-                        for o in lv.holds if o != "weights" and lv is next(x for x in levels if o in x.holds))
-        bw_max = max(lv.bits_per_cycle, units * op.operands["weights"].bits)
+                        (accumulator_bits if op.operands[o].role == WRITE else op.operands[o].bits)
+                        for o in lv.holds if o != WEIGHTS and lv is next(x for x in levels if o in x.holds))
+        bw_max = max(lv.bits_per_cycle, units * op.operands[WEIGHTS].bits)
         reads = [f"{o}, {d}" for o in operands for d in directions[o] if d in ("tl", "th")]
         writes = [f"{o}, {d}" for o in operands for d in directions[o] if d in ("fh", "fl")]
         ports = ([_port("read_write", 1, BITS, bw_max, reads + writes)] if kinds[lv.name] == "dram" else
@@ -185,19 +199,19 @@ def zigzag_mapping(spatial, mapping=None):
     """ZigZag's mapping file (a list for its yaml): archsim's spatial unrolling on the array's one dimension, and,
     given an archsim Mapping, its loops as ZigZag's fixed temporal ordering (innermost first)."""
     inv = {v: k for k, v in DIM.items()}
-    entry = {"name": "default", "spatial_mapping": {"D1": [f"{inv[d]}, {f}" for d, f in spatial.items()]}}
+    entry = {"name": "default", "spatial_mapping": {"D1": [f"{inv[d]}, {f}" for d, f in (spatial or {"M": 1}).items()]}}
     if mapping is not None:
         entry["temporal_ordering"] = [[inv[d], f] for _, d, f in reversed(mapping.loops())]
-    entry["memory_operand_links"] = {"O": "O", "W": "I2", "I": "I1"}
+    entry["memory_operand_links"] = LINKS
     return [entry]
 
 
-def run_zigzag(python, files, dump):
+def run_zigzag(python, files, dump, lpf_limit=None):
     """The driver's result, with the whole process's wall and CPU seconds."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    r = subprocess.run([str(python), "-c", DRIVER, json.dumps({**files, "dump": str(dump)})], capture_output=True,
-                       text=True)
+    job = json.dumps({**files, "dump": str(dump), "lpf_limit": lpf_limit})
+    r = subprocess.run([str(python), "-c", DRIVER, job], capture_output=True, text=True)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if r.returncode:
@@ -247,6 +261,7 @@ def main():
     ap.add_argument("--layers", help="comma-separated subset of: " + ", ".join(n for n, *_ in LAYERS))
     ap.add_argument("--zigzag-venv", default="/tmp/zz-venv", help="ZigZag's own venv (created if missing)")
     ap.add_argument("--budget", type=int, default=2000, help="archsim's search budget (its default)")
+    ap.add_argument("--lpf-limit", type=int, help="ZigZag's LOMA lpf_limit (default: ZigZag's own, 6)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"), help="folder for zigzag.csv, zigzag.md")
     args = ap.parse_args()
     wanted = args.layers.split(",") if args.layers else [n for n, *_ in LAYERS]
@@ -254,7 +269,8 @@ def main():
     if unknown:
         ap.error(f"--layers: unknown {unknown}; allowed: {', '.join(n for n, *_ in LAYERS)}")
     print("bench_zigzag: archsim's mapper against ZigZag 3.9.1, ResNet-18 conv layers (im2col), three-level")
-    print(f"  {machine()}")
+    started = machine()
+    print(f"  {started}")
     python, why_not = zigzag_python(args.zigzag_venv)
     if python is None:
         print(f"  ZigZag not measured: {why_not}")
@@ -273,7 +289,7 @@ def main():
         runs = {n: {"zz": [], "as_wall": [], "as_cpu": [], "as_best": []} for n, _ in layers}
         for r in range(args.repeats):
             for n, op in layers:
-                runs[n]["zz"].append(run_zigzag(python, files[n], tmp / f"dump-{n}-{r}"))
+                runs[n]["zz"].append(run_zigzag(python, files[n], tmp / f"dump-{n}-{r}", args.lpf_limit))
                 t0, c0 = time.perf_counter(), time.process_time()
                 best, candidates, method = search(op, levels, "energy", units=units, budget=args.budget, seed=r)
                 runs[n]["as_wall"].append(time.perf_counter() - t0)
@@ -287,7 +303,7 @@ def main():
             path.write_text(yaml.safe_dump(zigzag_mapping(best.mapping.spatial, best.mapping), sort_keys=False))
             runs[n]["zz_of_archsim"] = run_zigzag(python, {**files[n], "mapping": str(path)}, tmp / f"dump-{n}-as")
         rows = [row_of(n, op, runs[n], levels, names) for n, op in layers]
-    write(rows, Path(args.out), args)
+    write(rows, Path(args.out), args, started)
     return 0
 
 
@@ -307,9 +323,13 @@ def row_of(name, op, run, levels, names):
            "zigzag_wall_s": fmt([z["wall_s"] for z in zz]), "zigzag_cpu_s": fmt([z["cpu_s"] for z in zz]),
            "zigzag_process_wall_s": fmt([z["process_wall_s"] for z in zz]),
            "zigzag_process_cpu_s": fmt([z["process_cpu_s"] for z in zz]),
+           "zigzag_process_wall_median_s": spread([z["process_wall_s"] for z in zz])[0],
            "ratio_wall": fmt(ratio_wall), "ratio_cpu": fmt(ratio_cpu),
            "ratio_wall_median": spread(ratio_wall)[0],
            "archsim_candidates": run["as_best"][0][1], "archsim_method": run["as_best"][0][2],
+           "zigzag_candidates": zz[0]["candidates"],
+           "archsim_ms_per_candidate": 1e3 * spread(run["as_cpu"])[0] / run["as_best"][0][1],
+           "zigzag_ms_per_candidate": 1e3 * spread([z["cpu_s"] for z in zz])[0] / zz[0]["candidates"],
            "archsim_energy_pj": fmt(best_energies, digits=4), "archsim_seed0_pj": best.energy_pj,
            "zigzag_energy_own_model_pj": zz[0]["mem_energy_pj"],
            "zigzag_mapping_in_archsim_pj": zz_in_archsim.energy_pj if zz_in_archsim else "",
@@ -330,19 +350,27 @@ def row_of(name, op, run, levels, names):
     return row
 
 
-def write(rows, out, args):
+def write(rows, out, args, started):
+    """zigzag.csv (every figure), zigzag.md (the table, a summary and the mappings), printed too; named
+    zigzag-lpfN.* with --lpf-limit N."""
     out.mkdir(parents=True, exist_ok=True)
-    with open(out / "zigzag.csv", "w", newline="") as f:
+    stem = f"zigzag-lpf{args.lpf_limit}" if args.lpf_limit else "zigzag"
+    with open(out / f"{stem}.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
     g = "{:.4g}".format
-    lines = [f"bench_zigzag.py --repeats {args.repeats}: {machine()}",
-             "ZigZag " + ", ".join(f"{k} {v}" for k, v in SEARCH.items()) + "; archsim search, objective energy, "
+
+    def span(key, form):
+        return f"{format(min(r[key] for r in rows), form)} to {format(max(r[key] for r in rows), form)}"
+
+    search_settings = {**SEARCH, **({"lpf_limit": args.lpf_limit} if args.lpf_limit else {})}
+    lines = [f"bench_zigzag.py --repeats {args.repeats}: {started}",
+             "ZigZag " + ", ".join(f"{k} {v}" for k, v in search_settings.items()) + "; archsim search, objective energy, "
              f"budget {args.budget}, seed = repeat. Median [min, max] over repeats; ratios within each repeat.", "",
              "Times: the search call, seconds; ZigZag / archsim within each repeat, wall and CPU.",
              "Energy (memory, pJ per layer): each tool's choice on each model; archsim's choice is seed 0's (the "
-             "median over seeds in zigzag.csv).", "",
+             f"median over seeds in {stem}.csv).", "",
              "| layer | archsim s | ZigZag s | ZigZag / archsim, wall | CPU | archsim's choice: archsim model | "
              "ZigZag model | ZigZag's choice: archsim model | ZigZag model | archsim / ZigZag choice: archsim model "
              "| ZigZag model |",
@@ -354,13 +382,24 @@ def write(rows, out, args):
                      f"{r['ratio_cpu']} | {g(r['archsim_seed0_pj'])} | {g(r['archsim_mapping_in_zigzag_pj'])} | "
                      f"{zz_as} | {g(r['zigzag_energy_own_model_pj'])} | {r['energy_ratio']} | "
                      f"{r['energy_ratio_zigzag_model']:.4g} |")
+    n = len(rows)
+    met = sum(1 for r in rows if r["ratio_wall_median"] >= 10)
+    lower_as = sum(1 for r in rows if r["zigzag_mapping_in_archsim_pj"] != "" and
+                   r["archsim_seed0_pj"] <= r["zigzag_mapping_in_archsim_pj"])
+    lower_zz = sum(1 for r in rows if r["archsim_mapping_in_zigzag_pj"] <= r["zigzag_energy_own_model_pj"])
+    lines += ["", f"ZigZag / archsim wall time, per-layer medians {span('ratio_wall_median', '.3g')}x (target 10x: "
+              f"met on {met} of {n} layers). archsim's choice at equal or lower energy than ZigZag's: {lower_as} of "
+              f"{n} layers on archsim's model, {lower_zz} of {n} on ZigZag's. Candidates per layer: archsim "
+              f"{span('archsim_candidates', ',')}, ZigZag {span('zigzag_candidates', ',')}; CPU ms per candidate: "
+              f"archsim {span('archsim_ms_per_candidate', '.2g')}, ZigZag {span('zigzag_ms_per_candidate', '.2g')}. "
+              f"ZigZag's whole process (imports, parsing, search, its result files), wall: "
+              f"{span('zigzag_process_wall_median_s', '.3g')} s (per-layer medians)."]
     lines += ["", "Chosen mappings (levels outermost first, loops outermost first):", ""]
     for r in rows:
         lines += [f"- {r['layer']}: archsim `{r['archsim_mapping']}`", f"  ZigZag `{r['zigzag_mapping']}`"]
-    (out / "zigzag.md").write_text("\n".join(lines) + "\n")
+    (out / f"{stem}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
-    print(f"  -> {out / 'zigzag.csv'}, {out / 'zigzag.md'}")
-
+    print(f"  -> {out / stem}.csv, .md")
 
 if __name__ == "__main__":
     sys.exit(main())
