@@ -33,12 +33,13 @@ file), archsim searches it too.
 
 ZigZag runs in its own venv (pandas 3, onnx: never a dependency of archsim), one subprocess per layer and repeat,
 `zigzag.api.get_hardware_performance_zigzag` with its defaults (LOMA, lpf_limit 6, uneven temporal mappings) and
-opt='energy'; archsim runs `archsim.mapping.search.search` (the search `archsim map` runs for each of a layer's
-placements, with and without the weight registers) with objective energy, its default budget, seed = the repeat. Times: the search call on both sides (ZigZag's includes the parsing and
-result files its API writes), wall and CPU seconds; ZigZag's whole process beside it. Each repeat runs every
-layer, ZigZag then archsim. Energies (memory, per layer): each tool's chosen mapping on both models: ZigZag's
-translated into archsim's Mapping and counted by loopnest.counts, archsim's (seed 0) given to ZigZag as a fixed
-temporal ordering and costed by its cost model (not timed): the "equal or lower energy" check, both ways.
+opt='energy'; archsim runs `archsim.mapping.search.search` (the search `archsim map` runs once per keep variant of
+a layer: with and without the weight registers) with objective energy, its default budget, seed = the repeat.
+Times: the search call on both sides (ZigZag's includes the parsing and result files its API writes), wall and
+CPU seconds; ZigZag's whole process beside it. Each repeat runs every layer, ZigZag then archsim.
+Energies (memory, per layer): each tool's chosen mapping on both models: ZigZag's translated into archsim's
+Mapping and counted by loopnest.counts, archsim's (seed 0) given to ZigZag as a fixed temporal ordering and
+costed by its cost model (not timed): the "equal or lower energy" check, both ways.
 
 Run (the venv is created if missing; without network the script says so and exits):
     python benchmarks/bench_zigzag.py [--repeats 3] [--layers conv2_1a,conv3_1a] [--zigzag-venv /tmp/zz-venv]
@@ -62,7 +63,7 @@ from benchlib import fmt, machine, spread
 
 from archsim import load_arch
 from archsim.mapping.hierarchy import levels_of
-from archsim.mapping.loopnest import WEIGHTS, WRITE, Mapping, check, counts, dense_operation
+from archsim.mapping.loopnest import WEIGHTS, WRITE, Mapping, check, counts, dense_operation, energy_pj
 from archsim.mapping.mapfile import mapping_text
 from archsim.mapping.search import evaluate, search
 
@@ -231,6 +232,8 @@ def translate(zz, names):
         raise ValueError(f"ZigZag's operands disagree on the loop order: {order}")
     per_level = {n: () for n in names}
     for name, loops in zip(zz["levels"]["W"], zz["loops"]["W"]):
+        if name not in per_level:
+            raise ValueError(f"ZigZag keeps weights at {name!r}, not one of archsim's levels {names}")
         per_level[name] = tuple((DIM[d], f) for d, f in reversed(loops))
     spatial = {DIM[d]: f for d, f in zz["spatial"].items() if f > 1}
     return Mapping(tuple(per_level[n] for n in names), spatial)
@@ -238,15 +241,11 @@ def translate(zz, names):
 
 def energy_by_level(levels, predicted):
     """archsim's memory energy per level (pJ) of predicted counts."""
-    out = {lv.name: 0.0 for lv in levels}
-    for lv in levels:
-        for (name, _, action), n in predicted.items():
-            if name == lv.name and action in ("read_bits", "write_bits"):
-                out[name] += n * (lv.read_pj_per_bit if action == "read_bits" else lv.write_pj_per_bit)
-    return out
+    return {lv.name: energy_pj(levels, {k: v for k, v in predicted.items() if k[0] == lv.name}) for lv in levels}
 
 
 def zigzag_energy_by_level(zz, names):
+    """ZigZag's memory energy per archsim level (pJ), summed over operands (its accumulators cost nothing)."""
     out = {n: 0.0 for n in names}
     for op, energies in zz["energy_pj"].items():
         for name, e in zip(zz["levels"][op], energies):
@@ -332,8 +331,9 @@ def row_of(name, op, run, levels, names):
            "zigzag_ms_per_candidate": 1e3 * spread([z["cpu_s"] for z in zz])[0] / zz[0]["candidates"],
            "archsim_energy_pj": fmt(best_energies, digits=4), "archsim_seed0_pj": best.energy_pj,
            "zigzag_energy_own_model_pj": zz[0]["mem_energy_pj"],
+           "zigzag_same_choice_every_repeat": len({json.dumps(z["loops"]) for z in zz}) == 1,
            "zigzag_mapping_in_archsim_pj": zz_in_archsim.energy_pj if zz_in_archsim else "",
-           "energy_ratio": fmt([e / zz_in_archsim.energy_pj for e in best_energies], digits=4)
+           "energy_ratio_archsim_model": fmt([e / zz_in_archsim.energy_pj for e in best_energies], digits=4)
            if zz_in_archsim else "",
            "archsim_mapping_in_zigzag_pj": as_in_zz,
            "energy_ratio_zigzag_model": as_in_zz / zz[0]["mem_energy_pj"],
@@ -366,7 +366,8 @@ def write(rows, out, args, started):
 
     search_settings = {**SEARCH, **({"lpf_limit": args.lpf_limit} if args.lpf_limit else {})}
     lines = [f"bench_zigzag.py --repeats {args.repeats}: {started}",
-             "ZigZag " + ", ".join(f"{k} {v}" for k, v in search_settings.items()) + "; archsim search, objective energy, "
+             "ZigZag " + ", ".join(f"{k} {v}" for k, v in search_settings.items()) +
+             "; archsim search, objective energy, "
              f"budget {args.budget}, seed = repeat. Median [min, max] over repeats; ratios within each repeat.", "",
              "Times: the search call, seconds; ZigZag / archsim within each repeat, wall and CPU.",
              "Energy (memory, pJ per layer): each tool's choice on each model; archsim's choice is seed 0's (the "
@@ -380,7 +381,7 @@ def write(rows, out, args, started):
             "does not fit: " + r["zigzag_mapping_problems"]
         lines.append(f"| {r['layer']} | {r['archsim_wall_s']} | {r['zigzag_wall_s']} | {r['ratio_wall']} | "
                      f"{r['ratio_cpu']} | {g(r['archsim_seed0_pj'])} | {g(r['archsim_mapping_in_zigzag_pj'])} | "
-                     f"{zz_as} | {g(r['zigzag_energy_own_model_pj'])} | {r['energy_ratio']} | "
+                     f"{zz_as} | {g(r['zigzag_energy_own_model_pj'])} | {r['energy_ratio_archsim_model']} | "
                      f"{r['energy_ratio_zigzag_model']:.4g} |")
     n = len(rows)
     met = sum(1 for r in rows if r["ratio_wall_median"] >= 10)
