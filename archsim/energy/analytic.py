@@ -152,7 +152,7 @@ def _partial_cause(lp):
     loops = [(levels[i].name, d, f) for i, d, f in mapping.loops() if f > 1]
     split = [f"C{f} at {name}" for k, (name, d, f) in enumerate(loops)
              if d == "C" and any(d2 in OUT_DIMS for _, d2, _ in loops[k + 1:])]
-    return (f"partial sums: the fan-in loop {', '.join(split) or 'C'} leaves each output's accumulation; written "
+    return (f"partial sums: the fan-in loop {', '.join(split) or 'C'} splits each output's accumulation; written "
             f"to {lp.out_level} at {lp.partial_bits} bits and read back")
 
 
@@ -173,7 +173,11 @@ def _parts(lp, plan, key, formula, predicted, raw, base):
     bits sum to predicted - formula (a remainder no named cause explains is named by the loops above the level).
     raw: the mapping's counts with the biases apart; base: its counts without staging the activations."""
     level, operand, action = key
-    parts = [(_staging_cause(lp), predicted - base.get(key, 0))]  # 0 unless the activations are staged
+    if level in DATAPATH:  # the mapping changes none but the MACs (the steps of its loop nest)
+        return [(f"loop nest: {_loops(lp.nest, range(len(lp.nest[1])))} makes its {level} {action}",
+                 predicted - formula)]
+    staged = predicted - base.get(key, 0)  # 0 unless the activations are staged
+    parts = [(_staging_cause(lp), staged)] if staged else []
     rest = base.get(key, 0) - formula
     if operand == WEIGHTS and level == lp.hops[-1][0] and action == "read_bits":
         bias = raw.get((level, BIASES, action), 0)
@@ -214,8 +218,7 @@ def _terms(plan, kernel_inputs):
             if level != "datapath" and level != lp.registers and (level, action, operand) not in terms:
                 terms[(level, action, operand)] = (0, n)
         yield lp, p, [(comp, action, operand, formula, pred,
-                       [] if comp in DATAPATH or pred == formula else
-                       _parts(lp, plan, (comp, operand, action), formula, pred, raw, base))
+                       [] if pred == formula else _parts(lp, plan, (comp, operand, action), formula, pred, raw, base))
                       for (comp, action, operand), (formula, pred) in terms.items()]
 
 
