@@ -12,6 +12,7 @@ import json
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import given, settings
 
 from archsim import load_arch, simulate
 from archsim.cli import main
@@ -19,6 +20,7 @@ from archsim.config.loader import arch_from_data
 from archsim.energy.analytic import cause_kind, departures
 from archsim.report.run import departure_line, summarize
 from archsim.workload.loader import workload_from_data
+from test_staged_activations import staged_networks
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
 ARCH = ROOT / "configs" / "dram-activations.yaml"
@@ -110,6 +112,26 @@ def test_partial_sums_and_staging_are_told_apart(tmp_path):
     partial = parts[parts.cause.str.startswith("partial sums")]
     assert (partial.component == "global_buf").all() and "C2 at dram" in partial.cause.iloc[0]
     assert {"partial sums", STAGED} <= {g["cause"] for g in summary["departure_groups"]}
+
+
+@settings(max_examples=10, deadline=None)
+@given(staged_networks())
+def test_generated_staged_networks_explain_every_departure(case):
+    """Small CNNs and MLPs with their activations staged (or not) through a drawn global buffer: eps_aM is each
+    layer's innermost input / output level, DRAM is priced by eps_EO for no activation, and every departure is
+    explained and adds up."""
+    arch, work = case
+    result = simulate(arch, work, "functional")
+    summary, tables = summarize(result)
+    table = tables["analytic"]
+    _check_explained(result, summary, table)
+    for lp in (lp for lp in result.plan.layers if lp.is_eo):
+        rows = table[(table.layer == lp.index) & (table.eps_eo_count > 0)]
+        assert set(rows[rows.operand == "inputs"].component) == {lp.in_level}
+        assert set(rows[rows.operand == "outputs"].component) == {lp.out_level}
+        staged = table[(table.layer == lp.index) & table.operand.isin(["inputs", "outputs"]) &
+                       (table.component == lp.act_level) & (table.mapping_count > 0)]
+        assert (staged.cause.str.startswith(STAGED) == bool(lp.in_hops)).all(), staged
 
 
 def test_departure_line_is_short_whatever_the_causes():
