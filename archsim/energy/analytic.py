@@ -152,8 +152,8 @@ def _partial_cause(lp):
     loops = [(levels[i].name, d, f) for i, d, f in mapping.loops() if f > 1]
     split = [f"C{f} at {name}" for k, (name, d, f) in enumerate(loops)
              if d == "C" and any(d2 in OUT_DIMS for _, d2, _ in loops[k + 1:])]
-    return (f"partial sums: the fan-in loop {', '.join(split) or 'C'} splits each output's accumulation; written "
-            f"to {lp.out_level} at {lp.partial_bits} bits and read back")
+    return (f"partial sums: loop {', '.join(split) or 'C'} splits the accumulation; {lp.partial_bits}-bit partial "
+            f"sums written to {lp.out_level} and read back")
 
 
 def _staging_cause(lp):
