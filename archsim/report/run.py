@@ -10,7 +10,7 @@ import pandas as pd
 import yaml
 
 from .. import __version__, ops
-from ..energy.analytic import compare
+from ..energy.analytic import cause_kind, compare, departures
 from ..energy.table import energy_by_component, energy_frame, unit_energies
 from ..kernels.tables import pbit_error_bound
 
@@ -82,6 +82,54 @@ def _outside_eps_eo(arch, plan, energy, analytic):
     return out
 
 
+def departure_groups(plan, energy, analytic, parts):
+    """The run's energy beyond eps_EO's, grouped by cause (energy.analytic.cause_kind), largest first: [{cause,
+    layers, energy_pj, share_of_energy}]. The groups are the causes of the mapping's departures (analytic
+    `departures`), the priced counts of EO layers that are no eps_EO term (the synapses' weight registers: the
+    buffer energy eps_EO does not charge), the layers that are no elementary operations, and any simulated count
+    the mapping does not predict; their energies sum to the run's energy minus eps_EO's."""
+    total = float(energy["energy_pj"].sum()) or 1.0
+    layers = {lp.index: lp for lp in plan.layers}
+    groups = {}
+
+    def add(cause, layer, pj):
+        at, sum_pj = groups.get(cause, (set(), 0.0))
+        groups[cause] = (at | {int(layer)}, sum_pj + pj)
+
+    for r in parts.itertuples():
+        add(cause_kind(r.cause), r.layer, r.energy_pj)
+    predicted = {(r.layer, r.component, r.action, r.operand): r.mapping_count for r in analytic.itertuples()}
+    for r in energy[energy["pj_per_unit"] != 0].itertuples():
+        lp = layers[r.layer]
+        key = (r.layer, r.component, r.action, r.operand)
+        if not lp.is_eo:
+            add(f"{ops.of(lp).outside_eps_eo or lp.type + ' layers'}, not elementary operations", r.layer,
+                r.energy_pj)
+        elif key not in predicted:
+            add(f"weight registers {r.component}, not charged by eps_EO" if r.component == lp.registers else
+                f"{r.component} {r.operand or r.action}, not in eps_EO", r.layer, r.energy_pj)
+        elif r.count != predicted[key]:
+            add("simulated counts the mapping does not predict", r.layer, (r.count - predicted[key]) * r.pj_per_unit)
+    return [{"cause": cause, "layers": sorted(at), "energy_pj": pj, "share_of_energy": pj / total}
+            for cause, (at, pj) in sorted(groups.items(), key=lambda kv: -abs(kv[1][1])) if pj]
+
+
+def departure_line(groups, width=300):
+    """The groups as one short line for the terminal: each cause with its signed share of the run's energy and
+    its layers, largest first, as many as fit in `width` characters; the rest counted (summary.json has all)."""
+    def layers(at):
+        return f"layer {at[0]}" if len(at) == 1 else f"layers {', '.join(map(str, at))}" if len(at) <= 4 else \
+            f"{len(at)} layers"
+    items = [f"{g['cause']} {100 * g['share_of_energy']:+.3g} % ({layers(g['layers'])})" for g in groups]
+    shown = []
+    for item in items:
+        if len("; ".join(shown + [item])) > width:
+            break
+        shown.append(item)
+    rest = len(items) - len(shown)
+    return "; ".join(shown) + (f"; {rest} more in summary.json" if rest else "")
+
+
 def summarize(result):
     """(summary dict, tables dict) for a run (a Boltzmann or DTM run: report/gibbs.py's)."""
     if result.kind != "pdnn":
@@ -89,6 +137,7 @@ def summarize(result):
         return summarize_gibbs(result)
     energy = energy_frame(result.arch, result.plan, result.ledger)
     analytic, analytic_pj = compare(result.arch, result.plan, result.ledger, result.kernel_inputs)
+    parts = departures(result.arch, result.plan, result.kernel_inputs)
     total = float(energy["energy_pj"].sum())
     plan = result.plan
     summary = {
@@ -107,8 +156,8 @@ def summarize(result):
         "energy_rel_diff_vs_analytic": (total - analytic_pj) / analytic_pj if analytic_pj else 0.0,
         "counts_match_analytic": bool(analytic["match"].all()),
         "departures_explained": bool(analytic["explained"].all()),
-        "departures": sorted(set(c for c in analytic["cause"] if c)) + _outside_eps_eo(result.arch, plan, energy,
-                                                                                      analytic),
+        "departures": sorted(set(parts["cause"])) + _outside_eps_eo(result.arch, plan, energy, analytic),
+        "departure_groups": departure_groups(plan, energy, analytic, parts),
         "loop_order": {f"layer{lp.index}": lp.loop_order for lp in plan.layers if lp.is_eo},
         "outputs_sha256": outputs_sha256(result.outputs),
         "output_mean_first_item": result.output_mean[0].tolist(),  # float64 -> the same Python floats
