@@ -269,3 +269,47 @@ def test_activations_move_out_when_they_leave_the_weights_no_room():
     assert result.plan.act_level == "dram"
     assert all(lp.in_hops == (("dram", "global_buf"),) for lp in result.plan.layers if lp.is_eo)
     assert result.cycles == stepped_cycles(result.arch, result.plan)
+
+
+def test_drains_and_read_backs_touch_both_levels():
+    """Worked by hand: a dense layer of 4 outputs (1-bit p-bits) over 8 1-bit inputs, T = 2, on 4 units; the fan-in
+    split in two chunks at DRAM around the samples loop, outputs kept at DRAM (their home) and the global buffer.
+    Tiles (chunk, sample): (0, 0), (0, 1), (1, 0), (1, 1); each changes the buffer's output tile (its sample),
+    so each drains it: the first two partial (4 x 32-bit partial sums = 128 bits), the last two final (4 bits),
+    and the last two first read their partial sums back (128 bits each).
+    Global buffer, outputs: written 2 x 128 + 2 x 4 by the compute phases, 2 x 128 by the read-backs (520 bits);
+    read 2 x 128 by the compute phases (partial sums resumed) and 2 x 128 + 2 x 4 by the drains (520 bits).
+    DRAM, outputs: written 2 x 128 + 2 x 4 = 264 bits, read 2 x 128 = 256 bits.
+    Cycles, with the buffer's latencies raised to 40: a drain reads 2 (or 1) 64-bit words of the buffer
+    (40 + 1 cycles: 4 banks, one word per bank) while writing one 512-bit DRAM word (20 + 512 / 64 = 28 cycles):
+    41 cycles; a read-back the same the other way round: 41."""
+    from archsim.hw.accelerator import Accelerator
+    from archsim.ledger import Ledger
+    from archsim.mapping.loopnest import Mapping
+    from archsim.mapping.mapfile import LayerMap
+    data = copy.deepcopy(DRAM_ACTS)
+    set_path(data, "levels[global_buf].read_latency_cycles", 40)
+    set_path(data, "levels[global_buf].write_latency_cycles", 40)
+    arch = arch_from_data(data, "<dram-activations>")
+    work = workload_from_data({"schema_version": 1, "kind": "pdnn", "name": "d", "samples": 2, "seed": 1,
+                               "input": {"size": 8, "bits": 1},
+                               "layers": [{"type": "dense", "outputs": 4, "weight_bits": 2, "activation": "pbit"}]},
+                              "<w>")
+    keep = {"dram": frozenset({"weights", "inputs", "outputs"}), "global_buf": frozenset({"inputs", "outputs"}),
+            "local_buf": frozenset({"weights"})}
+    mapping = Mapping(((("C", 2), ("T", 2)), (), (("C", 4),)), {"M": 4})
+    result = simulate(arch, work, "functional", mapping={0: LayerMap(0, keep, mapping, "hand")})
+    ledger = result.ledger
+    assert ledger.get("global_buf", "write_bits", 0, "outputs") == 2 * 128 + 2 * 4 + 2 * 128
+    assert ledger.get("global_buf", "read_bits", 0, "outputs") == 2 * 128 + 2 * 128 + 2 * 4
+    assert ledger.get("dram", "write_bits", 0, "outputs") == 2 * 128 + 2 * 4
+    assert ledger.get("dram", "read_bits", 0, "outputs") == 2 * 128
+    lp = result.plan.layers[0]
+    tiles = result.plan.tiles(0, lp)
+    c = lp.compute_stage
+    accel = Accelerator(arch, Ledger())
+    accel.map_addresses(result.plan)
+    assert [accel.transfer(t, lp, c + 1) for t in tiles] == [41] * 4       # every tile drains
+    assert [accel.transfer(t, lp, c - 1) for t in tiles] == [0, 0, 41, 41]  # the second chunk reads back
+    timing = simulate(arch, work, "timing", mapping={0: LayerMap(0, keep, mapping, "hand")}, batch=False)
+    assert result.cycles == timing.cycles == stepped_cycles(arch, result.plan)
