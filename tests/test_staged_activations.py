@@ -192,11 +192,38 @@ def test_readme_staged_activations_command_runs(tmp_path):
     assert {("inputs", "read_bits"), ("outputs", "write_bits")} <= dram
 
 
-def test_staged_activations_are_not_traced(tmp_path):
-    """Traces cover one weight memory and one activation memory: a staged run is refused, naming why."""
-    from archsim.errors import ArchsimError
-    with pytest.raises(ArchsimError, match="traces cover"):
-        simulate(_arch(640), _work(), "timing", trace=str(tmp_path / "t.csv"))
+def test_a_staged_run_is_traced_level_by_level(tmp_path, capsys):
+    """`archsim run --trace` of a staged run (the small CNN on a 640-bit global buffer): the trace records the
+    weights' and activations' home (DRAM) and the staging buffer, every transaction through the same Memory path:
+    per level and action, its bits and words (x repeat) are counts.csv's; the inner weight level is not traced.
+    Replay refuses the trace (exit 2, naming its levels); its DRAM traffic exports (every word of every record, as
+    test_trace's oracle reads the records)."""
+    import pandas as pd
+    from archsim.trace.reader import read_chunks
+    data = copy.deepcopy(DRAM_ACTS)
+    set_path(data, "levels[global_buf].capacity", 640)
+    (tmp_path / "a.yaml").write_text(yaml.safe_dump(data))
+    (tmp_path / "w.yaml").write_text(yaml.safe_dump(CNN))
+    trace, out = tmp_path / "t.csv", tmp_path / "o"
+    assert main(["run", "--arch", str(tmp_path / "a.yaml"), "--workload", str(tmp_path / "w.yaml"), "--mode",
+                 "timing", "--trace", str(trace), "--out", str(out), "--no-progress"]) == 0
+    records = pd.concat(read_chunks(trace), ignore_index=True)
+    counted = pd.read_csv(out / "counts.csv")
+    assert sorted(records.component.unique()) == ["dram", "global_buf"]
+    assert {"inputs", "outputs"} <= set(counted[(counted.component == "global_buf") & (counted["count"] > 0)].operand)
+    for level, action, unit in itertools.product(("dram", "global_buf"), ("read", "write"), ("bits", "words")):
+        mine = records[(records.component == level) & (records.action == action)]
+        traced = int((mine[unit] * mine.repeat).sum())
+        want = counted[(counted.component == level) & (counted.action == f"{action}_{unit}")]["count"].sum()
+        assert traced == want > 0, (level, action, unit)
+    capsys.readouterr()
+    assert main(["replay", str(trace), "--arch", str(tmp_path / "a.yaml"), "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot be replayed" in err and "dram, global_buf" in err and "Traceback" not in err
+    assert main(["trace", "export", str(trace), "--format", "ramulator2", "--component", "dram", "--out",
+                 str(tmp_path / "d.trace")]) == 0
+    from test_trace import ramulator2_parse, word_bursts
+    assert ramulator2_parse(tmp_path / "d.trace") == word_bursts(trace, "dram", 64) != []
 
 
 @st.composite

@@ -45,7 +45,7 @@ class Accelerator:
                 base[home] = self.weight_base[lp.index] + self.mem[home].words(lp.row_bits, lp.m)
 
     def trace(self, names):
-        """Record the transactions of the levels `names` (the weights' home and the activation level)."""
+        """Record the transactions of the levels `names` (engine/simulate.traced_levels)."""
         self.traced = tuple(self.mem[n] for n in dict.fromkeys(names))
         for mem in self.traced:
             mem.pending = []
