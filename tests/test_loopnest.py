@@ -1,5 +1,6 @@
 """The loop-nest count model against a brute-force oracle that walks the nest literally, step by step and unit by
-unit, keeps each level's resident tile as a set of elements, and counts every fill, read, drain and read-back."""
+unit, keeps each level's resident tile as a set of elements, and counts every fill, read, drain and read-back
+(a transfer between two levels at both: read at one, written at the other)."""
 import itertools
 from math import prod
 

@@ -301,7 +301,7 @@ def _check_overflow(arch, plan, layers):
         raise OverflowError_("overflow detected:\n  - " + "\n  - ".join(problems))
 
 
-def traced_levels(plan):
+def levels_to_trace(plan):
     """The levels a trace of the run records (README's trace section): each layer's weights' home, the activations'
     home and the levels that stage activations between it and the datapath (their input hops and drains), in
     that order."""
@@ -319,7 +319,7 @@ def replayable(plan):
 
 def simulate(arch, workload, mode="functional", trace=None, progress=None, batch=True, mapping=None) -> RunResult:
     """Plan and run `workload` on `arch`; a fresh ledger and state per call. `trace`: a .parquet or .csv path
-    to stream every transaction of the traced levels to (traced_levels; timing mode only). `progress`: called
+    to stream every transaction of the traced levels to (levels_to_trace; timing mode only). `progress`: called
     with the number of layer passes (one item through one layer) just finished; there are items x layers in
     all. `batch` (timing mode):
     one event per run of identical tiles (False: one process per tile, as when tracing; same cycles).
@@ -346,14 +346,14 @@ def simulate(arch, workload, mode="functional", trace=None, progress=None, batch
         tracer = None
         if trace is not None:
             tracer = TraceWriter(trace)
-            accel.trace(traced_levels(plan))
+            accel.trace(levels_to_trace(plan))
         if tracer is None and batch:
             cycles = _timing_batched(plan, workload, accel, layers, progress)
         else:
             cycles = _timing(plan, workload, accel, layers, progress, tracer)
         if tracer is not None:
             tracer.close({"arch": arch.model_dump(mode="json"), "cycles": int(cycles),
-                          "workload": workload.spec.name, "levels": traced_levels(plan),
+                          "workload": workload.spec.name, "levels": levels_to_trace(plan),
                           "replayable": replayable(plan)})
     t2 = time.perf_counter()
     _check_overflow(arch, plan, layers)

@@ -45,7 +45,7 @@ class Accelerator:
                 base[home] = self.weight_base[lp.index] + self.mem[home].words(lp.row_bits, lp.m)
 
     def trace(self, names):
-        """Record the transactions of the levels `names` (engine/simulate.traced_levels)."""
+        """Record the transactions of the levels `names` (engine/simulate.levels_to_trace)."""
         self.traced = tuple(self.mem[n] for n in dict.fromkeys(names))
         for mem in self.traced:
             mem.pending = []
