@@ -344,7 +344,7 @@ def _trace_parser(sub):
     ex = tr.add_parser("export", help="export a memory's traffic for a DRAM simulator")
     ex.add_argument("trace_file", metavar="TRACE")
     ex.add_argument("--format", required=True, choices=list(EXPORT_FORMATS))
-    ex.add_argument("--component", default="weight_mem", choices=["weight_mem", "act_mem"])
+    ex.add_argument("--component", default="weight_mem", help="a traced level (the trace's sidecar lists them)")
     ex.add_argument("--out", required=True, help="output file")
     from .trace.dram import speed_bins
     ex.add_argument("--speed-bin", default="DDR4_1600K", choices=speed_bins(), help="DDR4 speed bin (JEDEC)")

@@ -1,10 +1,11 @@
 """The loop-nest count model against a brute-force oracle that walks the nest literally, step by step and unit by
-unit, keeps each level's resident tile as a set of elements, and counts every fill, read, drain and read-back."""
+unit, keeps each level's resident tile as a set of elements, and counts every fill, read, drain and read-back
+(a transfer between two levels at both: read at one, written at the other)."""
 import itertools
 from math import prod
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import event, given, settings, strategies as st
 
 from archsim.errors import MappingError
 from archsim.mapping.loopnest import (EXACT, LAST_TILE, WRITE, Level, Mapping, check, counts, dense_operation,
@@ -122,14 +123,22 @@ def _walk_writes(op, levels, name, o, steps, holders, keys, contents, elem, add,
     resident = {s: None for s in chain}
 
     def drain(s, target):
+        """Every element of storage s copied out to level `target`: read at s (a level; the accumulators are
+        not one) and written at the target, at the outputs' width when its reduction is complete."""
         for e in resident[s] or ():
-            final = done.get(e, 0) == full
-            add(levels[target].name, name, "write", 1, o.bits if final else acc_bits)
+            bits = o.bits if done.get(e, 0) == full else acc_bits
+            add(levels[target].name, name, "write", 1, bits)
+            if s is not None:
+                add(levels[s].name, name, "read", 1, bits)
 
     def load(s, tile, source):
+        """Storage s takes `tile`: each element already accumulated in part comes back from level `source`,
+        read there and written at s (when s is a level), at the accumulator width."""
         for e in tile:
             if done.get(e, 0):
                 add(levels[source].name, name, "read", 1, acc_bits)
+                if s is not None:
+                    add(levels[s].name, name, "write", 1, acc_bits)
         resident[s] = tile
 
     for k, (_, units) in enumerate(steps):
@@ -197,11 +206,21 @@ def cases(draw, uneven=False):
     return op, levels, Mapping(temporal, spatial, LAST_TILE if uneven else EXACT)
 
 
+def _output_event(levels, counted):
+    """Which output case was drawn: the levels keeping outputs, and whether partial sums left their innermost
+    holder (read back from an outer one: a read-back between levels, its child written)."""
+    holders = [lv.name for lv in levels if "outputs" in lv.holds]
+    back = any(counted.get((h, "outputs", "read_elements")) for h in holders[:-1])
+    event(f"outputs at {len(holders)} level(s)" + (", partial sums read back between levels" if back else ""))
+
+
 @settings(max_examples=150, deadline=None)
 @given(cases())
 def test_counts_equal_brute_force(case):
     op, levels, mapping = case
-    assert counts(op, levels, mapping) == {k: v for k, v in brute_force(op, levels, mapping).items() if v}
+    predicted = counts(op, levels, mapping)
+    assert predicted == {k: v for k, v in brute_force(op, levels, mapping).items() if v}
+    _output_event(levels, predicted)
 
 
 @settings(max_examples=150, deadline=None)
@@ -209,7 +228,9 @@ def test_counts_equal_brute_force(case):
 def test_uneven_counts_equal_brute_force(case):
     """A partial last output tile: the count model's two parts equal the literal walk of the uneven nest."""
     op, levels, mapping = case
-    assert counts(op, levels, mapping) == {k: v for k, v in brute_force(op, levels, mapping).items() if v}
+    predicted = counts(op, levels, mapping)
+    assert predicted == {k: v for k, v in brute_force(op, levels, mapping).items() if v}
+    _output_event(levels, predicted)
 
 
 def _building_block(n, m, T, bw):

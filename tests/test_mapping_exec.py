@@ -47,9 +47,11 @@ def level(draw, name, holds, capacity, dram_ok=True):
 
 
 @st.composite
-def exec_case(draw, conv=False):
-    """(arch, workload, LayerMap of layer 0, oracle's operation and levels)."""
-    T, items = draw(st.integers(1, 4)), draw(st.integers(1, 2))
+def exec_case(draw, conv=False, spill=False):
+    """(arch, workload, LayerMap of layer 0, oracle's operation and levels). spill: the outputs kept at the level
+    inside their home too, a fan-in loop outermost at level 0 around a samples loop, so partial output tiles
+    leave that level and come back (drained and read back between levels)."""
+    T, items = draw(st.integers(2 if spill else 1, 4)), draw(st.integers(1, 2))
     bw, in_bits = draw(st.integers(1, 6)), draw(st.integers(1, 2))
     bias = draw(st.booleans())
     layer = {"weight_bits": bw, "bias": bias, "bias_bits": draw(st.integers(1, 8)),
@@ -57,13 +59,14 @@ def exec_case(draw, conv=False):
     if layer["activation"] == "linear":
         layer["output_bits"] = 20
     if conv:
-        side, c_in, k = draw(st.integers(2, 3)), draw(st.integers(1, 2)), draw(st.integers(1, 2))
+        side, c_in, k = draw(st.integers(2, 3)), draw(st.integers(2 if spill else 1, 2)), draw(st.integers(1, 2))
         m = draw(st.sampled_from([1, 2, 4]))
         layer.update(type="conv2d", channels=m, kernel=k, stride=1, padding=0)
         source = {"shape": [side, side, c_in], "bits": in_bits}
         P, n = (side - k + 1) ** 2, k * k * c_in
     else:
-        n, m, P = draw(st.sampled_from([1, 2, 3, 4, 6])), draw(st.sampled_from([1, 2, 3, 4, 6])), 1
+        n, m, P = draw(st.sampled_from([2, 4, 6] if spill else [1, 2, 3, 4, 6])), \
+            draw(st.sampled_from([1, 2, 3, 4, 6])), 1
         layer.update(type="dense", outputs=m)
         source = {"size": n, "bits": in_bits}
     work = workload_from_data({"schema_version": 1, "kind": "pdnn", "name": "exec", "samples": T,
@@ -71,12 +74,14 @@ def exec_case(draw, conv=False):
                                "layers": [layer]}, "<generated>")
     depth = draw(st.integers(2, 4))
     names = [f"L{i}" for i in range(depth)]
-    several = draw(st.sampled_from([False, True, True]))  # inputs, outputs also kept at levels inside their home
+    several = spill or draw(st.sampled_from([False, True, True]))  # activations also kept inside their home
     act = draw(st.integers(0, depth - (2 if several else 1)))  # the activations' home
     staged = range(act + 1, depth) if several else ()
     kept_acts = {i: {"inputs", "outputs"} for i in [act]}
     for i in staged:
         kept_acts[i] = draw(st.sets(st.sampled_from(["inputs", "outputs"]), min_size=1 if i == act + 1 else 0))
+        if spill and i == act + 1:
+            kept_acts[i].add("outputs")
     shared = draw(st.booleans())
     levels = []
     for i, name in enumerate(names):
@@ -103,7 +108,8 @@ def exec_case(draw, conv=False):
     per_level, spatial = [[] for _ in names], {}
     uneven = [g for g in range(2, units + 1) if m % g] if draw(st.booleans()) else []
     for d, size in sizes.items():
-        splits = [s for s in _factorisations(size, depth + 1) if d == "M" and s[-1] <= units or s[-1] == 1]
+        splits = [s for s in _factorisations(size, depth + 1) if (d == "M" and s[-1] <= units or s[-1] == 1) and
+                  (not spill or d not in "CT" or s[0] > 1)]
         split = draw(st.sampled_from(splits))
         if d == "M" and uneven:  # the last output tile partial
             split = _uneven_split(size, draw(st.sampled_from(uneven)), depth, draw(st.integers(0, depth - 1)))
@@ -112,7 +118,10 @@ def exec_case(draw, conv=False):
                 per_level[i].append((d, split[i]))
         if split[-1] > 1:
             spatial[d] = split[-1]
-    mapping = Mapping(tuple(tuple(draw(st.permutations(loops))) for loops in per_level), spatial,
+    temporal = [list(draw(st.permutations(loops))) for loops in per_level]
+    if spill:  # the fan-in loop outermost: the samples loop inside it leaves and revisits the outputs
+        temporal[0].sort(key=lambda loop: loop[0] != "C")
+    mapping = Mapping(tuple(map(tuple, temporal)), spatial,
                       LAST_TILE if uneven else EXACT)
     no_reuse = "N" if conv and not stationary and P > 1 else ""
     op = dense_operation("oracle", P, T, m, n, bw, in_bits, layer.get("output_bits", 1), 24,
@@ -172,6 +181,18 @@ def test_executed_dense_mappings_count_what_the_oracle_and_the_model_count(case)
 @given(exec_case(conv=True))
 def test_executed_conv_mappings_count_what_the_oracle_and_the_model_count(case):
     _check(case)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.booleans().flatmap(lambda conv: exec_case(conv=conv, spill=True)))
+def test_executed_mappings_spilling_partial_outputs_between_levels(case):
+    """Partial output tiles drained from the level inside the outputs' home and read back into it: the child's
+    read (drain) and write (read-back) counted and timed like the parent's."""
+    _check(case)
+    arch, work, lm, _, _ = case
+    plan = simulate(arch, work, "functional", mapping={0: lm}).plan
+    lp = plan.layers[0]
+    assert any(any(t.readbacks) for t in plan.tiles(0, lp))
 
 
 @pytest.mark.slow

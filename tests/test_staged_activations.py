@@ -192,11 +192,38 @@ def test_readme_staged_activations_command_runs(tmp_path):
     assert {("inputs", "read_bits"), ("outputs", "write_bits")} <= dram
 
 
-def test_staged_activations_are_not_traced(tmp_path):
-    """Traces cover one weight memory and one activation memory: a staged run is refused, naming why."""
-    from archsim.errors import ArchsimError
-    with pytest.raises(ArchsimError, match="traces cover"):
-        simulate(_arch(640), _work(), "timing", trace=str(tmp_path / "t.csv"))
+def test_a_staged_run_is_traced_level_by_level(tmp_path, capsys):
+    """`archsim run --trace` of a staged run (the small CNN on a 640-bit global buffer): the trace records the
+    weights' and activations' home (DRAM) and the staging buffer, every transaction through the same Memory path:
+    per level and action, its bits and words (x repeat) are counts.csv's; the inner weight level is not traced.
+    Replay refuses the trace (exit 2, naming its levels); its DRAM traffic exports (every word of every record, as
+    test_trace's oracle reads the records)."""
+    import pandas as pd
+    from archsim.trace.reader import read_chunks
+    data = copy.deepcopy(DRAM_ACTS)
+    set_path(data, "levels[global_buf].capacity", 640)
+    (tmp_path / "a.yaml").write_text(yaml.safe_dump(data))
+    (tmp_path / "w.yaml").write_text(yaml.safe_dump(CNN))
+    trace, out = tmp_path / "t.csv", tmp_path / "o"
+    assert main(["run", "--arch", str(tmp_path / "a.yaml"), "--workload", str(tmp_path / "w.yaml"), "--mode",
+                 "timing", "--trace", str(trace), "--out", str(out), "--no-progress"]) == 0
+    records = pd.concat(read_chunks(trace), ignore_index=True)
+    counted = pd.read_csv(out / "counts.csv")
+    assert sorted(records.component.unique()) == ["dram", "global_buf"]
+    assert {"inputs", "outputs"} <= set(counted[(counted.component == "global_buf") & (counted["count"] > 0)].operand)
+    for level, action, unit in itertools.product(("dram", "global_buf"), ("read", "write"), ("bits", "words")):
+        mine = records[(records.component == level) & (records.action == action)]
+        traced = int((mine[unit] * mine.repeat).sum())
+        want = counted[(counted.component == level) & (counted.action == f"{action}_{unit}")]["count"].sum()
+        assert traced == want > 0, (level, action, unit)
+    capsys.readouterr()
+    assert main(["replay", str(trace), "--arch", str(tmp_path / "a.yaml"), "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot be replayed" in err and "dram, global_buf" in err and "Traceback" not in err
+    assert main(["trace", "export", str(trace), "--format", "ramulator2", "--component", "dram", "--out",
+                 str(tmp_path / "d.trace")]) == 0
+    from test_trace import ramulator2_parse, word_bursts
+    assert ramulator2_parse(tmp_path / "d.trace") == word_bursts(trace, "dram", 64) != []
 
 
 @st.composite
@@ -269,3 +296,47 @@ def test_activations_move_out_when_they_leave_the_weights_no_room():
     assert result.plan.act_level == "dram"
     assert all(lp.in_hops == (("dram", "global_buf"),) for lp in result.plan.layers if lp.is_eo)
     assert result.cycles == stepped_cycles(result.arch, result.plan)
+
+
+def test_drains_and_read_backs_touch_both_levels():
+    """Worked by hand: a dense layer of 4 outputs (1-bit p-bits) over 8 1-bit inputs, T = 2, on 4 units; the fan-in
+    split in two chunks at DRAM around the samples loop, outputs kept at DRAM (their home) and the global buffer.
+    Tiles (chunk, sample): (0, 0), (0, 1), (1, 0), (1, 1); each changes the buffer's output tile (its sample),
+    so each drains it: the first two partial (4 x 32-bit partial sums = 128 bits), the last two final (4 bits),
+    and the last two first read their partial sums back (128 bits each).
+    Global buffer, outputs: written 2 x 128 + 2 x 4 by the compute phases, 2 x 128 by the read-backs (520 bits);
+    read 2 x 128 by the compute phases (partial sums resumed) and 2 x 128 + 2 x 4 by the drains (520 bits).
+    DRAM, outputs: written 2 x 128 + 2 x 4 = 264 bits, read 2 x 128 = 256 bits.
+    Cycles, with the buffer's latencies raised to 40: a drain reads 2 (or 1) 64-bit words of the buffer
+    (40 + 1 cycles: 4 banks, one word per bank) while writing one 512-bit DRAM word (20 + 512 / 64 = 28 cycles):
+    41 cycles; a read-back the same the other way round: 41."""
+    from archsim.hw.accelerator import Accelerator
+    from archsim.ledger import Ledger
+    from archsim.mapping.loopnest import Mapping
+    from archsim.mapping.mapfile import LayerMap
+    data = copy.deepcopy(DRAM_ACTS)
+    set_path(data, "levels[global_buf].read_latency_cycles", 40)
+    set_path(data, "levels[global_buf].write_latency_cycles", 40)
+    arch = arch_from_data(data, "<dram-activations>")
+    work = workload_from_data({"schema_version": 1, "kind": "pdnn", "name": "d", "samples": 2, "seed": 1,
+                               "input": {"size": 8, "bits": 1},
+                               "layers": [{"type": "dense", "outputs": 4, "weight_bits": 2, "activation": "pbit"}]},
+                              "<w>")
+    keep = {"dram": frozenset({"weights", "inputs", "outputs"}), "global_buf": frozenset({"inputs", "outputs"}),
+            "local_buf": frozenset({"weights"})}
+    mapping = Mapping(((("C", 2), ("T", 2)), (), (("C", 4),)), {"M": 4})
+    result = simulate(arch, work, "functional", mapping={0: LayerMap(0, keep, mapping, "hand")})
+    ledger = result.ledger
+    assert ledger.get("global_buf", "write_bits", 0, "outputs") == 2 * 128 + 2 * 4 + 2 * 128
+    assert ledger.get("global_buf", "read_bits", 0, "outputs") == 2 * 128 + 2 * 128 + 2 * 4
+    assert ledger.get("dram", "write_bits", 0, "outputs") == 2 * 128 + 2 * 4
+    assert ledger.get("dram", "read_bits", 0, "outputs") == 2 * 128
+    lp = result.plan.layers[0]
+    tiles = result.plan.tiles(0, lp)
+    c = lp.compute_stage
+    accel = Accelerator(arch, Ledger())
+    accel.map_addresses(result.plan)
+    assert [accel.transfer(t, lp, c + 1) for t in tiles] == [41] * 4       # every tile drains
+    assert [accel.transfer(t, lp, c - 1) for t in tiles] == [0, 0, 41, 41]  # the second chunk reads back
+    timing = simulate(arch, work, "timing", mapping={0: LayerMap(0, keep, mapping, "hand")}, batch=False)
+    assert result.cycles == timing.cycles == stepped_cycles(arch, result.plan)

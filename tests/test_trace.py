@@ -417,3 +417,18 @@ def test_a_format_1_trace_reads_with_repeats_back_to_back(tmp_path):
     meta_path(tmp_path / "old.csv").write_text(json.dumps(dict(meta, format=3)))
     with pytest.raises(ConfigError, match="format: 3; allowed: 1, 2"):
         replay(tmp_path / "old.csv", a)
+
+
+def test_a_sidecar_naming_an_unknown_level_is_refused(tmp_path):
+    """The sidecar's traced `levels` must be levels of the recorded architecture; records of a level outside
+    them are refused naming the line."""
+    import json
+    simulate(load_arch(), load_workload(), "timing", trace=str(tmp_path / "t.csv"))
+    meta = json.loads(meta_path(tmp_path / "t.csv").read_text())
+    assert (meta["levels"], meta["replayable"]) == (["weight_mem", "act_mem"], True)
+    meta_path(tmp_path / "t.csv").write_text(json.dumps(dict(meta, levels=["weight_mem", "l3"])))
+    with pytest.raises(ConfigError, match=r"levels: \['weight_mem', 'l3'\]; allowed: levels of the recorded"):
+        replay(tmp_path / "t.csv", load_arch())
+    meta_path(tmp_path / "t.csv").write_text(json.dumps(dict(meta, levels=["weight_mem"])))
+    with pytest.raises(ConfigError, match=r"column 'component': 'act_mem'; allowed: weight_mem"):
+        sum(len(c) for c in read_chunks(tmp_path / "t.csv"))

@@ -301,20 +301,27 @@ def _check_overflow(arch, plan, layers):
         raise OverflowError_("overflow detected:\n  - " + "\n  - ".join(problems))
 
 
-def _check_traceable(plan):
-    """Traces name the components weight_mem and act_mem (trace/records.py) and one load per tile."""
-    if (plan.weight_home, plan.act_level) != COMPONENTS or \
-            any(len(lp.hops) > 1 or lp.in_hops or lp.out_hops for lp in plan.layers):
-        raise ArchsimError(f"traces cover a weight memory and an activation memory named {COMPONENTS} with one "
-                           f"transfer per tile; this run keeps its weights in {plan.weight_home!r} and activations "
-                           f"in {plan.act_level!r} with {max(len(lp.hops) for lp in plan.layers)} transfer(s) "
-                           f"per tile")
+def levels_to_trace(plan):
+    """The levels a trace of the run records (README's trace section): each layer's weights' home, the activations'
+    home and the levels that stage activations between it and the datapath (their input hops and drains), in
+    that order."""
+    names = [lp.hops[0][0] for lp in plan.layers if lp.hops] + [plan.act_level]
+    names += [level for lp in plan.layers for hop in lp.in_hops + lp.out_hops for level in hop]
+    return list(dict.fromkeys(names))
+
+
+def replayable(plan):
+    """Can trace/replay.py re-cost the run's trace? Its load/compute pipeline covers one weight memory and one
+    activation memory named trace/records.COMPONENTS with at most one transfer per tile."""
+    return (plan.weight_home, plan.act_level) == COMPONENTS and \
+        not any(len(lp.hops) > 1 or lp.in_hops or lp.out_hops for lp in plan.layers)
 
 
 def simulate(arch, workload, mode="functional", trace=None, progress=None, batch=True, mapping=None) -> RunResult:
     """Plan and run `workload` on `arch`; a fresh ledger and state per call. `trace`: a .parquet or .csv path
-    to stream every memory transaction to (timing mode only). `progress`: called with the number of layer
-    passes (one item through one layer) just finished; there are items x layers in all. `batch` (timing mode):
+    to stream every transaction of the traced levels to (levels_to_trace; timing mode only). `progress`: called
+    with the number of layer passes (one item through one layer) just finished; there are items x layers in
+    all. `batch` (timing mode):
     one event per run of identical tiles (False: one process per tile, as when tracing; same cycles).
     `mapping`: a mapping file (or {layer: LayerMap}) to execute instead of the planner's choice
     (engine/plan.py). A Boltzmann or DTM workload (workload/boltzmann.py) runs its colour blocks (progress: p-bit
@@ -338,16 +345,16 @@ def simulate(arch, workload, mode="functional", trace=None, progress=None, batch
     else:
         tracer = None
         if trace is not None:
-            _check_traceable(plan)
             tracer = TraceWriter(trace)
-            accel.trace([plan.weight_home, plan.act_level])
+            accel.trace(levels_to_trace(plan))
         if tracer is None and batch:
             cycles = _timing_batched(plan, workload, accel, layers, progress)
         else:
             cycles = _timing(plan, workload, accel, layers, progress, tracer)
         if tracer is not None:
             tracer.close({"arch": arch.model_dump(mode="json"), "cycles": int(cycles),
-                          "workload": workload.spec.name})
+                          "workload": workload.spec.name, "levels": levels_to_trace(plan),
+                          "replayable": replayable(plan)})
     t2 = time.perf_counter()
     _check_overflow(arch, plan, layers)
     acc_range = {i: (int(layers.lo[i].min()), int(layers.hi[i].max())) for i in layers.lo}

@@ -3,8 +3,9 @@ cycle at a time, moving words, inputs and random bits, with no closed-form timin
 hw/timing.py and the event model (it takes only the port assignment, a structural fact, from hw); tests require
 the same total cycles from all three.
 
-One engine per stage of a tile (each weight hop between two memory levels, each input hop, each output read-back,
-the compute phase, each output drain) processes the tiles of every layer pass in program order (pass, then
+One engine per stage of a tile (each weight hop between two memory levels, each input hop, each output read-back
+(the parent read, the child written), the compute phase, each output drain (the child read, the parent written);
+a transfer's read and write run side by side) processes the tiles of every layer pass in program order (pass, then
 tile). A stage starts when the tile has finished its previous stage, its engine and each of its ports are free
 and at this operation in their program order (tile, then stage), for a weight or input hop when its destination
 has a free slot for that operand (freed when the stage that reads the tile there finishes), for a read-back when
@@ -62,7 +63,8 @@ def _mem_transfer(spec, action, words):
 
 
 class _Hop:
-    """A tile's weights leaving one level and entering the next at once."""
+    """A tile leaving one level and entering another at once: its read there and its write here run side by
+    side (a weight or input hop, an output read-back or drain)."""
 
     def __init__(self, parts):
         self.parts = parts
@@ -150,13 +152,12 @@ def _hop(arch, lp, tile, k):
         write = dst is not None and not (lp.feed and k == w - 1)  # else the synapses read the source
     elif k < w + i:
         (src, dst), moves, write = lp.in_hops[k - w], tile.in_moves[k - w], True
-    elif k < c:  # read-backs, outermost link first: the parent read
+    elif k < c:  # read-backs, outermost link first: the parent read, the child written
         link = c - 1 - k
-        src, dst, moves, write = lp.out_hops[link][1], None, tile.readbacks[link], False
-    else:  # drains, innermost link first: the parent written
+        (dst, src), moves, write = lp.out_hops[link], tile.readbacks[link], True
+    else:  # drains, innermost link first: the child read, the parent written
         link = k - c - 1
-        parent = arch.level(lp.out_hops[link][1])
-        return _Hop([_mem_transfer(parent, WRITE, _moves_words(parent, tile.drains[link]))])
+        (src, dst), moves, write = lp.out_hops[link], tile.drains[link], True
     source = arch.level(src)
     parts = [_mem_transfer(source, READ, _moves_words(source, moves))]
     if write:
@@ -182,13 +183,15 @@ def _port_needs(lp):
     for src, dst in lp.in_hops:
         needs += [(k, src, READ), (k, dst, WRITE)]
         k += 1
-    for _, parent in lp.out_hops[::-1]:
-        needs.append((k, parent, READ))
+    for child, parent in lp.out_hops[::-1]:
+        needs += [(k, parent, READ), (k, child, WRITE)]
         k += 1
     needs += [(k, lp.in_level, READ), (k, lp.out_level, WRITE)]
     if lp.in_level != lp.out_level:
         needs.append((k, lp.out_level, READ))
-    return needs + [(k + 1 + j, parent, WRITE) for j, (_, parent) in enumerate(lp.out_hops)]
+    for j, (child, parent) in enumerate(lp.out_hops):
+        needs += [(k + 1 + j, child, READ), (k + 1 + j, parent, WRITE)]
+    return needs
 
 
 def _shape(arch, lp):

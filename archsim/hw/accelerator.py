@@ -4,7 +4,9 @@ partial sums read back, output drains) and its compute phase (its accumulator re
 (which count) and returns each phase's cycles; gives the pipeline's stages their ports.
 
 A tile's stages, in order (LayerPlan.compute_stage): its weight hops (outermost first), its input hops (outermost
-first), its output read-backs (outermost first), its compute phase, its output drains (innermost first).
+first), its output read-backs (outermost first), its compute phase, its output drains (innermost first). Every
+transfer between two levels reads one and writes the other at once (hw/timing.hop_cycles): a read-back reads the
+parent and writes the child, a drain reads the child and writes the parent.
 Addresses: the weights' rows in their home, layer after layer; each activation home split in two halves used
 ping-pong (layer l reads half l % 2, writes the other); a staged tile at the start of its level (inputs) or of
 the level's upper half (outputs)."""
@@ -43,7 +45,7 @@ class Accelerator:
                 base[home] = self.weight_base[lp.index] + self.mem[home].words(lp.row_bits, lp.m)
 
     def trace(self, names):
-        """Record the transactions of the levels `names` (the weights' home and the activation level)."""
+        """Record the transactions of the levels `names` (engine/simulate.levels_to_trace)."""
         self.traced = tuple(self.mem[n] for n in dict.fromkeys(names))
         for mem in self.traced:
             mem.pending = []
@@ -70,14 +72,15 @@ class Accelerator:
         for parent, child in lp.in_hops:
             needs += [(k, parent, READ), (k, child, WRITE)]
             k += 1
-        for _, parent in reversed(lp.out_hops):
-            needs.append((k, parent, READ))
+        for child, parent in reversed(lp.out_hops):  # read-backs: the parent read, the child written
+            needs += [(k, parent, READ), (k, child, WRITE)]
             k += 1
         c = lp.compute_stage
         needs += [(c, lp.in_level, READ), (c, lp.out_level, WRITE)]
         if lp.out_level != lp.in_level:
             needs.append((c, lp.out_level, READ))  # partial sums read back
-        needs += [(c + 1 + i, parent, WRITE) for i, (_, parent) in enumerate(lp.out_hops)]
+        for i, (child, parent) in enumerate(lp.out_hops):  # drains: the child read, the parent written
+            needs += [(c + 1 + i, child, READ), (c + 1 + i, parent, WRITE)]
         return assign_ports({lv.name: lv for lv in self.arch.levels}, needs)
 
     def _act_region(self, act, half):
@@ -122,15 +125,20 @@ class Accelerator:
                                       tile.o0 * lp.ba_out)
 
     def _output_link(self, tile, lp, link, moves, action):
-        """Output link `link` at its parent: the child's partial sums read back before its residency resumes
-        (READ), or the child's tile written to the parent at the end of its residency (WRITE: final or partial);
-        `moves` the tile's, () when it moves nothing."""
+        """Output link `link` (child, parent): the child's partial sums read back before its residency resumes
+        (READ: read from the parent, written to the child), or the child's tile drained at the end of its
+        residency (WRITE: final or partial; read from the child, written to the parent); both transactions at
+        once (a hop); `moves` the tile's, () when it moves nothing. The child's tile sits at the start of its
+        level's upper half (as the compute phase writes it there)."""
         if not moves:
             return 0
-        parent = self.mem[lp.out_hops[link][1]]
-        bits, words, rows = self._moved(parent.name, moves)
-        access = parent.read if action == READ else parent.write
-        return access(lp.index, OUTPUTS, bits, words, rows=rows, address=self._out_address(lp, tile, link))
+        child, parent = (self.mem[name] for name in lp.out_hops[link])
+        at_parent, at_child = (parent, self._out_address(lp, tile, link)), (child, self._act_region(child, 1))
+        (src, src_address), (dst, dst_address) = (at_parent, at_child) if action == READ else (at_child, at_parent)
+        bits, words, rows = self._moved(src.name, moves)
+        read = src.read(lp.index, OUTPUTS, bits, words, rows=rows, address=src_address)
+        bits, words, rows = self._moved(dst.name, moves)
+        return hop_cycles(read, dst.write(lp.index, OUTPUTS, bits, words, rows=rows, address=dst_address))
 
     def _weight_hop(self, tile, lp, k):
         """Hop k of a tile's weights (and the biases of the rows it starts): read from the source level, written

@@ -11,9 +11,10 @@ The micro-architecture (also stepped cycle by cycle in engine/stepped.py, an ind
   puts ceil(w / banks) words on its busiest bank wherever it starts, so a contiguous stream costs
   latency + ceil(words / banks) x occupancy; a row read by several units whose word count is not a multiple
   of the banks, or runs that overlap in banks (a gather), pay conflicts.
-- A transfer of a weight tile from one level to the next (a hop) reads the source and writes the destination
-  at once: it takes the longer of the two transactions (the destination's write is 0 when the tile goes
-  straight to the synapses).
+- A transfer of a tile between two levels (hop_cycles) reads the source and writes the destination at once: it
+  takes the longer of the two transactions. A weight or input hop reads the parent and writes the child (the
+  destination's write is 0 when weights go straight to the synapses); an output read-back reads the parent and
+  writes the child (partial sums); an output drain reads the child and writes the parent.
 - A tile's compute phase processes its samples one after another. One sample: the activation-read stream
   (read latency, then its words), the synapse units consuming `inputs_per_cycle` inputs per cycle (one pass
   per input bit for bit-serial accumulate synapses) and the RNGs producing the sample's random bits run side by
@@ -23,10 +24,10 @@ The micro-architecture (also stepped cycle by cycle in engine/stepped.py, an ind
   pipeline of engines, one engine per stage: the weight hops (a tile moves its weights through every weight
   level inside their home, one hop per level), the input hops (when inputs are kept at several levels: the
   child's input tile read from its parent and written to it, outermost first), the output read-backs (partial
-  sums read from the parent before the child's output tile resumes, outermost first), the compute engine, then
-  the output drains (the child's output tile written to its parent, innermost first). Each engine serves its
-  tiles in program order, one at a time; a stage of a tile that moves nothing there takes 0 cycles but keeps its
-  place in that order. A weight or input hop needs a free slot for its operand at its destination (2 when the
+  sums read from the parent into the child before the child's output tile resumes, outermost first), the compute
+  engine, then the output drains (the child's output tile read there and written to its parent, innermost
+  first). Each engine serves its tiles in program order, one at a time; a stage of a tile that moves nothing
+  there takes 0 cycles but keeps its place in that order. A weight or input hop needs a free slot for its operand at its destination (2 when the
   level is double-buffered, else 1; the synapses, when a hop feeds them directly, hold one tile), held until the
   tile has left that level: the end of the stage that reads it there (the next hop of that operand, or compute).
   A read-back takes the tile's output slot at the child, held until the tile's drain to that parent ends (the

@@ -18,8 +18,9 @@ outputs) changes with the loops above it that index the outputs (N, T, M); a res
 (C) loop above the child past its first iteration first reads its partial sums back from the parent (at the
 accumulator width), and the residency's last tile drains it to the parent: final (at the outputs' width) when every
 fan-in loop above the child is at its last iteration, else partial (at the accumulator width). As in loopnest's
-count model, a drain is the parent's write and a read-back the parent's read. The compute phase reads the inputs
-from their innermost holder and writes (and reads back) the outputs at theirs.
+count model, a drain reads the child and writes the parent, a read-back reads the parent and writes the child (the
+same rows and bits at both). The compute phase reads the inputs from their innermost holder and writes (and reads
+back) the outputs at theirs.
 
 The compute phase steps through the innermost level's loops without events, grouped into accumulator
 residencies (`Rep`): the accumulators hold one output per unit; their tile changes with the loops indexing the

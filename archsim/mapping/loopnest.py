@@ -22,7 +22,10 @@ Counting rule (the reuse analysis of Timeloop and ZigZag, stated once here):
   (same rule), the finished or partial tile drains to the innermost output holder; a tile that returns after a
   reduction loop moved it out is read back first (a partial sum). A drain is final when the reduction of its
   elements is complete (written at the output's width), partial otherwise (written at the accumulator width).
-  The same drain / read-back rule applies between every pair of output holders.
+  The same drain / read-back rule applies between every pair of output holders (parent, child), and there a
+  transfer touches both levels: a drain reads the child and writes the parent (each at the drain's width), a
+  read-back reads the parent and writes the child (at the accumulator width). The accumulators are not a memory
+  level: their drains count only the innermost holder's write, their read-backs only its read.
 - Biases (an operation may have them) ride with the weights: they are indexed by M only and move with every
   weight chunk that starts a row (fan-in index 0): each fill of a weight tile that starts its rows carries its
   outputs' biases, and the datapath reads an output's bias in the step that starts its accumulation. They are
@@ -304,15 +307,21 @@ def _counts(op, levels, mapping):
         else:
             acc_bits = max(o.bits, op.accumulator_bits)
             unit_tile = _spatial_elements(op, mapping, name, True)
-            # the accumulators drain to the innermost holder; each holder drains to its parent
-            chain = [(innermost, loops, unit_tile)] + [
-                (parent, [lp for lp in loops if lp[0] < child], tile_elements(op, mapping, child, name))
+            # the accumulators (not a memory level: source None) drain to the innermost holder; each holder
+            # drains to its parent, read at the child as it is written at the parent (and read back the other way)
+            chain = [(innermost, None, loops, unit_tile)] + [
+                (parent, child, [lp for lp in loops if lp[0] < child], tile_elements(op, mapping, child, name))
                 for parent, child in zip(holders, holders[1:])]
-            for target, above, tile in chain:
+            for target, source, above, tile in chain:
                 fills, distinct = _fills(op, above, name), _distinct(op, above, name)
-                add(target, name, "write", distinct * tile, o.bits)                  # final drains
-                add(target, name, "write", (fills - distinct) * tile, acc_bits)      # partial drains
-                add(target, name, "read", (fills - distinct) * tile, acc_bits)       # read back to resume
+                final, partial = distinct * tile, (fills - distinct) * tile
+                add(target, name, "write", final, o.bits)         # final drains
+                add(target, name, "write", partial, acc_bits)     # partial drains
+                add(target, name, "read", partial, acc_bits)      # read back to resume
+                if source is not None:
+                    add(source, name, "read", final, o.bits)      # the drains read the child
+                    add(source, name, "read", partial, acc_bits)
+                    add(source, name, "write", partial, acc_bits)  # the read-backs write it
     out[("datapath", "-", "steps")] = steps
     out[("datapath", "-", "macs")] = op.steps
     return {k: v for k, v in out.items() if v}

@@ -1,7 +1,13 @@
 """Pooling (maxpool, avgpool): per sample, every window element of every output read from the activation level
 (overlapping windows re-read), reduced on the pooling unit, the pooled map written. avgpool sums the window
 (the division is folded into the next layer's gain). Not an elementary operation: no weights, no neurons; one
-tile per layer pass."""
+tile per layer pass.
+
+Pooling is not staged: when the activations are homed in an outer level and the other layers' tiles pass through
+inner ones (engine/plan.py, configs/dram-activations.yaml), a pooling layer still reads its input map and writes
+its output map at the activations' home (LayerPlan.act_level, e.g. DRAM), its compute priced at that level. Its
+counts come from this module alone (no loopnest Operation: the count model and its oracle cover the layers with
+weights). Staging it would need per-sample tiles sized to the staging level, placed by the planner."""
 import numpy as np
 
 from ..kernels.pool import pool2d

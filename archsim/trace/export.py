@@ -19,7 +19,7 @@ from fractions import Fraction
 from ..errors import ArchsimError
 from .dram import Scheduler, ddr4
 from .reader import read_chunks, read_meta
-from .records import COMPONENTS, copies
+from .records import copies
 
 FORMATS = ("ramulator2", "drampower")
 MAX_BURSTS = 200_000_000  # an export of more bursts (about 4 GB of text or more) is refused before writing
@@ -71,10 +71,11 @@ def export(path, out, fmt, component="weight_mem", speed_bin="DDR4_1600K", ranks
     """Write `component`'s traffic of trace `path` to `out` in `fmt`; returns the number of lines."""
     if fmt not in FORMATS:
         raise ArchsimError(f"trace export format {fmt!r}; allowed: {', '.join(FORMATS)}")
-    if component not in COMPONENTS:
-        raise ArchsimError(f"trace export component {component!r}; allowed: {', '.join(COMPONENTS)}")
-    dev = ddr4(speed_bin, ranks, bank_groups, banks_per_group)
     meta = read_meta(path)
+    if component not in meta["levels"]:
+        raise ArchsimError(f"trace export component {component!r}; allowed: the traced levels, "
+                           f"{', '.join(meta['levels'])}")
+    dev = ddr4(speed_bin, ranks, bank_groups, banks_per_group)
     bound = burst_bound(path, component, dev.burst_bytes)
     if bound > MAX_BURSTS:
         raise ArchsimError(f"{path}: {component}'s traffic spans up to {bound:,} DRAM bursts, more than the "

@@ -32,10 +32,29 @@ def read_meta(path):
         raise ConfigError(file, [f"format: {fmt!r}; allowed: " + ", ".join(map(str, range(1, FORMAT + 1)))
                                  + " (a newer archsim wrote this trace?)"])
     arch = arch_from_data(meta["arch"], f"{file} (recorded architecture)")
-    return {**meta, "arch": arch.model_dump(mode="json")}
+    names = [lv.name for lv in arch.levels]
+    levels = traced_levels(path)
+    if any(lv not in names for lv in levels):
+        raise ConfigError(file, [f"levels: {list(levels)!r}; allowed: levels of the recorded architecture "
+                                 f"({', '.join(names)})"])
+    replayable = meta.get("replayable", True)
+    if not isinstance(replayable, bool):
+        raise ConfigError(file, [f"replayable: {replayable!r}; allowed: true, false"])
+    return {**meta, "arch": arch.model_dump(mode="json"), "levels": levels, "replayable": replayable}
 
 
-def _validate(path, frame, first_line):
+def traced_levels(path):
+    """The levels a trace records: its sidecar's `levels`, or COMPONENTS for a trace written before them (or
+    without a sidecar: read_meta reports that)."""
+    file = meta_path(path)
+    meta = read_json(file, what="trace metadata file") if file.exists() else {}
+    levels = meta.get("levels", COMPONENTS) if isinstance(meta, dict) else COMPONENTS
+    if not isinstance(levels, list | tuple) or not levels or not all(isinstance(lv, str) for lv in levels):
+        raise ConfigError(file, [f"levels: {levels!r}; allowed: a non-empty list of level names"])
+    return tuple(levels)
+
+
+def _validate(path, frame, first_line, levels=COMPONENTS):
     """A chunk checked, its integer columns as int64; a column a format-1 trace lacks takes its ADDED value."""
     for col, like in ADDED.items():
         if col not in frame.columns and like in frame.columns:
@@ -43,7 +62,7 @@ def _validate(path, frame, first_line):
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
         raise ConfigError(path, [f"missing column(s) {missing}; a trace has {COLUMNS}"])
-    for col, allowed in (("component", COMPONENTS), ("action", ACTIONS), ("phase", PHASES)):
+    for col, allowed in (("component", levels), ("action", ACTIONS), ("phase", PHASES)):
         bad = ~frame[col].isin(allowed)
         if bad.any():
             i = int(np.argmax(bad.to_numpy()))
@@ -73,18 +92,19 @@ def _first_bad(path, frame, first_line, bad, col, what):
 def read_chunks(path, chunk_rows=100_000):
     """Yield validated DataFrame chunks of a .parquet or .csv trace. CSV line numbers count the header as 1."""
     path = str(regular_file(path, what="trace"))
+    levels = traced_levels(path)
     try:
         if path.endswith(".parquet"):
             import pyarrow.parquet as pq
             line = 1
             for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
                 frame = batch.to_pandas()
-                yield _validate(path, frame, line)
+                yield _validate(path, frame, line, levels)
                 line += len(frame)
         else:
             line = 2
             for frame in pd.read_csv(path, chunksize=chunk_rows, dtype=str):
-                yield _validate(path, frame, line)
+                yield _validate(path, frame, line, levels)
                 line += len(frame)
     except (ValueError, OSError, ArrowException) as e:
         raise ConfigError(path, [f"not a readable trace: {e}"]) from None

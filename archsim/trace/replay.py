@@ -7,7 +7,8 @@ takes its transaction's new duration; a compute phase is stretched (or shortened
 each of its transactions' durations (first order: the trace does not carry the synapse and neuron cycles that
 overlap a read). The tiles of every layer pass then go, in program order, through the same in-order load/compute
 pipeline as the simulator (hw/timing.Pipeline: passes overlap where the slots allow), so replaying a trace on
-its own architecture reproduces its cycles and memory counts exactly.
+its own architecture reproduces its cycles and memory counts exactly. Only a trace of one weight memory and one
+activation memory with one transfer per tile is replayed (records.py; others are refused, naming their levels).
 Energy covers the memories only (the trace holds memory traffic only)."""
 from collections import defaultdict
 
@@ -15,10 +16,11 @@ import pandas as pd
 
 from ..config.loader import arch_from_data
 from ..config.schema import INPUTS, OUTPUTS, WEIGHTS
+from ..errors import ArchsimError
 from ..ledger import COLUMNS
 from ..hw.timing import Pipeline, ceil_div, transfer_cycles
 from .reader import read_chunks, read_meta
-from .records import copies
+from .records import COMPONENTS, copies
 
 
 def _duration(spec, phase, action, address, words, rows):
@@ -49,6 +51,11 @@ def _cycles(tiles, slots):
 def replay(path, arch):
     """-> (summary dict, counts DataFrame [layer, component, action, operand, count], energy DataFrame)."""
     meta = read_meta(path)
+    if not meta["replayable"]:
+        raise ArchsimError(f"{path}: replay re-costs traces of one weight memory and one activation memory named "
+                           f"{' and '.join(COMPONENTS)} with one transfer per tile; this run's trace records the "
+                           f"levels {', '.join(meta['levels'])} (weights or activations moving through more levels): "
+                           f"read or export it, it cannot be replayed")
     old = arch_from_data(meta["arch"], f"{path} (recorded architecture)")
     slots = arch.holders("weights")[-1].slots
     counts = defaultdict(int)
