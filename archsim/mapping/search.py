@@ -20,17 +20,20 @@ variant. Candidates that overflow a level (an uneven one: its full tiles) are dr
 
 Exhaustive when the space (every keep-set variant times every mapping, exact and uneven) has at most `budget`
 candidates; otherwise a documented pruned search: `budget` candidates drawn at random (seeded: a split per
-dimension, the outputs' uneven splits drawn like their exact ones, then a shuffled order per level), spread
-evenly over the keep-set variants in turn, the caller's `starts` on every variant too, then a steepest-descent
-climb from each of the `climbs` best so far. A move takes one prime factor of one dimension from one level (or
-the spatial unrolling) to another (not the outputs of an uneven candidate: its tiles are no product of factors),
-swaps two adjacent loops of a level, or re-unrolls the outputs over one unit fewer or more with their ceil(M/g)
-temporal tiles in one loop at any level (exact when g divides M, else uneven: the climb crosses between the
-two), or moves an uneven candidate's tiles' loop to another level, or keeps the same mapping with one operand kept
-at one level more or fewer (a neighbouring keep-set variant: staging an input or output tile, or the weight
-registers, switched on or off). The climb stops when no move improves the objective. The keep-set variants share
-the budget, they do not multiply it: the candidates counted are at most the budget (or the space) plus the
-climbs' moves, however many variants there are.
+dimension, the outputs' uneven splits drawn like their exact ones, then a shuffled order per level) over the
+keep-set variants by successive halving (the budget in 1 + ceil(log2(variants)) equal rounds, each spread evenly
+over the variants still in, the better half of them by their best candidate so far going on to the next round:
+of 8 variants, the last one standing gets 15/32 of the draws; a variant far behind, one reading its inputs at a
+costly home at every step say, drops out early), the caller's `starts` on every variant too, then a
+steepest-descent climb from each of the `climbs` best so far. A move takes one prime factor of one dimension from
+one level (or the spatial unrolling) to another (not the outputs of an uneven candidate: its tiles are no product
+of factors), swaps two adjacent loops of a level, or re-unrolls the outputs over one unit fewer or more with their
+ceil(M/g) temporal tiles in one loop at any level (exact when g divides M, else uneven: the climb crosses between
+the two), or moves an uneven candidate's tiles' loop to another level, or keeps the mapping with one operand kept
+at one level more or fewer (a neighbouring keep-set variant: an input or output stage, or the weight registers,
+switched on or off). The climb stops when no move improves the objective. The keep-set variants share the budget,
+they do not multiply it: the candidates counted are at most the budget (or the space) plus the climbs' moves,
+however many variants there are.
 """
 import itertools
 import random
@@ -253,6 +256,12 @@ def _keep_moves(variants):
     return [[j for j, other in enumerate(kept) if len(k ^ other) == 1] for k in kept]
 
 
+def _best_score(evaluated, v, objective):
+    """The best score of variant v's candidates so far (infinite when none fits)."""
+    return min((c.score(objective) for key, c in evaluated.items() if key[0] == v and c is not None),
+               default=float("inf"))
+
+
 def search(op, levels, objective="energy", spatial_dims=("M",), units=1, budget=2_000, seed=0, climbs=8,
            starts=()):
     """(best candidate, every candidate evaluated, 'exhaustive' | 'sampled+climb'). levels: one hierarchy, or its
@@ -284,8 +293,11 @@ def search(op, levels, objective="energy", spatial_dims=("M",), units=1, budget=
         method = "sampled+climb"
         rng = random.Random(seed)
         splits = _splits(op, n_levels, spatial_dims, units)
-        for k in range(budget):
-            consider(k % len(variants), _random_mapping(op, splits, n_levels, units, rng))
+        live, rounds = list(range(len(variants))), max(1, (len(variants) - 1).bit_length() + 1)
+        for r in range(rounds):
+            for k in range(budget // rounds + (budget % rounds if r == rounds - 1 else 0)):
+                consider(live[k % len(live)], _random_mapping(op, splits, n_levels, units, rng))
+            live = sorted(live, key=lambda v: _best_score(evaluated, v, objective))[:max(1, len(live) // 2)]
         moves = _keep_moves(variants)
         ranked = sorted(((key[0], c) for key, c in evaluated.items() if c is not None),
                         key=lambda vc: vc[1].score(objective))
