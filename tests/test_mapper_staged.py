@@ -3,8 +3,9 @@ inputs and the outputs may each be staged at any subset of the levels inside it 
 space enumerated apart (every keep-set variant built here, times every split and order of the loops, exact and
 uneven) against which the exhaustive mapper's choice must be optimal for each objective; the planner's own
 mapping, which the mapper must equal or beat on configs/dram-activations.yaml's CIFAR-10 CNN; the executor's
-ledger, which must count what every staged candidate predicts. Every figure compared comes from the code (the
-count model, the ledger), none is typed here, so the tests hold whatever the count model charges a drain."""
+ledger, which must count what every staged candidate predicts; the definition of the Pareto front, which the
+flags in mappings.csv must follow. Every figure compared comes from the code (the count model, the ledger), none
+is typed here, so the tests hold whatever the count model charges a drain."""
 import copy
 import itertools
 
@@ -290,3 +291,17 @@ def test_keep_variants_stage_each_operand_on_its_own_inside_the_plan_home():
     for v in variants:
         assert list(v) == names and set(ACTS) <= v["dram"]
         assert set(_staged(v)["inputs"]) | set(_staged(v)["outputs"]) <= {"global_buf", "act_buf"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 5), st.integers(0, 5)), min_size=1, max_size=40))
+def test_pareto_flags_follow_the_definition(rows):
+    """mappings.csv's Pareto flags (one pass per layer) against the definition, candidate by candidate: no other
+    candidate of the layer at most as costly in energy and cycles and cheaper in one."""
+    from archsim.report.mappings import _pareto
+    frame = pd.DataFrame(rows, columns=["layer", "energy", "cycles"])
+    frame["energy_pj"] = frame.pop("energy") * 1.5
+    want = [not any(o.layer == r.layer and o.energy_pj <= r.energy_pj and o.cycles <= r.cycles and
+                    (o.energy_pj < r.energy_pj or o.cycles < r.cycles) for o in frame.itertuples())
+            for r in frame.itertuples()]
+    assert _pareto(frame) == want
