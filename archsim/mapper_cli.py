@@ -38,11 +38,17 @@ def _cli(args, argv):
             print(f"  layers[{r.layer}]: no mapping fits the levels' capacities ({len(r.candidates)} tried)")
             continue
         uneven = sum(1 for _, c in r.candidates if c.mapping.remainder != EXACT)
+        staged = sum(1 for keep, _ in r.candidates if _staged(keep))
         print(f"  layers[{r.layer}]: {r.method}, {len(r.candidates):,} candidates ({uneven:,} with a partial last "
-              f"output tile) in {r.seconds:.2f} s; "
+              f"output tile, {staged:,} with activations staged) in {r.seconds:.2f} s; "
               f"{r.best.energy_pj * r.passes:,.1f} pJ memory energy, >= {r.best.cycles * r.passes:,} cycles")
         print(f"    {mapping_text(r.best.mapping, names, r.keep)}")
     print(f"  {len(frame):,} candidates -> {args.out}/mappings.csv, mapping.yaml"
           f"{'' if args.no_plot else ', mappings.png'}")
     print(f"  run it: archsim run --arch {args.arch} --workload {args.workload} --mapping {args.out}/mapping.yaml")
     return 0
+
+
+def _staged(keep):
+    """Whether inputs or outputs are kept at more than one level (tiles staged inside their home)."""
+    return any(sum(1 for k in keep.values() if operand in k) > 1 for operand in ("inputs", "outputs"))

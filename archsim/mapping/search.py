@@ -1,26 +1,39 @@
-"""The mapper: searches tilings, loop orders and spatial unrollings of one operation on a hierarchy for an
-objective (`energy`, `cycles` or `edp`), predicting every candidate's counts with loopnest.counts.
+"""The mapper: searches where one operation's operands are kept, its tilings, loop orders and spatial unrollings on
+a hierarchy for an objective (`energy`, `cycles` or `edp`), predicting every candidate's counts with
+loopnest.counts.
 
-The space: every dimension is split into one factor per level (and one spatial factor where the dimension may be
-unrolled over the units, their product at most the unit count); at each level the loops with a factor above 1
-take every order. Exact splits multiply to the dimension's size. The outputs M, when they may be unrolled, also
-take uneven splits (loopnest's LAST_TILE): every unrolling g up to the units (and below M) that does not divide
-M, with its ceil(M/g) temporal tiles in one loop at any one level (the shape loopnest requires: full tiles of g
-outputs, then a partial one of M mod g), so a prime M, or 1000 outputs on 16 units, has the planner's mapping
-and its neighbours in the space. The other dimensions split exactly only (loopnest and the executor run a
-partial tile of the outputs alone). Loops of factor 1 are left out (they change no count) and orders are
-enumerated only over the loops a level actually has, so no two candidates in the enumeration are the same
-mapping. Candidates that overflow a level (an uneven one: its full tiles) are dropped before they are counted.
+The space: the keep-set variants the caller gives times the mappings. A keep-set variant is the hierarchy's levels
+keeping given operands (the levels differ only in `holds`): the mapper's (engine/mapper.keep_variants) keep the
+weights at their home and the levels inside it with and without the synapses' registers, and the inputs and the
+outputs at their home and, each on its own, at every subset of the levels inside it that may hold them (their
+tiles staged there); a caller that gives one hierarchy searches its mappings alone. The mappings: every dimension
+is split into one factor per level (and one spatial factor where the dimension may be unrolled over the units,
+their product at most the unit count); at each level the loops with a factor above 1 take every order. Exact
+splits multiply to the dimension's size. The outputs M, when they may be unrolled, also take uneven splits
+(loopnest's LAST_TILE): every unrolling g up to the units (and below M) that does not divide M, with its
+ceil(M/g) temporal tiles in one loop at any one level (the shape loopnest requires: full tiles of g outputs, then
+a partial one of M mod g), so a prime M, or 1000 outputs on 16 units, has the planner's mapping and its
+neighbours in the space. The other dimensions split exactly only (loopnest and the executor run a partial tile of
+the outputs alone). Loops of factor 1 are left out (they change no count) and orders are enumerated only over the
+loops a level actually has, so no two candidates in the enumeration are the same mapping on the same keep-set
+variant. Candidates that overflow a level (an uneven one: its full tiles) are dropped before they are counted.
 
-Exhaustive when the space (exact and uneven candidates together) has at most `budget` candidates; otherwise a
-documented pruned search: `budget` candidates drawn at random from the space (seeded: a split per dimension, the
-outputs' uneven splits drawn like their exact ones, then a shuffled order per level; the caller's `starts` are
-candidates too), then a steepest-descent climb from each of the `climbs` best so far. A move takes one prime factor
-of one dimension from one level (or the spatial unrolling) to another (not the outputs of an uneven candidate:
-its tiles are no product of factors), swaps two adjacent loops of a level, or re-unrolls the outputs over one
-unit fewer or more with their ceil(M/g) temporal tiles in one loop at any level (exact when g divides M, else
-uneven: the climb crosses between the two), or moves an uneven candidate's tiles' loop to another level. The
-climb stops when no move improves the objective.
+Exhaustive when the space (every keep-set variant times every mapping, exact and uneven) has at most `budget`
+candidates; otherwise a documented pruned search: `budget` candidates drawn at random (seeded: a split per
+dimension, the outputs' uneven splits drawn like their exact ones, then a shuffled order per level) over the
+keep-set variants by successive halving (the budget in 1 + ceil(log2(variants)) equal rounds, each spread evenly
+over the variants still in, the better half of them by their best candidate so far going on to the next round:
+of 8 variants, the last one standing gets 15/32 of the draws; a variant far behind, one reading its inputs at a
+costly home at every step say, drops out early), the caller's `starts` on every variant too, then a
+steepest-descent climb from each of the `climbs` best so far. A move takes one prime factor of one dimension from
+one level (or the spatial unrolling) to another (not the outputs of an uneven candidate: its tiles are no product
+of factors), swaps two adjacent loops of a level, or re-unrolls the outputs over one unit fewer or more with their
+ceil(M/g) temporal tiles in one loop at any level (exact when g divides M, else uneven: the climb crosses between
+the two), or moves an uneven candidate's tiles' loop to another level, or keeps the mapping with one operand kept
+at one level more or fewer (a neighbouring keep-set variant: an input or output stage, or the weight registers,
+switched on or off). The climb stops when no move improves the objective. The keep-set variants share the budget,
+they do not multiply it: the candidates counted are at most the budget (or the space) plus the climbs' moves,
+however many variants there are.
 """
 import itertools
 import random
@@ -28,7 +41,7 @@ from dataclasses import dataclass
 from math import prod
 
 from ..errors import MappingError
-from .loopnest import EXACT, LAST_TILE, Mapping, counts, energy_pj
+from .loopnest import EXACT, LAST_TILE, Level, Mapping, counts, energy_pj
 
 OBJECTIVES = ("energy", "cycles", "edp")
 UNEVEN_DIM = "M"  # the dimension whose last tile may be partial (loopnest.LAST_TILE)
@@ -40,9 +53,15 @@ class Candidate:
     counts: dict
     energy_pj: float
     cycles: int
+    levels: tuple = ()  # the hierarchy it is counted on: what each level keeps (its keep-set variant)
 
     def score(self, objective):
         return {"energy": self.energy_pj, "cycles": self.cycles, "edp": self.energy_pj * self.cycles}[objective]
+
+    @property
+    def keep(self):
+        """{level name: operands the candidate keeps there}."""
+        return {lv.name: lv.holds for lv in self.levels}
 
 
 def cycles_bound(levels, predicted, units_per_step_cycles=1):
@@ -62,7 +81,7 @@ def evaluate(op, levels, mapping):
         c = counts(op, levels, mapping)
     except MappingError:
         return None
-    return Candidate(mapping, c, energy_pj(levels, c), cycles_bound(levels, c))
+    return Candidate(mapping, c, energy_pj(levels, c), cycles_bound(levels, c), tuple(levels))
 
 
 def _factorisations(n, parts):
@@ -226,48 +245,78 @@ def _unrollings(op, mapping, units):
             yield Mapping(tuple(temporal), spatial, EXACT if size % h == 0 else LAST_TILE)
 
 
+def _variants(levels):
+    """The keep-set variants of `levels`: one hierarchy (a list of loopnest.Level) or several (a list of them)."""
+    return [list(levels)] if isinstance(levels[0], Level) else [list(h) for h in levels]
+
+
+def _keep_moves(variants):
+    """For each variant, the variants that keep one operand at one level more or fewer."""
+    kept = [{(lv.name, o) for lv in h for o in lv.holds} for h in variants]
+    return [[j for j, other in enumerate(kept) if len(k ^ other) == 1] for k in kept]
+
+
+def _best_score(evaluated, v, objective):
+    """The best score of variant v's candidates so far (infinite when none fits)."""
+    return min((c.score(objective) for key, c in evaluated.items() if key[0] == v and c is not None),
+               default=float("inf"))
+
+
 def search(op, levels, objective="energy", spatial_dims=("M",), units=1, budget=2_000, seed=0, climbs=8,
            starts=()):
-    """(best candidate, every candidate evaluated, 'exhaustive' | 'sampled+climb'). starts: mappings evaluated
-    first (the planner's own, say), candidates like the drawn ones: the choice is never worse than they are."""
+    """(best candidate, every candidate evaluated, 'exhaustive' | 'sampled+climb'). levels: one hierarchy, or its
+    keep-set variants (a list of hierarchies of the same levels keeping different operands); starts: mappings
+    evaluated first on every variant (the planner's own, say), candidates like the drawn ones: the choice is never
+    worse than they are."""
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
     spatial_dims = tuple(d for d in spatial_dims if d in op.dims)
+    variants = _variants(levels)
+    n_levels = len(variants[0])
     evaluated = {}
 
-    def consider(mapping):
-        key = (mapping.temporal, tuple(sorted(mapping.spatial.items())), mapping.remainder)
+    def consider(v, mapping):
+        key = (v, mapping.temporal, tuple(sorted(mapping.spatial.items())), mapping.remainder)
         if key not in evaluated:
-            evaluated[key] = evaluate(op, levels, mapping)
+            evaluated[key] = evaluate(op, variants[v], mapping)
         return evaluated[key]
 
     for m in starts:
-        consider(m)
-    if space_size(op, levels, spatial_dims, units, stop_above=budget) <= budget:
+        for v in range(len(variants)):
+            consider(v, m)
+    if len(variants) * space_size(op, variants[0], spatial_dims, units, stop_above=budget) <= budget:
         method = "exhaustive"
-        for m in _enumerate(op, levels, spatial_dims, units):
-            consider(m)
+        for m in _enumerate(op, variants[0], spatial_dims, units):
+            for v in range(len(variants)):
+                consider(v, m)
     else:
         method = "sampled+climb"
         rng = random.Random(seed)
-        splits = _splits(op, len(levels), spatial_dims, units)
-        for _ in range(budget):
-            consider(_random_mapping(op, splits, len(levels), units, rng))
-        ranked = sorted((c for c in evaluated.values() if c is not None), key=lambda c: c.score(objective))
-        for best in ranked[:climbs]:
+        splits = _splits(op, n_levels, spatial_dims, units)
+        live, rounds = list(range(len(variants))), max(1, (len(variants) - 1).bit_length() + 1)
+        for r in range(rounds):
+            for k in range(budget // rounds + (budget % rounds if r == rounds - 1 else 0)):
+                consider(live[k % len(live)], _random_mapping(op, splits, n_levels, units, rng))
+            live = sorted(live, key=lambda v: _best_score(evaluated, v, objective))[:max(1, len(live) // 2)]
+        moves = _keep_moves(variants)
+        ranked = sorted(((key[0], c) for key, c in evaluated.items() if c is not None),
+                        key=lambda vc: vc[1].score(objective))
+        for v, best in ranked[:climbs]:
             while best is not None:
-                better = [c for c in (consider(m) for m in _neighbours(op, best.mapping, spatial_dims, units))
+                steps = [(v, m) for m in _neighbours(op, best.mapping, spatial_dims, units)] + \
+                    [(w, best.mapping) for w in moves[v]]
+                better = [(w, c) for w, c in ((w, consider(w, m)) for w, m in steps)
                           if c is not None and c.score(objective) < best.score(objective)]
-                best = min(better, key=lambda c: c.score(objective)) if better else None
+                v, best = min(better, key=lambda wc: wc[1].score(objective)) if better else (v, None)
     candidates = [c for c in evaluated.values() if c is not None]
     return _best(candidates, objective), candidates, method
 
 
 def rank(candidate, objective):
-    """Sort key of the choice: the objective, ties broken by the other figure, then by the mapping's text, so
-    the choice is reproducible."""
+    """Sort key of the choice: the objective, ties broken by the other figure, then by the mapping's text and what
+    each level keeps, so the choice is reproducible."""
     c = candidate
-    return c.score(objective), c.energy_pj + c.cycles, repr(c.mapping)
+    return c.score(objective), c.energy_pj + c.cycles, repr(c.mapping), [sorted(lv.holds) for lv in c.levels]
 
 
 def _best(candidates, objective):

@@ -1,6 +1,8 @@
 """Tables and a plot of the mapper's candidates: mappings.csv (every candidate with its predicted counts per
-level and operand over the whole run, energy and cycles, whether its tiles divide the outputs (remainder: exact)
-or the last is partial (last_tile), the chosen one and the Pareto front marked),
+level and operand over the whole run, energy and cycles, the levels keeping each operand (outermost first, the
+first its home: `inputs_kept_at` = dram+global_buf stages the inputs' tiles in global_buf), whether its tiles
+divide the outputs (remainder: exact) or the last is partial (last_tile), the chosen one and the Pareto front
+marked),
 mapping.yaml (the chosen mapping per layer, in the format `archsim run --mapping` executes: mapping/mapfile.py)
 and mappings.png (energy against cycles)."""
 from pathlib import Path
@@ -8,28 +10,36 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from ..mapping.hierarchy import PDNN_OPERANDS
 from ..mapping.mapfile import document, mapping_text
+
+OPERANDS = sorted(PDNN_OPERANDS)
 
 
 def _pareto(frame):
     """True where no other candidate of the same layer is at most as costly in both energy and cycles and
-    cheaper in one."""
-    flags = []
-    for _, row in frame.iterrows():
-        same = frame[frame.layer == row.layer]
-        dominated = ((same.energy_pj <= row.energy_pj) & (same.cycles <= row.cycles) &
-                     ((same.energy_pj < row.energy_pj) | (same.cycles < row.cycles))).any()
-        flags.append(not dominated)
-    return flags
+    cheaper in one: the cheapest energy at its cycles, and cheaper than every candidate with fewer cycles."""
+    cheapest = frame.groupby(["layer", "cycles"]).energy_pj.transform("min")
+    by_cycles = frame.groupby(["layer", "cycles"]).energy_pj.min()
+    before = by_cycles.groupby(level="layer").transform(lambda e: e.cummin().shift(1, fill_value=float("inf")))
+    before = frame.set_index(["layer", "cycles"]).index.map(before)
+    return ((frame.energy_pj == cheapest) & (frame.energy_pj < before)).tolist()
+
+
+def _kept_at(names, keep, operand):
+    """The levels keeping `operand`, outermost first, joined by '+'."""
+    return "+".join(n for n in names if operand in keep.get(n, ()))
 
 
 def candidates_frame(names, results):
     """Every candidate of every layer; counts, energy and cycles over the run (per pass x passes)."""
     rows = []
     for r in results:
-        ordered = sorted(r.candidates, key=lambda kc: (kc[1].energy_pj, kc[1].cycles, repr(kc[1].mapping)))
+        ordered = sorted(r.candidates, key=lambda kc: (kc[1].energy_pj, kc[1].cycles, mapping_text(kc[1].mapping,
+                                                                                                  names, kc[0])))
         for k, (keep, c) in enumerate(ordered):
             row = {"layer": r.layer, "candidate": k, "mapping": mapping_text(c.mapping, names, keep),
+                   **{f"{operand}_kept_at": _kept_at(names, keep, operand) for operand in OPERANDS},
                    "remainder": c.mapping.remainder, "energy_pj": c.energy_pj * r.passes,
                    "cycles": c.cycles * r.passes, "chosen": c is r.best}
             for (level, operand, action), n in sorted(c.counts.items()):
