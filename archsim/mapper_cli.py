@@ -1,5 +1,6 @@
 """`archsim map`: search each layer's mapping on an architecture's levels and write the candidates."""
 from .errors import ArchsimError
+from .mapping.search import SAMPLES
 
 
 def register(subparsers):
@@ -7,8 +8,10 @@ def register(subparsers):
     p.add_argument("--arch", default="default", help="architecture YAML ('default': the packaged one)")
     p.add_argument("--workload", default="default", help="p-DNN workload YAML ('default': the packaged one)")
     p.add_argument("--objective", choices=["energy", "cycles", "edp"], default="energy")
-    p.add_argument("--budget", type=int, default=2000, help="candidates enumerated (exhaustive below it) or "
-                   "sampled before the climbs (default 2000)")
+    p.add_argument("--budget", type=int, default=2000, help="the largest space searched exhaustively "
+                   "(default 2000); above it, a sampled search and climbs")
+    p.add_argument("--samples", type=int, default=SAMPLES, help=f"random draws per round of the sampled search "
+                   f"(default {SAMPLES})")
     p.add_argument("--seed", type=int, default=0, help="seed of the sampled search")
     p.add_argument("--out", help="output folder, new or empty (default: a fresh runs/map-WORKLOAD-TIME/)")
     p.add_argument("--force", action="store_true", help="write into a non-empty --out")
@@ -23,12 +26,13 @@ def _cli(args, argv):
     from .mapping.mapfile import mapping_text
     from .report.mappings import write_mappings
     from .report.outdir import output_folder
-    if args.budget < 1:
-        raise ArchsimError(f"--budget {args.budget}: allowed: an integer >= 1")
+    for name in ("budget", "samples"):
+        if getattr(args, name) < 1:
+            raise ArchsimError(f"--{name} {getattr(args, name)}: allowed: an integer >= 1")
     args.out = output_folder(args.out, args.force, "map", args.workload)
     arch = load_arch(args.arch)
     workload = load_workload(args.workload, kinds=("pdnn",))
-    names, results = map_workload(arch, workload, args.objective, args.budget, args.seed)
+    names, results = map_workload(arch, workload, args.objective, args.budget, args.seed, args.samples)
     if not results:
         raise ArchsimError(f"{args.workload}: no dense or conv2d layer to map")
     frame = write_mappings(names, results, args.objective, args.out, plot=not args.no_plot)

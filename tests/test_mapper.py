@@ -79,9 +79,11 @@ def test_map_command_writes_the_best_candidate(tmp_path):
     assert (out / "mappings.png").stat().st_size > 0
 
 
-def test_map_command_rejects_a_bad_budget(tmp_path, capsys):
-    assert main(["map", "--budget", "0", "--out", str(tmp_path / "m")]) == 2
-    assert "--budget" in capsys.readouterr().err
+@pytest.mark.parametrize("option", ["--budget", "--samples"])
+def test_map_command_rejects_a_bad_budget(tmp_path, capsys, option):
+    assert main(["map", option, "0", "--out", str(tmp_path / "m")]) == 2
+    assert option in capsys.readouterr().err
+    assert not (tmp_path / "m").exists() or not any((tmp_path / "m").iterdir())
 
 
 def _readme_section():

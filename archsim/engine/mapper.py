@@ -17,7 +17,7 @@ from ..mapping.execute import tile_count
 from .. import ops
 from ..mapping.hierarchy import levels_of, pdnn_levels
 from ..mapping.mapfile import LayerMap
-from ..mapping.search import rank, search
+from ..mapping.search import SAMPLES, rank, search
 from .plan import MAX_TILES_PER_PASS, make_plan, place
 
 ACTIVATIONS = ("inputs", "outputs")
@@ -68,7 +68,7 @@ def keep_variants(arch, spec, act_home=None):
     return out
 
 
-def map_workload(arch, workload, objective="energy", budget=2000, seed=0):
+def map_workload(arch, workload, objective="energy", budget=2000, seed=0, samples=SAMPLES):
     """(level names, [LayerMapping]) for the workload's dense and conv2d layers."""
     plan = make_plan(arch, workload)
     units = min(arch.synapse.count, arch.neuron.count)
@@ -80,7 +80,7 @@ def map_workload(arch, workload, objective="energy", budget=2000, seed=0):
         t0 = time.perf_counter()
         _, candidates, method = search(op, [levels_of(arch, keep, plan.reserved) for keep in variants], objective,
                                        spatial_dims=("M",), units=min(units, lp.m), budget=budget, seed=seed,
-                                       starts=[lp.layer_map.mapping])
+                                       samples=samples, starts=[lp.layer_map.mapping])
         fitting = [c for c in candidates if tile_count(c.mapping, op) <= MAX_TILES_PER_PASS]
         best = min(fitting, key=lambda c: rank(c, objective)) if fitting else None
         out.append(LayerMapping(lp.index, op, best, [(c.keep, c) for c in candidates], method,

@@ -46,6 +46,7 @@ The brute-force oracle in tests/test_loopnest.py walks the nest literally (for a
 order, the last output tile partial) and must agree on every case.
 """
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from math import prod
 
 from ..errors import MappingError
@@ -119,11 +120,25 @@ class Mapping:
         return [(i, d, f) for i, level in enumerate(self.temporal) for d, f in level]
 
     def factor(self, dim, levels=None, spatial=True):
-        """Product of `dim`'s factors over the given levels (all when None), and the spatial unrolling."""
+        """Product of `dim`'s factors over the given levels (all when None; a range is a run of levels), and the
+        spatial unrolling."""
         out = self.spatial.get(dim, 1) if spatial else 1
+        at = self._per_level.get(dim)
+        if at is None:
+            return out
+        if levels is None:
+            levels = range(len(at))
+        if isinstance(levels, range) and levels.step == 1:
+            return out * prod(at[levels.start:levels.stop])
+        return out * prod(at[i] for i in levels if 0 <= i < len(at))
+
+    @cached_property
+    def _per_level(self):
+        """{dimension: [product of its temporal factors at level i for each level]} (the mapping is immutable)."""
+        out = {}
         for i, level in enumerate(self.temporal):
-            if levels is None or i in levels:
-                out *= prod(f for d, f in level if d == dim)
+            for d, f in level:
+                out.setdefault(d, [1] * len(self.temporal))[i] *= f
         return out
 
 
@@ -158,8 +173,9 @@ def check(op, levels, mapping):
             problems.append(f"operand {name!r} is held by no level")
     if problems:
         return problems
+    nests = parts(op, mapping)
     for i, lv in enumerate(levels):
-        need = max(resident_bits(part, levels, m, i) for part, m, _ in parts(op, mapping))
+        need = max(resident_bits(part, levels, m, i) for part, m, _ in nests)
         if need > lv.capacity_bits:
             problems.append(f"{lv.name}: the mapping keeps {need} bits resident, more than its capacity of "
                             f"{lv.capacity_bits} bits")
