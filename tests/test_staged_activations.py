@@ -193,9 +193,10 @@ def test_readme_staged_activations_command_runs(tmp_path):
 
 
 def test_a_staged_run_is_traced_level_by_level(tmp_path, capsys):
-    """`archsim run --trace` of a staged run (the small CNN on a 640-bit global buffer): the trace records the
-    weights' and activations' home (DRAM) and the staging buffer, every transaction through the same Memory path:
-    per level and action, its bits and words (x repeat) are counts.csv's; the inner weight level is not traced.
+    """`archsim run --trace` of a staged run (the small CNN on a 640-bit global buffer, its maxpool staged too): the
+    trace records the weights' and activations' home (DRAM) and the staging buffer, every transaction through the
+    same Memory path: per level and action, its bits and words (x repeat) are counts.csv's; the inner weight level
+    is not traced.
     Replay refuses the trace (exit 2, naming its levels); its DRAM traffic exports (every word of every record, as
     test_trace's oracle reads the records)."""
     import pandas as pd
@@ -211,6 +212,9 @@ def test_a_staged_run_is_traced_level_by_level(tmp_path, capsys):
     counted = pd.read_csv(out / "counts.csv")
     assert sorted(records.component.unique()) == ["dram", "global_buf"]
     assert {"inputs", "outputs"} <= set(counted[(counted.component == "global_buf") & (counted["count"] > 0)].operand)
+    pooled = counted[(counted.layer == 1) & (counted["count"] > 0)]  # the maxpool, staged through the buffer
+    assert {("dram", "inputs"), ("global_buf", "inputs"), ("global_buf", "outputs"), ("dram", "outputs")} <= \
+        set(zip(pooled.component, pooled.operand))
     for level, action, unit in itertools.product(("dram", "global_buf"), ("read", "write"), ("bits", "words")):
         mine = records[(records.component == level) & (records.action == action)]
         traced = int((mine[unit] * mine.repeat).sum())
