@@ -193,9 +193,10 @@ def test_readme_staged_activations_command_runs(tmp_path):
 
 
 def test_a_staged_run_is_traced_level_by_level(tmp_path, capsys):
-    """`archsim run --trace` of a staged run (the small CNN on a 640-bit global buffer): the trace records the
-    weights' and activations' home (DRAM) and the staging buffer, every transaction through the same Memory path:
-    per level and action, its bits and words (x repeat) are counts.csv's; the inner weight level is not traced.
+    """`archsim run --trace` of a staged run (the small CNN on a 640-bit global buffer, its maxpool staged too): the
+    trace records the weights' and activations' home (DRAM) and the staging buffer, every transaction through the
+    same Memory path: per level and action, its bits and words (x repeat) are counts.csv's; the inner weight level
+    is not traced.
     Replay refuses the trace (exit 2, naming its levels); its DRAM traffic exports (every word of every record, as
     test_trace's oracle reads the records)."""
     import pandas as pd
@@ -211,6 +212,9 @@ def test_a_staged_run_is_traced_level_by_level(tmp_path, capsys):
     counted = pd.read_csv(out / "counts.csv")
     assert sorted(records.component.unique()) == ["dram", "global_buf"]
     assert {"inputs", "outputs"} <= set(counted[(counted.component == "global_buf") & (counted["count"] > 0)].operand)
+    pooled = counted[(counted.layer == 1) & (counted["count"] > 0)]  # the maxpool, staged through the buffer
+    assert {("dram", "inputs"), ("global_buf", "inputs"), ("global_buf", "outputs"), ("dram", "outputs")} <= \
+        set(zip(pooled.component, pooled.operand))
     for level, action, unit in itertools.product(("dram", "global_buf"), ("read", "write"), ("bits", "words")):
         mine = records[(records.component == level) & (records.action == action)]
         traced = int((mine[unit] * mine.repeat).sum())
@@ -240,6 +244,9 @@ def staged_networks(draw):
     set_path(data, "neuron.count", data["synapse"]["count"])
     work = copy.deepcopy(CNN)
     work["samples"], work["batch"] = draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    kernel, stride = draw(st.sampled_from([(2, 2), (3, 2), (3, 3)]))  # the pooling layer (3, 2): windows overlap;
+    #                                                   each leaves the dense layer a fan-in whose rows fit 640 bits
+    work["layers"][1] = {"type": draw(st.sampled_from(["maxpool", "avgpool"])), "kernel": kernel, "stride": stride}
     if draw(st.booleans()):  # an MLP
         work["input"] = {"size": draw(st.sampled_from([24, 40])), "bits": draw(st.sampled_from([1, 2]))}
         work["layers"] = work["layers"][3:]
@@ -275,11 +282,98 @@ def _check_network(arch, work):
         for lv, operand, action in itertools.product(levels, OPERANDS, ("read_bits", "write_bits")):
             want = items * predicted.get((lv.name, operand, action), 0)
             assert result.ledger.get(lv.name, action, lp.index, operand) == want, (lp.index, lv.name, operand)
+    for lp in (lp for lp in result.plan.layers if lp.type in ("maxpool", "avgpool")):
+        _check_pool_counts(arch, result, lp, items * work.spec.samples)
+        event("pooling staged" if lp.in_hops else "pooling at the home")
     event("staged" if any(lp.in_hops for lp in result.plan.layers) else "not staged")
     per_tile = simulate(arch, work, "timing", batch=False)
     assert per_tile.ledger.items() == result.ledger.items()
     assert result.cycles == simulate(arch, work, "timing").cycles == per_tile.cycles == \
         stepped_cycles(arch, result.plan)
+    np.testing.assert_array_equal(result.outputs, simulate(_arch("32KiB"), work, "functional").outputs)
+
+
+def _band_bits(lp, rows):
+    """Input rows ((rows - 1) x stride + kernel of them) and output rows of a band of `rows` output rows."""
+    (_, W, C), (_, Wo, _) = lp.in_shape, lp.out_shape
+    return ((rows - 1) * lp.stride + lp.kernel) * W * C * lp.ba_in, rows * Wo * C * lp.ba_out
+
+
+def _check_pool_counts(arch, result, lp, samples):
+    """A pooling layer's bits per level, from its shapes: staged when the layer with weights before it is (its
+    bands the most output rows of one sample whose input and output rows fit the global buffer's slots beside what
+    resides there whole; every band's input rows read from DRAM into the buffer, overlapping rows again; every
+    window element read and every output written in the buffer; the outputs drained to DRAM), else every window
+    element read and every output written at DRAM."""
+    (_, W, C), (Ho, Wo, _) = lp.in_shape, lp.out_shape
+    window_bits, out_bits = samples * Ho * Wo * C * lp.kernel ** 2 * lp.ba_in, samples * Ho * Wo * C * lp.ba_out
+    before = [x for x in result.plan.layers[:lp.index] if x.is_eo]
+    get = result.ledger.get
+    buf = arch.level("global_buf")
+    room = buf.capacity - result.plan.reserved.get("global_buf", 0)
+    fit = [r for r in range(1, Ho + 1) if buf.slots * sum(_band_bits(lp, r)) <= room]
+    if not before[-1].in_hops or not fit:  # at the activations' home (DRAM, or the buffer when they fit there)
+        assert (lp.band_rows, lp.in_hops, lp.out_hops) == (0, (), ())
+        home = result.plan.act_level
+        assert get(home, "read_bits", lp.index, "inputs") == window_bits
+        assert get(home, "write_bits", lp.index, "outputs") == out_bits
+        assert sum(n for (layer, level, *_), n in result.ledger.items() if layer == lp.index and
+                   level not in (home, "pool")) == 0
+        return
+    rows = max(fit)
+    assert (lp.band_rows, lp.in_hops, lp.out_hops) == (rows, (("dram", "global_buf"),), (("global_buf", "dram"),))
+    bands = [min(rows, Ho - r0) for r0 in range(0, Ho, rows)]
+    staged_in = samples * sum(_band_bits(lp, r)[0] for r in bands)
+    assert get("dram", "read_bits", lp.index, "inputs") == get("global_buf", "write_bits", lp.index, "inputs") \
+        == staged_in
+    assert get("global_buf", "read_bits", lp.index, "inputs") == window_bits
+    assert get("global_buf", "write_bits", lp.index, "outputs") == get("global_buf", "read_bits", lp.index,
+                                                                        "outputs") == out_bits
+    assert get("dram", "write_bits", lp.index, "outputs") == out_bits
+    assert get("dram", "write_bits", lp.index, "inputs") == get("dram", "read_bits", lp.index, "outputs") == 0
+
+
+POOL_NET = {"schema_version": 1, "kind": "pdnn", "name": "pool", "samples": 2, "seed": 1, "batch": 2,
+            "input": {"shape": [8, 8, 1], "bits": 1},
+            "layers": [{"type": "conv2d", "channels": 2, "kernel": 3, "padding": 1, "weight_bits": 4,
+                        "activation": "pbit"},
+                       {"type": "maxpool", "kernel": 3, "stride": 2}, {"type": "flatten"},
+                       {"type": "dense", "outputs": 3, "weight_bits": 4, "activation": "linear",
+                        "output_bits": 16}]}
+
+
+def test_a_pooling_layer_is_staged_in_bands_worked_by_hand():
+    """Worked by hand: a 3x3 maxpool, stride 2, over the 8x8x2 1-bit map of a conv layer, T = 2, 2 items, on a
+    100-bit global buffer (single-buffered; the activations and weights homed in DRAM, nothing resides in it).
+    A band of R output rows (3 x 2 each, 1-bit) keeps (R - 1) x 2 + 3 input rows of 8 x 2 bits: R = 2 needs
+    5 x 16 + 12 = 92 bits, R = 3 needs 7 x 16 + 18 = 130: bands of 2 rows, then 1 (input rows 0-4, then 4-6: row 4
+    read twice, row 7 never). Per sample: DRAM -> buffer inputs 5 x 16 + 3 x 16 = 128 bits; in the buffer every
+    window element read, 18 outputs x 9 = 162 bits, the 18 outputs written, then read and written to DRAM (18
+    bits); 18 x 8 compares. 4 samples (2 items x T). Stage cycles of the first band: the input hop reads one
+    512-bit DRAM word (20 + 512 / 64 = 28 cycles) while writing 2 64-bit buffer words on 4 banks (2 + 1): 28;
+    compute reads 108 bits (2 words: 2 + 1) and writes 12 (1 word: 2 + 1): 2 + 1 + 3 = 6; the drain: 28. The second
+    band: 28, 2 + 1 + 3 = 6 (54 bits read: one word), 28."""
+    arch, work = _arch(100), workload_from_data(copy.deepcopy(POOL_NET), "<pool net>")
+    result = simulate(arch, work, "functional")
+    lp, plan = result.plan.layers[1], result.plan
+    assert plan.act_level == "dram" and plan.reserved.get("global_buf", 0) == 0
+    assert (lp.in_hops, lp.out_hops, lp.band_rows) == ((("dram", "global_buf"),), (("global_buf", "dram"),), 2)
+    get, n = result.ledger.get, 4
+    assert get("dram", "read_bits", 1, "inputs") == get("global_buf", "write_bits", 1, "inputs") == n * 128
+    assert get("global_buf", "read_bits", 1, "inputs") == n * 162
+    assert get("global_buf", "write_bits", 1, "outputs") == get("global_buf", "read_bits", 1, "outputs") == n * 18
+    assert get("dram", "write_bits", 1, "outputs") == n * 18
+    assert get("pool", "ops", 1, "") == n * 18 * 8
+    from archsim.hw.accelerator import Accelerator
+    from archsim.ledger import Ledger
+    accel = Accelerator(arch, Ledger())
+    tiles = plan.tiles(0, lp)
+    assert [(t.s0, t.p0, t.p1) for t in tiles] == [(0, 0, 6), (0, 6, 9), (1, 0, 6), (1, 6, 9)]
+    assert [[accel.transfer(t, lp, 0), accel.pool(t, lp), accel.transfer(t, lp, 2)] for t in tiles[:2]] == \
+        [[28, 6, 28], [28, 6, 28]]
+    timing, per_tile = simulate(arch, work, "timing"), simulate(arch, work, "timing", batch=False)
+    assert timing.ledger.items() == per_tile.ledger.items() == result.ledger.items()
+    assert result.cycles == timing.cycles == per_tile.cycles == stepped_cycles(arch, plan)
     np.testing.assert_array_equal(result.outputs, simulate(_arch("32KiB"), work, "functional").outputs)
 
 

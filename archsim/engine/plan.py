@@ -30,6 +30,8 @@ Placement (one rule each, checked before any kernel runs):
   fits nowhere beside the activations' home (their T x (inputs + outputs) leave too little room for the weight
   tiles), the activations move to the next outer level that may hold them, staged as above; the first refusal
   is the error when none works.
+- pooling: staged through the levels its neighbouring layer with weights stages its inputs through, in bands of
+  output rows of one sample that fit them (_staged_bands); at the activations' home otherwise.
 A mapping file may home an operand elsewhere (its outermost kept level; inputs and outputs at one home, the same
 for every layer, since a layer's outputs are the next layer's inputs); every home's total (the weights of the
 layers homed there, the largest layer's activations) must fit, and tiles fit what is left."""
@@ -85,6 +87,7 @@ class LayerPlan:
     #                        is the bypassed register level whose slots the stream passes through)
     broadcast: bool = False  # one input read feeds every unit of a tile (else each unit reads its own copy)
     partial_bits: int = 0  # bits of a partial sum written out and read back (accumulator width)
+    band_rows: int = 0     # pooling, staged: output rows of one sample per tile (0: one tile, read at the home)
     layer_map: object = field(default=None, repr=False, compare=False)  # mapfile.LayerMap of the layer
     nest: tuple = field(default=(), repr=False, compare=False)  # (loopnest Operation, levels, Mapping)
 
@@ -455,9 +458,38 @@ def _plan_layers(arch, workload, layers, files, place_, where):
         else:
             lp = replace(lp, act_level=act.name, in_level=act.name, out_level=act.name)
         out.append(lp)
+    out = [_staged_bands(arch, lp, out, reserved) if ops.of(lp).banded else lp for lp in out]
     homes_used = {h for h, _ in homes}
     return Plan(tuple(out), T, workload.inputs.shape[0], spec.seed, arch.neuron.table_bits,
                 arch.rng.bits_per_draw, homes_used.pop() if len(homes_used) == 1 else "", act.name, reserved)
+
+
+def _staged_bands(arch, lp, layers, reserved):
+    """A banded layer (pooling, ops/pool.py) staged like its neighbours: through the levels the nearest layer with
+    weights before it (else after it) reads its inputs through, in bands of as many output rows of one sample as
+    fit every one of those levels (their input and output slots, beside what resides there whole); unchanged (its
+    maps read and written at their home) when that layer is not staged or not even one output row fits."""
+    before = [x for x in layers[:lp.index] if x.is_eo][::-1]
+    neighbour = next(iter(before + [x for x in layers[lp.index + 1:] if x.is_eo]), None)
+    if neighbour is None or not neighbour.in_hops:
+        return lp
+    chain = [arch.level(child) for _, child in neighbour.in_hops]
+    op = ops.of(lp)
+
+    def fits(rows):
+        return all(lv.slots * op.band_bits(lp, rows) <= lv.capacity - reserved.get(lv.name, 0) for lv in chain)
+
+    rows = next((r for r in range(lp.out_shape[0], 0, -1) if fits(r)), 0)
+    names = ", ".join(lv.name for lv in chain)
+    if not rows:
+        return replace(lp, reason=f"{lp.reason}; maps read and written at their home {lp.act_level} (no band of "
+                                  f"one output row fits {names})".lstrip("; "))
+    shared = f" (input rows shared by neighbouring bands re-read from {lp.act_level})" \
+        if lp.stride < lp.kernel and rows < lp.out_shape[0] else ""
+    return replace(lp, in_hops=neighbour.in_hops, out_hops=tuple((c, p) for p, c in reversed(neighbour.in_hops)),
+                   in_level=chain[-1].name, out_level=chain[-1].name, band_rows=rows,
+                   reason=f"{lp.reason}; maps staged through {names} in bands of {rows} output rows of one "
+                          f"sample{shared}".lstrip("; "))
 
 
 def capacity_check(arch, mapping=None):

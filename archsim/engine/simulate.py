@@ -268,8 +268,9 @@ def _timing(plan, workload, accel, layers, progress, tracer=None):
         """Create tiles in program order while fewer than `window` weight tiles are unfinished; called again
         whenever one finishes. This never delays a tile: every weight tile's first hop runs on the same engine
         (one weight path per plan), so a weight tile can start only once every earlier one has started, and each
-        started, unfinished tile holds a slot until its compute ends; a pooling tile only once every earlier
-        tile has finished."""
+        started, unfinished tile holds a slot until its compute ends; a pooling tile (no weight slot: not
+        counted) starts its pass only once every earlier tile has finished (its compute at the home, or its
+        first band's input hop when staged), and its later bands follow on its own stages' engines."""
         while alive < window:
             nxt = next(upcoming, None)
             if nxt is None:

@@ -103,14 +103,26 @@ class Accelerator:
         home = self.mem[lp.act_level]
         return self._act_region(home, half) + row * home.words(row_bits) + bit // home.spec.word_bits
 
+    @staticmethod
+    def _home_rows(lp, tile):
+        """(inputs, outputs): (bits per row, row, bit in the row) of the tile's first element in the home. A layer
+        with weights: a row per (sample, position) of its n inputs (m outputs); pooling: a row per sample map, the
+        band's first input row (ops/pool.Pool.input_rows) and first output."""
+        if lp.is_eo:
+            row = tile.s0 * lp.P + tile.p0
+            return (lp.n * lp.ba_in, row, tile.c0 * lp.ba_in), (lp.m * lp.ba_out, row, tile.o0 * lp.ba_out)
+        H, W, C = lp.in_shape
+        first = tile.p0 // lp.out_shape[1] * lp.stride
+        return (H * W * C * lp.ba_in, tile.s0, first * W * C * lp.ba_in), \
+            (lp.P * lp.m * lp.ba_out, tile.s0, tile.p0 * lp.m * lp.ba_out)
+
     def _input_hop(self, tile, lp, i):
         """Input hop i: the child's new input tile read from the parent, written to the child."""
         if not tile.in_moves[i]:
             return 0
         parent, child = lp.in_hops[i]
         bits, words, rows = self._moved(parent, tile.in_moves[i])
-        address = self._act_home_address(lp, lp.index % 2, lp.n * lp.ba_in, tile.s0 * lp.P + tile.p0,
-                                          tile.c0 * lp.ba_in) if i == 0 else 0
+        address = self._act_home_address(lp, lp.index % 2, *self._home_rows(lp, tile)[0]) if i == 0 else 0
         read = self.mem[parent].read(lp.index, INPUTS, bits, words, address=address, rows=rows)
         bits, words, rows = self._moved(child, tile.in_moves[i])
         return hop_cycles(read, self.mem[child].write(lp.index, INPUTS, bits, words, rows=rows))
@@ -121,8 +133,7 @@ class Accelerator:
         parent = lp.out_hops[link][1]
         if parent != lp.act_level:
             return self._act_region(self.mem[parent], 1)
-        return self._act_home_address(lp, (lp.index + 1) % 2, lp.m * lp.ba_out, tile.s0 * lp.P + tile.p0,
-                                      tile.o0 * lp.ba_out)
+        return self._act_home_address(lp, (lp.index + 1) % 2, *self._home_rows(lp, tile)[1])
 
     def _output_link(self, tile, lp, link, moves, action):
         """Output link `link` (child, parent): the child's partial sums read back before its residency resumes
@@ -222,18 +233,23 @@ class Accelerator:
         return cycles
 
     def pool(self, tile, lp):
-        """A pooling tile's compute phase (ops/pool.py). Per sample: read every window element of every output
-        (overlapping windows re-read), reduce, write the pooled map."""
-        act = self.mem[lp.act_level]
+        """A pooling tile's compute phase (ops/pool.py). Per sample: read every window element of the tile's outputs
+        (overlapping windows re-read) where its inputs are (lp.in_level), reduce, write its outputs (lp.out_level).
+        At the home: each sample's map in the input half (read) and the output half (written); staged: the band at
+        the start of its level (inputs) and of its upper half (outputs)."""
+        act, out = self.mem[lp.in_level], self.mem[lp.out_level]
         window = lp.kernel * lp.kernel
-        outputs = lp.P * lp.m
+        outputs = tile.positions * lp.m
         in_bits, out_bits = outputs * window * lp.ba_in, outputs * lp.ba_out
-        read = act.read(lp.index, INPUTS, in_bits, act.words(in_bits), repeat=tile.samples,
-                        address=self._act_region(act, lp.index % 2),
+        if lp.in_level == lp.act_level:
+            in_address, out_address = self._act_region(act, lp.index % 2), self._act_region(out, (lp.index + 1) % 2)
+        else:
+            in_address, out_address = 0, self._act_region(out, 1)
+        read = act.read(lp.index, INPUTS, in_bits, act.words(in_bits), repeat=tile.samples, address=in_address,
                         stride=act.words(lp.in_shape[0] * lp.in_shape[1] * lp.in_shape[2] * lp.ba_in))
         self.pool_unit.reduce(lp.index, tile.samples * outputs * (window - 1))
-        write = act.write(lp.index, OUTPUTS, out_bits, act.words(out_bits), repeat=tile.samples,
-                          address=self._act_region(act, (lp.index + 1) % 2))
+        write = out.write(lp.index, OUTPUTS, out_bits, out.words(out_bits), repeat=tile.samples,
+                          address=out_address)
         latency = act.spec.read_latency_cycles
         return tile.samples * sample_cycles(latency, read - latency, 0, 0, 0, write)
 

@@ -32,8 +32,9 @@ The micro-architecture (also stepped cycle by cycle in engine/stepped.py, an ind
   tile has left that level: the end of the stage that reads it there (the next hop of that operand, or compute).
   A read-back takes the tile's output slot at the child, held until the tile's drain to that parent ends (the
   output tile stays at the inner level until drained). A stage that shares a port with another stage waits for
-  that port: ports serve their stages in program order (tile, then stage). A pooling tile moves no weights: it
-  uses the compute engine only, at the activations' home.
+  that port: ports serve their stages in program order (tile, then stage). A pooling tile moves no weights: at the
+  activations' home it uses the compute engine only; staged (ops/pool.py) its band takes the input hops, the
+  read-back stages (moving nothing, holding its output slot until drained), compute and the drains as above.
 - Layers overlap where the buffers allow. The next pass's weight tiles are fetched into free slots while the
   current pass computes; only its first read of the activations' home waits for the previous pass to end (its
   first input hop, or its compute when it reads the inputs at their home), since it reads what the previous pass

@@ -13,6 +13,7 @@ def words(bits, word_bits, rows=1):
 class Operation:
     weighted = False     # neurons with weights (elementary operations): mapped, weights placed, priced by eps_EO
     positions = False    # its weights may stay resident across output positions (mapping.weight_stationary)
+    banded = False       # without weights, staged in bands of output rows (band_bits; engine/plan._staged_bands)
     outside_eps_eo = ""  # how the report names its layers when they spend energy outside eps_EO ("" none)
 
     def out_bits(self, layer, ba_in):
