@@ -27,7 +27,7 @@ variants, the last one standing gets 15/32 of the draws; a variant far behind, o
 costly home at every step say, drops out early), the caller's `starts` on every variant too, then a
 steepest-descent climb from each of the `climbs` best so far. The defaults (SAMPLES = 500 draws per round, CLIMBS =
 4) were measured on ResNet-18's conv layers on configs/three-level.yaml, 4 seeds each: the choice within 0.7 % of
-the best any setting found for energy and 1.2 % for edp (2,000 draws and 8 climbs: 0.3 % and 0.9 %) in a third of
+the best any setting found for energy and under 1.3 % for edp (2,000 draws and 8 climbs: 0.3 % and 0.9 %) in a third of
 the time; the climbs, not the draws, find the optimum. A move takes one prime factor of one dimension from
 one level (or the spatial unrolling) to another (not the outputs of an uneven candidate: its tiles are no product
 of factors), swaps two adjacent loops of a level, or re-unrolls the outputs over one unit fewer or more with their
