@@ -254,7 +254,8 @@ def test_readme_memory_hierarchy_commands_run(tmp_path):
         assert r.returncode == 0, r.stderr
     import pandas as pd
     sweep = pd.read_csv(tmp_path / "3" / "results.csv").sort_values("point")
-    assert sweep["cycles"].is_monotonic_increasing and sweep["energy_pj.dram"].iloc[-1] > sweep["energy_pj.dram"].iloc[0]
+    dram = sweep["energy_pj.dram"]
+    assert sweep["cycles"].is_monotonic_increasing and dram.iloc[-1] > dram.iloc[0]
     assert json.loads((tmp_path / "2" / "summary.json").read_text())["departures_explained"]
 
 

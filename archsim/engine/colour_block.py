@@ -172,10 +172,10 @@ def sweep_pieces(spec, pieces):
 def chips_plan(arch, bm, sp, stage, mode="functional"):
     """The multi-chip machine's timing: each chip's compute cycles per colour (the single-chip flow shop over that
     chip's rounds of the colour through the pipeline, counted on a scratch ledger: the run's counts are the
-    monolithic machine's, as every chip does its nodes' same updates), each link's burst cycles per colour (the boundary states of the
-    colour it carries), and the phases and links run by links.simulate (timing mode, events) or links.recurrence
-    (functional mode): cycles, the stale-read delay d, eta, eta_current (the eta from which every transfer fits
-    in the shortest phase, so stale reads are current), link bits per sweep."""
+    monolithic machine's, as every chip does its nodes' same updates), each link's burst cycles per colour (the
+    boundary states of the colour it carries), and the phases and links run by links.simulate (timing mode, events)
+    or links.recurrence (functional mode): cycles, the stale-read delay d, eta, eta_current (the eta from which every
+    transfer fits in the shortest phase, so stale reads are current), link bits per sweep."""
     c, part = bm.spec.chips, bm.partition
     scratch = Accelerator(arch, Ledger())
     stages = pipeline_stages(arch)

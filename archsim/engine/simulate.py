@@ -7,8 +7,9 @@ functional: each layer's kernel runs once over all rows; every tile's transfers 
 timing:     a SimPy model of the same pipeline (hw/timing.py: passes overlap where the buffers allow). By default
             one event per run of identical tiles, scheduled by the pipeline's closed form; when tracing (or
             with batch=False) one process per tile, created lazily, that walks its stages (one event per
-            transfer between levels, one per compute phase, one per output drain) and stalls while a slot, a port, the engine or its own
-            previous stage is late; there the kernel runs per layer pass, when the pass's first tile computes.
+            transfer between levels, one per compute phase, one per output drain) and stalls while a slot, a
+            port, the engine or its own previous stage is late; there the kernel runs per layer pass, when the
+            pass's first tile computes.
             Same counts, same outputs, same cycles.
 
 Gibbs workloads: a colour block of one chain at one sweep is a pass, its rounds the tiles (a couplings load, then

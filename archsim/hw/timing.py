@@ -27,14 +27,15 @@ The micro-architecture (also stepped cycle by cycle in engine/stepped.py, an ind
   sums read from the parent into the child before the child's output tile resumes, outermost first), the compute
   engine, then the output drains (the child's output tile read there and written to its parent, innermost
   first). Each engine serves its tiles in program order, one at a time; a stage of a tile that moves nothing
-  there takes 0 cycles but keeps its place in that order. A weight or input hop needs a free slot for its operand at its destination (2 when the
-  level is double-buffered, else 1; the synapses, when a hop feeds them directly, hold one tile), held until the
-  tile has left that level: the end of the stage that reads it there (the next hop of that operand, or compute).
-  A read-back takes the tile's output slot at the child, held until the tile's drain to that parent ends (the
-  output tile stays at the inner level until drained). A stage that shares a port with another stage waits for
-  that port: ports serve their stages in program order (tile, then stage). A pooling tile moves no weights: at the
-  activations' home it uses the compute engine only; staged (ops/pool.py) its band takes the input hops, the
-  read-back stages (moving nothing, holding its output slot until drained), compute and the drains as above.
+  there takes 0 cycles but keeps its place in that order. A weight or input hop needs a free slot for its
+  operand at its destination (2 when the level is double-buffered, else 1; the synapses, when a hop feeds them
+  directly, hold one tile), held until the tile has left that level: the end of the stage that reads it there (the
+  next hop of that operand, or compute). A read-back takes the tile's output slot at the child, held until the tile's
+  drain to that parent ends (the output tile stays at the inner level until drained). A stage that shares a port with
+  another stage waits for that port: ports serve their stages in program order (tile, then stage). A pooling tile
+  moves no weights: at the activations' home it uses the compute engine only; staged (ops/pool.py) its band takes the
+  input hops, the read-back stages (moving nothing, holding its output slot until drained), compute and the drains as
+  above.
 - Layers overlap where the buffers allow. The next pass's weight tiles are fetched into free slots while the
   current pass computes; only its first read of the activations' home waits for the previous pass to end (its
   first input hop, or its compute when it reads the inputs at their home), since it reads what the previous pass

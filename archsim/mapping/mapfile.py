@@ -22,11 +22,12 @@ One layer pass (one input item through the layer) is the loop nest: N output pos
 M outputs, C fan-in. The factors of each dimension over all levels and the spatial unrolling multiply to its
 size exactly, unless the layer says `remainder: last_tile`: then M = 40 on `spatial: {M: 16}` has temporal M
 loops multiplying to ceil(40/16) = 3 (at most one of them above 1) and runs tiles of 16, 16 and 8 outputs
-(loopnest.py: the main part of full tiles, then the remainder part). A level's tile of an operand is what the loops at that level and inside it cover; the loops above
-choose which tile is resident (loopnest.py states the reuse rule). Every operand may be kept at several levels:
-weight and input tiles move down through each, output tiles drain back up (mapping/execute.py). The outermost
-level keeping an operand is its home; inputs and outputs share one home, the same for every layer (a layer's
-outputs are the next layer's inputs), for example DRAM with tiles staged through a global buffer:
+(loopnest.py: the main part of full tiles, then the remainder part). A level's tile of an operand is what the
+loops at that level and inside it cover; the loops above choose which tile is resident (loopnest.py states the reuse
+rule). Every operand may be kept at several levels: weight and input tiles move down through each, output tiles drain
+back up (mapping/execute.py). The outermost level keeping an operand is its home; inputs and outputs share one home,
+the same for every layer (a layer's outputs are the next layer's inputs), for example DRAM with tiles staged through
+a global buffer:
 
           - name: dram
             keep: [weights, inputs, outputs]
