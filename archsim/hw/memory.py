@@ -64,8 +64,8 @@ def assign_ports(levels, needs):
     stages (shared ports serve their stages in program order). A level whose ports share its banks
     (Level.banks_shared: a DRAM channel's one data bus) and serves stages on more than one port adds its banks,
     (level, BANKS, 0, every stage using the level): those stages take turns on the banks, in program order, each
-    for its whole duration (exact for transfers, which stream throughout; for a compute stage it is the bound
-    of a phase that streams throughout). Returns [(level, port kind, index, {stages})]."""
+    for its whole duration, latency included (close for transfers, which stream after their latency; an upper
+    bound for a compute stage, which also waits on its units). Returns [(level, port kind, index, {stages})]."""
     ports = {name: [[kind, k, set()] for kind in ("read", "write", "read_write")
                     for k in range(getattr(lv.ports, kind))] for name, lv in levels.items()}
 
