@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from archsim import simulate
 from archsim.engine.stepped import stepped_cycles
-from archsim.hw.timing import Pipeline
+from archsim.hw.timing import Pipeline, Stage
 from helpers import arch, pdnn
 
 
@@ -16,8 +16,8 @@ def stage_list(draw, n_ports):
     """1-4 stages: hops filling levels 0.. (1 or 2 slots), then compute; each stage using some of the ports."""
     hops = draw(st.integers(0, 3))
     ports = lambda: tuple(draw(st.sets(st.integers(0, n_ports - 1), max_size=2)))  # noqa: E731
-    return tuple([(("hop", k), ("level", k), draw(st.integers(1, 2)), ports()) for k in range(hops)] +
-                 [(("compute",), None, 0, ports())])
+    return tuple([Stage(("hop", k), ("level", k), draw(st.integers(1, 2)), ports()) for k in range(hops)] +
+                 [Stage(("compute",), None, 0, ports())])
 
 
 @st.composite
@@ -54,7 +54,7 @@ def test_the_run_is_scheduled_without_visiting_every_tile():
     calls = []
     add = p.add
     p.add = lambda *a: calls.append(1) or add(*a)
-    p.run(((("hop", 0), ("level", 0), 2, ()), (("compute",), None, 0, ())), (3, 5), 100_000)
+    p.run((Stage(("hop", 0), ("level", 0), 2, ()), Stage(("compute",), None, 0, ())), (3, 5), 100_000)
     assert p.end == 3 + 100_000 * 5 and len(calls) < 10
 
 

@@ -16,7 +16,7 @@ from archsim import load_arch, load_workload, simulate
 from archsim.cli import main
 from archsim.config.loader import arch_from_data
 from archsim.engine.stepped import stepped_cycles
-from archsim.hw.timing import Pipeline
+from archsim.hw.timing import Pipeline, Stage
 from archsim.mapping.loopnest import Level
 from archsim.sweep import set_path
 from archsim.workload.loader import workload_from_data
@@ -94,8 +94,8 @@ def test_a_pass_reads_the_activations_home_after_the_previous_pass_drained_it():
     Pass 1, stage cycles (3, 5, 4): 0-3, 3-8, 8-12. Pass 2, (2, 5, 4): its input hop waits for 12: 12-14, 14-19,
     19-23. Without the wait it would start as soon as the buffer's input slot frees (pass 1's compute ends at 8):
     8-10, 10-15, 15-19."""
-    hop = (("inputs", "dram", "buf"), ("level", "buf", "inputs"), 1, (), 1, True)
-    stages = (hop, (("compute",), None, 0, (), None, False), (("drain", "buf", "dram"), None, 0, ()))
+    hop = Stage(("inputs", "dram", "buf"), ("level", "buf", "inputs"), 1, (), 1, True)
+    stages = (hop, Stage(("compute",), None, 0, (), None, False), Stage(("drain", "buf", "dram"), None, 0, ()))
     p = Pipeline()
     p.next_pass()
     assert p.add(stages, (3, 5, 4)) == [3, 8, 12]
@@ -110,8 +110,8 @@ def test_an_output_tile_holds_its_slot_until_drained():
     """Worked by hand: a read-back stage takes the single output slot of the buffer until the tile's drain ends.
     Tile 1 (0, 5, 4): 0-0, 0-5, 5-9. Tile 2 waits for the slot: 9-9, 9-14, 14-18 (released at compute end it
     would compute 5-10 and drain 10-14)."""
-    back = (("readback", "dram", "buf"), ("level", "buf", "outputs"), 1, (), 2)
-    stages = (back, (("compute",), None, 0, ()), (("drain", "buf", "dram"), None, 0, ()))
+    back = Stage(("readback", "dram", "buf"), ("level", "buf", "outputs"), 1, (), 2)
+    stages = (back, Stage(("compute",), None, 0, ()), Stage(("drain", "buf", "dram"), None, 0, ()))
     p = Pipeline()
     assert p.add(stages, (0, 5, 4)) == [0, 5, 9]
     assert p.add(stages, (0, 5, 4)) == [9, 14, 18]

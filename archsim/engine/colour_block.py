@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import ops
 from ..hw.accelerator import Accelerator
-from ..hw.timing import Pipeline
+from ..hw.timing import Pipeline, Stage
 from ..kernels import ising, multichip
 from ..errors import OverflowError_
 from ..inputs import check_memory
@@ -123,8 +123,7 @@ def pipeline_stages(arch):
     2 when double-buffered), then compute. They share no port (the couplings' memory and the states' are
     separate paths, as in the flow shop of a round's load and compute)."""
     buffer = arch.holders("couplings")[-1]
-    return ((("hop", "couplings"), ("level", buffer.name), 2 if buffer.double_buffered else 1, ()),
-            (("compute",), None, 0, ()))
+    return (Stage(("hop", "couplings"), ("level", buffer.name), buffer.slots, ()), Stage(("compute",), None, 0, ()))
 
 
 def block_runs(accel, stage, sp, colour, times):

@@ -29,7 +29,7 @@ from .. import ops
 from ..errors import ArchsimError, OverflowError_
 from ..trace.records import COMPONENTS
 from ..hw.accelerator import Accelerator
-from ..hw.timing import Pipeline, release_stage, waits_pass
+from ..hw.timing import Pipeline, Stage
 from ..ledger import Ledger
 from ..trace.writer import TraceWriter
 from . import colour_block
@@ -97,15 +97,15 @@ def _stages(accel, lp):
     S, c = lp.n_stages, lp.compute_stage
     ports = [tuple((lv, kind, k) for lv, kind, k, users in accel.stage_ports(lp) if s in users) for s in range(S)]
     w, i = len(lp.hops), len(lp.in_hops)
-    stages = [(("hop", src, dst), ("level", dst), accel.arch.level(dst).slots if dst is not None else 1, ports[k],
-               k + 1 if k < w - 1 else c) for k, (src, dst) in enumerate(lp.hops)]
-    stages += [(("inputs", src, dst), ("level", dst, "inputs"), accel.arch.level(dst).slots, ports[w + k],
-                w + k + 1 if k < i - 1 else c, k == 0) for k, (src, dst) in enumerate(lp.in_hops)]
+    stages = [Stage(("hop", src, dst), ("level", dst), accel.arch.level(dst).slots if dst is not None else 1,
+                    ports[k], k + 1 if k < w - 1 else c) for k, (src, dst) in enumerate(lp.hops)]
+    stages += [Stage(("inputs", src, dst), ("level", dst, "inputs"), accel.arch.level(dst).slots, ports[w + k],
+                     w + k + 1 if k < i - 1 else c, k == 0) for k, (src, dst) in enumerate(lp.in_hops)]
     links = len(lp.out_hops)
-    stages += [(("readback", parent, child), ("level", child, "outputs"), accel.arch.level(child).slots,
-                ports[w + i + k], c + links - k) for k, (child, parent) in enumerate(reversed(lp.out_hops))]
-    stages.append((("compute",), None, 0, ports[c], None, not lp.in_hops))
-    stages += [(("drain", child, parent), None, 0, ports[c + 1 + k]) for k, (child, parent) in
+    stages += [Stage(("readback", parent, child), ("level", child, "outputs"), accel.arch.level(child).slots,
+                     ports[w + i + k], c + links - k) for k, (child, parent) in enumerate(reversed(lp.out_hops))]
+    stages.append(Stage(("compute",), None, 0, ports[c], None, not lp.in_hops))
+    stages += [Stage(("drain", child, parent), None, 0, ports[c + 1 + k]) for k, (child, parent) in
                enumerate(lp.out_hops)]
     return tuple(stages)
 
@@ -249,15 +249,15 @@ def _timing(plan, workload, accel, layers, progress, tracer=None):
         ends["last"] = done[-1]
         waits = []
         for s, stage in enumerate(stages):
-            engine, level, slots, ports = stage[:4]
+            engine, level, slots, ports = stage.engine, stage.level, stage.slots, stage.ports
             wait = [last[k] for k in (engine,) + ports if k in last]
-            if waits_pass(stage) and "previous" in ends:
+            if stage.waits_pass and "previous" in ends:
                 wait.append(ends["previous"])
             if level is not None:
                 queue = leaving.setdefault(level, [])
                 if len(queue) >= slots:
                     wait.append(queue.pop(0))
-                queue.append(done[release_stage(stage, s)])
+                queue.append(done[stage.release_at(s)])
             for k in (engine,) + ports:
                 last[k] = done[s]
             waits.append(wait)

@@ -47,6 +47,7 @@ The micro-architecture (also stepped cycle by cycle in engine/stepped.py, an ind
   by a constant, every further tile of the run shifts it by the same constant.
 """
 from collections import deque
+from typing import NamedTuple, Optional
 
 
 def ceil_div(a, b):
@@ -103,21 +104,26 @@ def sample_cycles(read_latency, read_stream, accumulate, rng, neuron_latency, wr
     return max(1, read_latency + max(read_stream, accumulate, rng) + neuron_latency + write)
 
 
-def release_stage(stage, s):
-    """The stage whose end frees the slot stage s takes: a stage's fifth field when it has one, else the next."""
-    return stage[4] if len(stage) > 4 else s + 1
+class Stage(NamedTuple):
+    """One stage of the pipeline's tiles: the engine serving it, the level (key) whose slot it takes (None: none)
+    and that level's slots, the ports it uses, the stage whose end frees the slot (None: the next one) and whether
+    it waits for the previous pass to end."""
+    engine: object
+    level: object
+    slots: int
+    ports: tuple
+    release: Optional[int] = None
+    waits_pass: bool = False
 
-
-def waits_pass(stage):
-    """Does the stage wait for the previous pass to end (its sixth field, default no)?"""
-    return len(stage) > 5 and stage[5]
+    def release_at(self, s):
+        """The stage whose end frees the slot this stage (stage s of its tile) takes."""
+        return s + 1 if self.release is None else self.release
 
 
 class Pipeline:
     """The in-order pipeline every layer pass's tiles go through, one tile after another (the rules above).
-    A stage is (engine, level it fills or None, that level's slots, ports[, stage whose end frees the slot
-    (default: the next)[, waits for the previous pass]]): hops fill a level, compute none. Times are exact
-    integers; `end` is the end of the last stage scheduled; next_pass() marks a pass boundary."""
+    Stages are Stage: hops fill a level, compute none. Times are exact integers; `end` is the end of the last
+    stage scheduled; next_pass() marks a pass boundary."""
 
     def __init__(self):
         self.engine_free = {}  # engine -> end of its last stage
@@ -133,10 +139,9 @@ class Pipeline:
     def add(self, stages, row):
         """Schedule one tile whose stage s takes row[s] cycles; returns its stage end times."""
         ends, t = [], 0
-        for stage, d in zip(stages, row):
-            engine, level, slots, ports = stage[:4]
+        for (engine, level, slots, ports, _, waits), d in zip(stages, row):
             start = max(t, self.engine_free.get(engine, 0))
-            if waits_pass(stage):
+            if waits:
                 start = max(start, self.pass_start)
             for p in ports:
                 start = max(start, self.port_free.get(p, 0))
@@ -150,25 +155,25 @@ class Pipeline:
                 self.port_free[p] = t
             ends.append(t)
         for s, stage in enumerate(stages):
-            if stage[1] is not None:
-                self.resident[stage[1]].append(ends[release_stage(stage, s)])  # the tile leaves the level
+            if stage.level is not None:
+                self.resident[stage.level].append(ends[stage.release_at(s)])  # the tile leaves the level
         self.end = max(self.end, t)
         return ends
 
     def _state(self, stages):
-        engines = [self.engine_free[st[0]] for st in stages]
-        ports = [self.port_free[p] for st in stages for p in st[3]]
-        held = [tuple(self.resident[st[1]]) for st in stages if st[1] is not None]
+        engines = [self.engine_free[st.engine] for st in stages]
+        ports = [self.port_free[p] for st in stages for p in st.ports]
+        held = [tuple(self.resident[st.level]) for st in stages if st.level is not None]
         return engines + ports + [t for h in held for t in h], [len(h) for h in held]
 
     def _shift(self, stages, cycles):
-        for engine in {st[0] for st in stages}:
+        for engine in {st.engine for st in stages}:
             self.engine_free[engine] += cycles
-        for p in {p for st in stages for p in st[3]}:
+        for p in {p for st in stages for p in st.ports}:
             self.port_free[p] += cycles
-        for level in {st[1] for st in stages if st[1] is not None}:
+        for level in {st.level for st in stages if st.level is not None}:
             self.resident[level] = deque(t + cycles for t in self.resident[level])
-        self.end = max(self.end, self.engine_free[stages[-1][0]])
+        self.end = max(self.end, self.engine_free[stages[-1].engine])
 
     def run(self, stages, row, count):
         """Schedule `count` consecutive tiles with the same stages and cycles: one at a time until one tile
@@ -194,7 +199,7 @@ def pipeline(durations, slots, port_stages):
         return 0
     S = len(durations[0])
     ports = [tuple(p for p, users in enumerate(port_stages) if s in users) for s in range(S)]
-    stages = [(s, s, slots[s], ports[s]) for s in range(S - 1)] + [(S - 1, None, 0, ports[S - 1])]
+    stages = [Stage(s, s, slots[s], ports[s]) for s in range(S - 1)] + [Stage(S - 1, None, 0, ports[S - 1])]
     p = Pipeline()
     for row in durations:
         p.add(stages, row)

@@ -18,7 +18,7 @@ from ..config.loader import arch_from_data
 from ..config.schema import INPUTS, OUTPUTS, WEIGHTS
 from ..errors import ArchsimError
 from ..ledger import COLUMNS
-from ..hw.timing import Pipeline, ceil_div, transfer_cycles
+from ..hw.timing import Pipeline, Stage, ceil_div, transfer_cycles
 from .reader import read_chunks, read_meta
 from .records import COMPONENTS, copies
 
@@ -37,7 +37,7 @@ def _operand(phase, action):
 def _cycles(tiles, slots):
     """Every traced tile, in program order (pass, then tile): a load, when it moved weights, then its compute."""
     pipe = Pipeline()
-    load, compute = ("load", "buffer", slots, ()), ("compute", None, 0, ())
+    load, compute = Stage("load", "buffer", slots, ()), Stage("compute", None, 0, ())
     for key in sorted(tiles):
         tile = tiles[key]
         done = tile["compute"] + tile["delta"]
